@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"xiaoshen/kb"
+)
+
+func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("reindex", stderr)
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory of a stopped server")
+	dict := fs.String("dict", "", "gojieba dictionary folder")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger := newLogger(stderr, "text", "warn")
+	a, err := openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	a.index.Close()
+	a.index = nil
+	start := time.Now()
+	total, _ := a.store.CountEntries(ctx)
+	bar := newProgress(stderr, "重建索引", total)
+	idx, err := a.rebuild(ctx, bar.Set)
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	a.index = idx
+	n, _ := idx.Count()
+	fmt.Fprintf(stdout, "索引已重建：%d 个条目，用时 %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "import" {
+		return usageError{fmt.Errorf("用法：xiaoshen calendar import --data DIR FILE")}
+	}
+	fs := newFlagSet("calendar import", stderr)
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{fmt.Errorf("需要一个日历文件")}
+	}
+	file := fs.Arg(0)
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	cal := kb.NewCalendar()
+	years, err := cal.Load(bytesReader(raw))
+	if err != nil {
+		return fmt.Errorf("%s: %s", file, kb.ErrorMessage(err))
+	}
+	if len(years) == 0 {
+		return fmt.Errorf("%s: 文件中没有任何日期", file)
+	}
+	dir := filepath.Join(*data, "calendar")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	dst := filepath.Join(dir, fmt.Sprintf("%d.json", years[0]))
+	if err := os.WriteFile(dst, raw, 0o640); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "已导入 %v 年的节假日安排到 %s；服务重启后生效\n", years, dst)
+	return nil
+}

@@ -1,0 +1,237 @@
+package kb
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+	_ "time/tzdata" // the binary must not depend on the host's zone files
+)
+
+// Shanghai is the time zone every deadline and displayed time uses.
+var Shanghai = mustLoadLocation("Asia/Shanghai")
+
+func mustLoadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// BackfillWorkingDays is the work plan's limit for backfilling an answer.
+const BackfillWorkingDays = 5
+
+//go:embed calendar_cn.json
+var embeddedCalendar []byte
+
+// Calendar knows China's working days: Monday to Friday, minus the statutory
+// holidays, plus the make-up working days (调休) of each published year.
+type Calendar struct {
+	mu        sync.RWMutex
+	off       map[string]bool // date → true for a holiday, false for a make-up working day
+	published map[int]bool    // years whose arrangement is known
+}
+
+// calendarFile is the format of the embedded data file and of operator
+// imports. A single-year object in the State Council transcription format
+// ({"year":..,"days":[{"date","name","isOffDay"}]}) is accepted too.
+type calendarFile struct {
+	Years []calendarYear `json:"years"`
+}
+
+type calendarYear struct {
+	Year int           `json:"year"`
+	Days []calendarDay `json:"days"`
+}
+
+type calendarDay struct {
+	Date     string `json:"date"`
+	Name     string `json:"name"`
+	Off      *bool  `json:"off,omitempty"`
+	IsOffDay *bool  `json:"isOffDay,omitempty"`
+}
+
+// NewCalendar returns the calendar with the embedded 2020–2026 arrangement.
+func NewCalendar() *Calendar {
+	c := &Calendar{off: map[string]bool{}, published: map[int]bool{}}
+	if _, err := c.Load(bytes.NewReader(embeddedCalendar)); err != nil {
+		panic(fmt.Sprintf("kb: embedded calendar: %v", err))
+	}
+	return c
+}
+
+// Load merges a year's (or several years') arrangement into the calendar,
+// replacing what was known of those years. It returns the years loaded.
+func (c *Calendar) Load(r io.Reader) ([]int, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("calendar: read: %w", err)
+	}
+	var file calendarFile
+	if err := json.Unmarshal(raw, &file); err != nil {
+		return nil, Errorf(EINVALID, "日历文件不是有效的 JSON：%v", err)
+	}
+	if len(file.Years) == 0 {
+		var single calendarYear
+		if err := json.Unmarshal(raw, &single); err != nil || single.Year == 0 {
+			return nil, Errorf(EINVALID, "日历文件缺少 years 或 year 字段")
+		}
+		file.Years = []calendarYear{single}
+	}
+	off := map[string]bool{}
+	var years []int
+	for _, y := range file.Years {
+		if y.Year < 2000 || y.Year > 2100 {
+			return nil, Errorf(EINVALID, "日历文件年份 %d 不合理", y.Year)
+		}
+		if len(y.Days) == 0 {
+			continue // an empty year is not a published arrangement
+		}
+		for i, d := range y.Days {
+			t, err := time.ParseInLocation("2006-01-02", d.Date, Shanghai)
+			if err != nil || t.Year() < y.Year-1 || t.Year() > y.Year+1 {
+				return nil, Errorf(EINVALID, "日历文件 %d 年第 %d 项日期 %q 无效", y.Year, i+1, d.Date)
+			}
+			isOff := d.Off
+			if isOff == nil {
+				isOff = d.IsOffDay
+			}
+			if isOff == nil {
+				return nil, Errorf(EINVALID, "日历文件 %s 缺少 off/isOffDay", d.Date)
+			}
+			off[d.Date] = *isOff
+		}
+		years = append(years, y.Year)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, y := range years {
+		for date := range c.off {
+			if date[:4] == fmt.Sprint(y) {
+				delete(c.off, date)
+			}
+		}
+		c.published[y] = true
+	}
+	for date, v := range off {
+		c.off[date] = v
+	}
+	sort.Ints(years)
+	return years, nil
+}
+
+// Published reports whether the official arrangement of year is known.
+func (c *Calendar) Published(year int) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.published[year]
+}
+
+// IsWorkingDay reports whether the Shanghai date of t is a working day.
+func (c *Calendar) IsWorkingDay(t time.Time) bool {
+	t = t.In(Shanghai)
+	c.mu.RLock()
+	off, listed := c.off[t.Format("2006-01-02")]
+	c.mu.RUnlock()
+	if listed {
+		return !off
+	}
+	wd := t.Weekday()
+	return wd != time.Saturday && wd != time.Sunday
+}
+
+// Deadline is a due time computed from the calendar.
+type Deadline struct {
+	DueAt time.Time
+	// Provisional is true when the computation crossed a year whose official
+	// arrangement is not known, so plain Monday–Friday was assumed.
+	Provisional bool
+}
+
+// DueAfter returns the end (23:59:59 Shanghai) of the n-th working day after
+// the day of t; the day of t itself is not counted.
+func (c *Calendar) DueAfter(t time.Time, n int) Deadline {
+	day := startOfDay(t)
+	provisional := false
+	for counted := 0; counted < n; {
+		day = day.AddDate(0, 0, 1)
+		if !c.Published(day.Year()) {
+			provisional = true
+		}
+		if c.IsWorkingDay(day) {
+			counted++
+		}
+	}
+	return Deadline{DueAt: endOfDay(day), Provisional: provisional}
+}
+
+// BackfillDeadline is the due time for backfilling an answer to a question
+// first asked at t.
+func (c *Calendar) BackfillDeadline(t time.Time) Deadline {
+	return c.DueAfter(t, BackfillWorkingDays)
+}
+
+// PolicyDeadline returns the latest time a policy effective on effectiveOn may
+// enter the KB: the end of the working day before the effective date.
+func (c *Calendar) PolicyDeadline(effectiveOn time.Time) Deadline {
+	day := startOfDay(effectiveOn)
+	provisional := false
+	for {
+		day = day.AddDate(0, 0, -1)
+		if !c.Published(day.Year()) {
+			provisional = true
+		}
+		if c.IsWorkingDay(day) {
+			return Deadline{DueAt: endOfDay(day), Provisional: provisional}
+		}
+	}
+}
+
+// WorkingDaysLeft counts the working days after now's day up to and
+// including due's day. It is 0 on the due day and negative when overdue
+// (then it counts the working days past due).
+func (c *Calendar) WorkingDaysLeft(now, due time.Time) int {
+	from, to := startOfDay(now), startOfDay(due)
+	if !from.After(to) {
+		n := 0
+		for d := from.AddDate(0, 0, 1); !d.After(to); d = d.AddDate(0, 0, 1) {
+			if c.IsWorkingDay(d) {
+				n++
+			}
+		}
+		return n
+	}
+	n := 0
+	for d := to.AddDate(0, 0, 1); !d.After(from); d = d.AddDate(0, 0, 1) {
+		if c.IsWorkingDay(d) {
+			n--
+		}
+	}
+	return n
+}
+
+func startOfDay(t time.Time) time.Time {
+	t = t.In(Shanghai)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, Shanghai)
+}
+
+func endOfDay(t time.Time) time.Time {
+	t = t.In(Shanghai)
+	return time.Date(t.Year(), t.Month(), t.Day(), 23, 59, 59, 0, Shanghai)
+}
+
+// ParseDate parses a date as maintainers write it: 2022-05-31, 2022/5/31 or
+// 2022年5月31日. The result is midnight in Shanghai.
+func ParseDate(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02", "2006/1/2", "2006年1月2日", "2006-1-2", "2006.1.2", "20060102"} {
+		if t, err := time.ParseInLocation(layout, s, Shanghai); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, Errorf(EINVALID, "日期 %q 无法识别，应为 2022-05-31、2022/5/31 或 2022年5月31日", s)
+}

@@ -1,0 +1,205 @@
+package kb
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxTitleLength is the longest title, in characters, an entry may have.
+const MaxTitleLength = 128
+
+// Entry is one item of the knowledge base.
+type Entry struct {
+	ID         int64             `json:"entry_id"`
+	ExternalID string            `json:"external_id,omitempty"` // 编号, stable across uploads
+	Column     Column            `json:"column"`
+	Title      string            `json:"title"`
+	Content    string            `json:"content"`
+	Department string            `json:"department"`
+	Matter     string            `json:"matter,omitempty"` // 事项
+	Keywords   []string          `json:"keywords"`
+	Similar    []string          `json:"similar_questions"` // 相似问法
+	Fields     map[string]string `json:"fields"`            // column-specific fields by code
+	Version    int               `json:"version"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+	DeletedAt  *time.Time        `json:"deleted_at,omitempty"`
+}
+
+// Questions returns the standard question and its similar wordings: the
+// texts a user question is matched against.
+func (e *Entry) Questions() []string {
+	return append([]string{e.Title}, e.Similar...)
+}
+
+// Field returns a column-specific field.
+func (e *Entry) Field(code string) string { return e.Fields[code] }
+
+// ExpiresOn returns the entry's expiry date, if it has one.
+func (e *Entry) ExpiresOn() (time.Time, bool) {
+	s := e.Fields[FieldExpiresOn]
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := ParseDate(s)
+	return t, err == nil
+}
+
+// Expired reports whether the entry is a policy or notice past its 失效日期
+// at now. An expired entry stays in the KB but is never given as an answer.
+func (e *Entry) Expired(now time.Time) bool {
+	exp, ok := e.ExpiresOn()
+	return ok && !now.Before(exp.AddDate(0, 0, 1))
+}
+
+// Normalize trims the entry's text fields, drops empty and repeated list
+// items, and writes dates in the canonical YYYY-MM-DD form.
+func (e *Entry) Normalize() {
+	e.Title = strings.TrimSpace(e.Title)
+	e.Content = strings.TrimSpace(e.Content)
+	e.Department = strings.TrimSpace(e.Department)
+	e.Matter = strings.TrimSpace(e.Matter)
+	e.ExternalID = strings.TrimSpace(e.ExternalID)
+	e.Keywords = cleanList(e.Keywords)
+	e.Similar = cleanList(e.Similar)
+	fields := map[string]string{}
+	for k, v := range e.Fields {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if spec, ok := e.Column.FieldSpec(k); ok {
+			k = spec.Code
+			if spec.Kind == KindDate {
+				if t, err := ParseDate(v); err == nil {
+					v = t.Format("2006-01-02")
+				}
+			}
+		}
+		fields[k] = v
+	}
+	e.Fields = fields
+}
+
+func cleanList(items []string) []string {
+	out := make([]string, 0, len(items))
+	seen := map[string]bool{}
+	for _, s := range items {
+		s = strings.TrimSpace(s)
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+var phonePattern = regexp.MustCompile(`^(\d{5}|1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4}|【待维护人员填写[^】]*】)$`)
+
+// FieldError is one problem with one field of an entry.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Validate checks the entry after Normalize and returns every problem found.
+func (e *Entry) Validate() []FieldError {
+	var errs []FieldError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: Errorf(EINVALID, format, args...).Message})
+	}
+	if !e.Column.Valid() {
+		add("column", "栏目 %q 无效", e.Column)
+	}
+	if e.Title == "" {
+		add("title", "标题不能为空")
+	} else if n := utf8.RuneCountInString(e.Title); n > MaxTitleLength {
+		add("title", "标题有 %d 个字，超过上限 %d", n, MaxTitleLength)
+	}
+	if e.Content == "" && e.Column != ColumnHotline && e.Column != ColumnDepartment {
+		add("content", "内容不能为空")
+	}
+	if e.Department == "" {
+		add("department", "责任部门不能为空")
+	}
+	codes := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		codes = append(codes, k)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		v := e.Fields[code]
+		spec, ok := e.Column.FieldSpec(code)
+		if !ok {
+			add(code, "栏目%s没有字段 %q", e.Column.Name(), code)
+			continue
+		}
+		switch spec.Kind {
+		case KindDate:
+			if _, err := ParseDate(v); err != nil {
+				add(code, "%s：%s", spec.Label, ErrorMessage(err))
+			}
+		case KindPhone:
+			for _, p := range splitPhones(v) {
+				if !phonePattern.MatchString(p) {
+					add(code, "%s %q 格式不正确（应为 12345、021-12345678、手机号或【待维护人员填写：…】）", spec.Label, p)
+				}
+			}
+		}
+	}
+	if e.Column == ColumnHotline && e.Fields[FieldPhone] == "" {
+		add(FieldPhone, "热线电话必须填写电话")
+	}
+	if eff, okEff := e.Fields[FieldEffectiveOn]; okEff {
+		if exp, okExp := e.Fields[FieldExpiresOn]; okExp {
+			te, err1 := ParseDate(eff)
+			tx, err2 := ParseDate(exp)
+			if err1 == nil && err2 == nil && tx.Before(te) {
+				add(FieldExpiresOn, "失效日期 %s 早于实施日期 %s", exp, eff)
+			}
+		}
+	}
+	return errs
+}
+
+func splitPhones(v string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ';' || r == '；' || r == '/' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// SameContent reports whether two entries hold the same user-visible data,
+// so that an upload of an unchanged row is a no-op.
+func (e *Entry) SameContent(o *Entry) bool {
+	if e.ExternalID != o.ExternalID || e.Column != o.Column || e.Title != o.Title || e.Content != o.Content ||
+		e.Department != o.Department || e.Matter != o.Matter || !equalList(e.Keywords, o.Keywords) ||
+		!equalList(e.Similar, o.Similar) || len(e.Fields) != len(o.Fields) {
+		return false
+	}
+	for k, v := range e.Fields {
+		if o.Fields[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func equalList(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

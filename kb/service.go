@@ -1,0 +1,318 @@
+package kb
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxQuestionLength is the longest question, in characters, /ask accepts.
+const MaxQuestionLength = 200
+
+// DefaultThreshold is the confidence at or above which a question is answered.
+const DefaultThreshold = 0.55
+
+// routingConfidence is the least confidence at which the closest entry's
+// department is trusted to own an unanswered question.
+const routingConfidence = 0.2
+
+// Service is the knowledge base's domain logic: answering questions,
+// recording the unanswered ones with their deadline, and keeping the index
+// in step with the store.
+type Service struct {
+	Store    Store
+	Index    Index
+	Calendar *Calendar
+	Logger   *slog.Logger
+	// Now returns the current time; tests replace it to control deadlines.
+	Now func() time.Time
+	// Threshold is the least confidence for an answer.
+	Threshold float64
+	// DefaultDepartment owns unanswered questions that no entry points to.
+	DefaultDepartment string
+}
+
+// NewService returns a service with default settings.
+func NewService(store Store, index Index, cal *Calendar, logger *slog.Logger) *Service {
+	return &Service{
+		Store: store, Index: index, Calendar: cal, Logger: logger, Now: time.Now,
+		Threshold: DefaultThreshold, DefaultDepartment: "综合处",
+	}
+}
+
+// AskRequest is a question from the chatbot.
+type AskRequest struct {
+	Question  string `json:"question"`
+	Channel   string `json:"channel,omitempty"`
+	SessionID string `json:"session_id,omitempty"`
+}
+
+// Answer is the entry given as the answer.
+type Answer struct {
+	EntryID         int64  `json:"entry_id"`
+	Column          Column `json:"column"`
+	ColumnName      string `json:"column_name"`
+	Title           string `json:"title"`
+	Content         string `json:"content"`
+	Department      string `json:"department"`
+	MatchedQuestion string `json:"matched_question"`
+}
+
+// RelatedEntry is another entry the person may want.
+type RelatedEntry struct {
+	EntryID int64  `json:"entry_id"`
+	Title   string `json:"title"`
+	Column  Column `json:"column"`
+}
+
+// UnansweredRecord tells the chatbot that the question was recorded and by
+// when the department must answer it.
+type UnansweredRecord struct {
+	ID             int64     `json:"id"`
+	DueAt          time.Time `json:"due_at"`
+	DueProvisional bool      `json:"due_provisional"`
+	Department     string    `json:"department"`
+}
+
+// Hotline is a phone line offered when the KB cannot answer.
+type Hotline struct {
+	Title string `json:"title"`
+	Phone string `json:"phone"`
+	Hours string `json:"hours"`
+}
+
+// Fallback is what the person is offered instead of an answer.
+type Fallback struct {
+	Message  string    `json:"message"`
+	Hotlines []Hotline `json:"hotlines"`
+}
+
+// AskResult is the outcome of a question.
+type AskResult struct {
+	QueryID    int64             `json:"query_id"`
+	Answered   bool              `json:"answered"`
+	Confidence float64           `json:"confidence"`
+	Answer     *Answer           `json:"answer,omitempty"`
+	Related    []RelatedEntry    `json:"related"`
+	Unanswered *UnansweredRecord `json:"unanswered,omitempty"`
+	Fallback   *Fallback         `json:"fallback,omitempty"`
+}
+
+// CleanQuestion trims a question, turns control characters into spaces and
+// checks its length.
+func CleanQuestion(q string) (string, error) {
+	if !utf8.ValidString(q) {
+		q = strings.ToValidUTF8(q, "")
+	}
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, q)
+	q = strings.Join(strings.Fields(q), " ")
+	if q == "" {
+		return "", Errorf(EINVALID, "问题不能为空")
+	}
+	if n := utf8.RuneCountInString(q); n > MaxQuestionLength {
+		return "", Errorf(EINVALID, "问题过长（%d 字），请控制在 %d 字以内", n, MaxQuestionLength)
+	}
+	return q, nil
+}
+
+// Ask answers a question from the KB when confident enough; otherwise it
+// records the question for backfill and offers hotlines.
+func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
+	question, err := CleanQuestion(req.Question)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	cands, err := s.Index.Match(ctx, question, 8)
+	if err != nil {
+		return nil, err
+	}
+	res := &AskResult{Related: []RelatedEntry{}}
+	var best *Candidate
+	var bestEntry *Entry
+	for i := range cands {
+		c := &cands[i]
+		e, err := s.Store.FindEntry(ctx, c.EntryID)
+		if ErrorCode(err) == ENOTFOUND || (err == nil && e.Expired(now)) {
+			continue // deleted since indexed, or past its 失效日期
+		} else if err != nil {
+			return nil, err
+		}
+		if best == nil {
+			best, bestEntry = c, e
+			continue
+		}
+		if len(res.Related) < 3 {
+			res.Related = append(res.Related, RelatedEntry{EntryID: e.ID, Title: e.Title, Column: e.Column})
+		}
+	}
+	q := &Query{Question: question, Channel: req.Channel, SessionID: req.SessionID, AskedAt: now}
+	if best != nil {
+		res.Confidence = round3(best.Confidence)
+		q.Confidence = res.Confidence
+	}
+	if best != nil && best.Confidence >= s.Threshold {
+		res.Answered = true
+		res.Answer = &Answer{
+			EntryID: bestEntry.ID, Column: bestEntry.Column, ColumnName: bestEntry.Column.Name(), Title: bestEntry.Title,
+			Content: bestEntry.Content, Department: bestEntry.Department, MatchedQuestion: best.MatchedQuestion,
+		}
+		q.Answered, q.EntryID = true, bestEntry.ID
+		if err := s.Store.RecordQuery(ctx, q, nil); err != nil {
+			return nil, err
+		}
+		res.QueryID = q.ID
+		s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", true, "entry_id", q.EntryID, "confidence", q.Confidence)
+		return res, nil
+	}
+
+	department := s.DefaultDepartment
+	if best != nil && best.Confidence >= routingConfidence && best.Department != "" {
+		department = best.Department
+	}
+	deadline := s.Calendar.BackfillDeadline(now)
+	if deadline.Provisional {
+		s.Logger.WarnContext(ctx, "deadline computed without the official holiday arrangement", "year", deadline.DueAt.Year())
+	}
+	item := &ReviewItem{
+		Type: ReviewUnanswered, Question: question, GroupKey: GroupKey(question), Department: department,
+		DueAt: deadline.DueAt, DueProvisional: deadline.Provisional,
+	}
+	if err := s.Store.RecordQuery(ctx, q, item); err != nil {
+		return nil, err
+	}
+	res.QueryID = q.ID
+	res.Unanswered = &UnansweredRecord{ID: item.ID, DueAt: item.DueAt, DueProvisional: item.DueProvisional, Department: item.Department}
+	hotlines, err := s.hotlines(ctx, department)
+	if err != nil {
+		return nil, err
+	}
+	res.Fallback = &Fallback{
+		Message:  fmt.Sprintf("抱歉，小申暂时无法准确回答这个问题。问题已记录，%s将在%s前补充答复；急需帮助可拨打下列热线。", item.Department, item.DueAt.Format("1月2日")),
+		Hotlines: hotlines,
+	}
+	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "review_item_id", item.ID, "confidence", q.Confidence, "department", department)
+	return res, nil
+}
+
+// hotlines lists the 热线电话 entries, those of the given department first.
+func (s *Service) hotlines(ctx context.Context, department string) ([]Hotline, error) {
+	entries, _, err := s.Store.FindEntries(ctx, EntryFilter{Column: ColumnHotline})
+	if err != nil {
+		return nil, err
+	}
+	out := []Hotline{}
+	for pass := 0; pass < 2; pass++ {
+		for _, e := range entries {
+			if (e.Department == department) != (pass == 0) || e.Expired(s.Now()) {
+				continue
+			}
+			out = append(out, Hotline{Title: e.Title, Phone: e.Field(FieldPhone), Hours: e.Field(FieldHours)})
+		}
+	}
+	if len(out) > 3 {
+		out = out[:3]
+	}
+	return out, nil
+}
+
+func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }
+
+// GroupKey normalises a question so that the same question typed with other
+// punctuation, spacing, width or trailing particles groups together.
+func GroupKey(question string) string {
+	var b strings.Builder
+	for _, r := range question {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E:
+			r -= 0xFEE0
+		case r == 0x3000:
+			r = ' '
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	key := b.String()
+	for {
+		trimmed := strings.TrimRight(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(key, "吗"), "呢"), "啊"), "呀"), " ")
+		if trimmed == key {
+			break
+		}
+		key = trimmed
+	}
+	for _, p := range []string{"请问", "您好", "你好", "我想问一下", "我想问下", "想问一下", "问一下"} {
+		key = strings.TrimPrefix(key, p)
+	}
+	return key
+}
+
+// invalid turns field problems into one invalid-input error.
+func invalid(errs []FieldError) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Field + ": " + e.Message
+	}
+	return &Error{Code: EINVALID, Message: "条目无效：" + strings.Join(msgs, "；"), Details: errs}
+}
+
+// CreateEntry validates and stores a new entry, then indexes it.
+func (s *Service) CreateEntry(ctx context.Context, e *Entry, actor string) error {
+	e.Normalize()
+	if errs := e.Validate(); len(errs) > 0 {
+		return invalid(errs)
+	}
+	if err := s.Store.CreateEntry(ctx, e, actor); err != nil {
+		return err
+	}
+	return s.Index.Put(ctx, e)
+}
+
+// UpdateEntry validates and stores a changed entry, then re-indexes it.
+func (s *Service) UpdateEntry(ctx context.Context, e *Entry, actor string) error {
+	e.Normalize()
+	if errs := e.Validate(); len(errs) > 0 {
+		return invalid(errs)
+	}
+	if err := s.Store.UpdateEntry(ctx, e, actor); err != nil {
+		return err
+	}
+	return s.Index.Put(ctx, e)
+}
+
+// DeleteEntry soft-deletes an entry and drops it from the index.
+func (s *Service) DeleteEntry(ctx context.Context, id int64, actor string) error {
+	if _, err := s.Store.DeleteEntry(ctx, id, actor); err != nil {
+		return err
+	}
+	return s.Index.Remove(ctx, id)
+}
+
+// ColumnCount is a column with its number of live entries.
+type ColumnCount struct {
+	Code  Column `json:"code"`
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+// Columns lists the seven columns with their entry counts.
+func (s *Service) Columns(ctx context.Context) ([]ColumnCount, error) {
+	counts, err := s.Store.ColumnCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ColumnCount, len(Columns))
+	for i, c := range Columns {
+		out[i] = ColumnCount{Code: c, Name: c.Name(), Count: counts[c]}
+	}
+	return out, nil
+}

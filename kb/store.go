@@ -1,0 +1,90 @@
+package kb
+
+import (
+	"context"
+	"time"
+)
+
+// EntryFilter selects entries for listing.
+type EntryFilter struct {
+	Column     Column
+	Department string
+	Matter     string
+	ExternalID string
+	Title      string
+	Limit      int
+	Offset     int
+}
+
+// Revision is one recorded change to an entry.
+type Revision struct {
+	ID       int64     `json:"id"`
+	EntryID  int64     `json:"entry_id"`
+	Version  int       `json:"version"`
+	Action   string    `json:"action"`
+	Actor    string    `json:"actor"`
+	At       time.Time `json:"at"`
+	OldValue *Entry    `json:"old_value,omitempty"`
+	NewValue *Entry    `json:"new_value,omitempty"`
+}
+
+// Query is one question asked through /ask, with its outcome.
+type Query struct {
+	ID           int64
+	Question     string
+	Channel      string
+	SessionID    string
+	AskedAt      time.Time
+	Answered     bool
+	Confidence   float64
+	EntryID      int64
+	ReviewItemID int64
+}
+
+// Review item states.
+const (
+	StatusOpen      = "open"
+	StatusAnswered  = "answered"
+	StatusDismissed = "dismissed"
+)
+
+// Review item types.
+const (
+	ReviewUnanswered = "unanswered"
+)
+
+// ReviewItem is a question, or a group of questions with the same meaning,
+// that a department must answer in the KB before DueAt.
+type ReviewItem struct {
+	ID             int64
+	Type           string
+	Question       string
+	GroupKey       string
+	Department     string
+	Occurrences    int
+	FirstAskedAt   time.Time
+	LastAskedAt    time.Time
+	DueAt          time.Time
+	DueProvisional bool
+	Status         string
+	ClosedAt       *time.Time
+	ClosedOnTime   *bool
+	EntryID        int64
+}
+
+// Store is the source of truth for entries, questions and review items.
+type Store interface {
+	CreateEntry(ctx context.Context, e *Entry, actor string) error
+	UpdateEntry(ctx context.Context, e *Entry, actor string) error
+	DeleteEntry(ctx context.Context, id int64, actor string) (*Entry, error)
+	FindEntry(ctx context.Context, id int64) (*Entry, error)
+	FindEntries(ctx context.Context, f EntryFilter) ([]*Entry, int, error)
+	ColumnCounts(ctx context.Context) (map[Column]int, error)
+	// EachEntry calls fn for every live entry, in id order.
+	EachEntry(ctx context.Context, fn func(*Entry) error) error
+	EntryHistory(ctx context.Context, id int64) ([]Revision, error)
+	// RecordQuery stores an asked question. When item is not nil the question
+	// was not answered: it joins the open review item with the same group key,
+	// or item is created. item is updated to the stored state.
+	RecordQuery(ctx context.Context, q *Query, item *ReviewItem) error
+}

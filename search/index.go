@@ -1,0 +1,415 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
+	"github.com/blevesearch/bleve/v2/search/query"
+	bleveindex "github.com/blevesearch/bleve_index_api"
+
+	"xiaoshen/kb"
+)
+
+// MappingVersion changes whenever the mapping, the analyzers or the
+// dictionaries change in a way that needs the index rebuilt.
+const MappingVersion = "1"
+
+var (
+	internalVersionKey = []byte("xiaoshen_mapping_version")
+	// ErrRebuildNeeded is returned by Open when the index is missing,
+	// unreadable or built by another mapping version.
+	ErrRebuildNeeded = errors.New("search: index needs a rebuild")
+)
+
+// Index fields and their boosts: the standard question and its similar
+// wordings far above keywords, and keywords above the body text.
+const (
+	fieldTitle      = "title"
+	fieldSimilar    = "similar"
+	fieldQuestions  = "questions" // title + similar, for document frequencies
+	fieldKeywords   = "keywords"
+	fieldContent    = "content"
+	fieldColumn     = "column"
+	fieldDepartment = "department"
+	fieldMatter     = "matter"
+)
+
+var fieldBoosts = []struct {
+	field string
+	boost float64
+}{
+	{fieldTitle, 6}, {fieldSimilar, 5}, {fieldKeywords, 2}, {fieldContent, 1},
+}
+
+// Index is the bleve index of the KB. SQLite is the source of truth; the
+// index can always be rebuilt from it.
+type Index struct {
+	dir string
+	seg *Segmenter
+
+	mu    sync.RWMutex
+	bi    bleve.Index
+	stats *termStats
+}
+
+var _ kb.Index = (*Index)(nil)
+
+// Open opens the index in dir. It returns ErrRebuildNeeded (and no index)
+// when the folder is missing, unreadable or of another mapping version.
+func Open(dir string, seg *Segmenter) (*Index, error) {
+	bi, err := bleve.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: open %s: %v", ErrRebuildNeeded, dir, err)
+	}
+	v, err := bi.GetInternal(internalVersionKey)
+	if err != nil || string(v) != MappingVersion {
+		bi.Close()
+		return nil, fmt.Errorf("%w: %s has mapping version %q, want %q", ErrRebuildNeeded, dir, v, MappingVersion)
+	}
+	idx := &Index{dir: dir, seg: seg, bi: bi}
+	if err := idx.refreshStats(); err != nil {
+		bi.Close()
+		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
+	}
+	return idx, nil
+}
+
+// Build creates a new index in dir from the entries that feed yields,
+// replacing any index there only once the new one is complete. progress, if
+// not nil, is called after each batch with the number indexed so far.
+func Build(ctx context.Context, dir string, seg *Segmenter, feed func(yield func(*kb.Entry) error) error, progress func(n int)) (*Index, error) {
+	tmp := dir + ".building"
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	bi, err := bleve.New(tmp, newMapping())
+	if err != nil {
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	idx := &Index{dir: tmp, seg: seg, bi: bi}
+	const batchSize = 500
+	batch := make([]*kb.Entry, 0, batchSize)
+	n := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := idx.put(batch); err != nil {
+			return err
+		}
+		n += len(batch)
+		batch = batch[:0]
+		if progress != nil {
+			progress(n)
+		}
+		return ctx.Err()
+	}
+	err = feed(func(e *kb.Entry) error {
+		batch = append(batch, e)
+		if len(batch) == batchSize {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = bi.SetInternal(internalVersionKey, []byte(MappingVersion))
+	}
+	if cerr := bi.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("search: build: replace old index: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	return Open(dir, seg)
+}
+
+func newMapping() mapping.IndexMapping {
+	im := bleve.NewIndexMapping()
+	im.ScoringModel = bleveindex.BM25Scoring
+	for name, tok := range map[string]string{analyzerIndex: tokenizerSearch, analyzerQuery: tokenizerPrecise} {
+		if err := im.AddCustomAnalyzer(name, map[string]interface{}{
+			"type":      custom.Name,
+			"tokenizer": tok,
+		}); err != nil {
+			panic(err)
+		}
+	}
+	im.DefaultAnalyzer = analyzerIndex
+
+	text := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = analyzerIndex
+		f.Store = store
+		f.IncludeTermVectors = store // highlighting needs term vectors
+		f.IncludeInAll = false
+		return f
+	}
+	kw := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = true
+		f.IncludeInAll = false
+		return f
+	}
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(fieldTitle, text(true))
+	doc.AddFieldMappingsAt(fieldSimilar, text(true))
+	doc.AddFieldMappingsAt(fieldQuestions, text(false))
+	doc.AddFieldMappingsAt(fieldKeywords, text(false))
+	doc.AddFieldMappingsAt(fieldContent, text(true))
+	doc.AddFieldMappingsAt(fieldColumn, kw())
+	doc.AddFieldMappingsAt(fieldDepartment, kw())
+	doc.AddFieldMappingsAt(fieldMatter, kw())
+	im.DefaultMapping = doc
+	return im
+}
+
+func docID(id int64) string { return strconv.FormatInt(id, 10) }
+
+func document(e *kb.Entry) map[string]interface{} {
+	return map[string]interface{}{
+		fieldTitle:      e.Title,
+		fieldSimilar:    e.Similar,
+		fieldQuestions:  e.Questions(),
+		fieldKeywords:   e.Keywords,
+		fieldContent:    e.Content,
+		fieldColumn:     string(e.Column),
+		fieldDepartment: e.Department,
+		fieldMatter:     e.Matter,
+	}
+}
+
+// Put indexes entries in one batch; deleted entries are removed.
+func (idx *Index) Put(ctx context.Context, entries ...*kb.Entry) error {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	return idx.put(entries)
+}
+
+func (idx *Index) put(entries []*kb.Entry) error {
+	b := idx.bi.NewBatch()
+	for _, e := range entries {
+		if e.DeletedAt != nil {
+			b.Delete(docID(e.ID))
+			continue
+		}
+		if err := b.Index(docID(e.ID), document(e)); err != nil {
+			return fmt.Errorf("search: index entry %d: %w", e.ID, err)
+		}
+	}
+	if err := idx.bi.Batch(b); err != nil {
+		return fmt.Errorf("search: index batch: %w", err)
+	}
+	return idx.refreshStats()
+}
+
+// Remove drops entries from the index.
+func (idx *Index) Remove(ctx context.Context, ids ...int64) error {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	b := idx.bi.NewBatch()
+	for _, id := range ids {
+		b.Delete(docID(id))
+	}
+	if err := idx.bi.Batch(b); err != nil {
+		return fmt.Errorf("search: remove: %w", err)
+	}
+	return idx.refreshStats()
+}
+
+// Count returns the number of indexed entries.
+func (idx *Index) Count() (uint64, error) {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	return idx.bi.DocCount()
+}
+
+// Close closes the index.
+func (idx *Index) Close() error {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	return idx.bi.Close()
+}
+
+// Dir returns the index folder.
+func (idx *Index) Dir() string { return filepath.Clean(idx.dir) }
+
+// termStats holds document frequencies of question terms, for idf weights.
+type termStats struct {
+	docs int
+	df   map[string]int
+}
+
+// refreshStats reloads document frequencies from the term dictionary of the
+// questions field. The caller holds idx.mu (or owns idx exclusively).
+func (idx *Index) refreshStats() error {
+	n, err := idx.bi.DocCount()
+	if err != nil {
+		return fmt.Errorf("search: stats: %w", err)
+	}
+	dict, err := idx.bi.FieldDict(fieldQuestions)
+	if err != nil {
+		return fmt.Errorf("search: stats: %w", err)
+	}
+	defer dict.Close()
+	df := make(map[string]int, 1024)
+	for {
+		de, err := dict.Next()
+		if err != nil {
+			return fmt.Errorf("search: stats: %w", err)
+		}
+		if de == nil {
+			break
+		}
+		df[de.Term] = int(de.Count)
+	}
+	idx.stats = &termStats{docs: int(n), df: df}
+	return nil
+}
+
+// termQuery matches one term in one field with a boost.
+func termQuery(field, term string, boost float64) query.Query {
+	q := bleve.NewTermQuery(term)
+	q.SetField(field)
+	q.SetBoost(boost)
+	return q
+}
+
+// filterQuery narrows a query to a column, department and matter.
+func filterQuery(q query.Query, column kb.Column, department, matter string) query.Query {
+	must := []query.Query{q}
+	if column != "" {
+		must = append(must, termQuery(fieldColumn, string(column), 0))
+	}
+	if department != "" {
+		must = append(must, termQuery(fieldDepartment, department, 0))
+	}
+	if matter != "" {
+		must = append(must, termQuery(fieldMatter, matter, 0))
+	}
+	if len(must) == 1 {
+		return q
+	}
+	return bleve.NewConjunctionQuery(must...)
+}
+
+// textQuery is the weighted disjunction of a question's terms and their
+// synonyms over the text fields.
+func (idx *Index) textQuery(terms []string) query.Query {
+	var disjuncts []query.Query
+	seen := map[string]bool{}
+	syn := idx.seg.Synonyms()
+	for _, t := range terms {
+		for _, alt := range syn.Expand(t) {
+			if seen[alt] {
+				continue
+			}
+			seen[alt] = true
+			boost := 1.0
+			if alt != t {
+				boost = 0.8 // a synonym is good evidence, the user's own word better
+			}
+			for _, fb := range fieldBoosts {
+				disjuncts = append(disjuncts, termQuery(fb.field, alt, fb.boost*boost))
+			}
+		}
+	}
+	if len(disjuncts) == 0 {
+		return bleve.NewMatchNoneQuery()
+	}
+	return bleve.NewDisjunctionQuery(disjuncts...)
+}
+
+// Search runs a full-text search with filters, highlights and column facets.
+func (idx *Index) Search(ctx context.Context, req kb.SearchRequest) (*kb.SearchResult, error) {
+	terms := idx.queryTerms(req.Query)
+	q := filterQuery(idx.textQuery(terms), req.Column, req.Department, req.Matter)
+	limit := req.Limit
+	if limit <= 0 {
+		limit = 10
+	}
+	sr := bleve.NewSearchRequestOptions(q, limit, req.Offset, false)
+	sr.Fields = []string{fieldTitle, fieldColumn, fieldDepartment}
+	sr.Highlight = bleve.NewHighlightWithStyle(html.Name)
+	sr.Highlight.Fields = []string{fieldContent, fieldTitle}
+	// Facet counts ignore the column filter, so a user can see what the other
+	// columns hold for the same words.
+	facetReq := bleve.NewSearchRequestOptions(filterQuery(idx.textQuery(terms), "", req.Department, req.Matter), 0, 0, false)
+	facetReq.AddFacet(fieldColumn, bleve.NewFacetRequest(fieldColumn, len(kb.Columns)))
+
+	idx.mu.RLock()
+	res, err := idx.bi.SearchInContext(ctx, sr)
+	var facetRes *bleve.SearchResult
+	if err == nil {
+		facetRes, err = idx.bi.SearchInContext(ctx, facetReq)
+	}
+	idx.mu.RUnlock()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	out := &kb.SearchResult{Total: int(res.Total), Hits: []kb.SearchHit{}, Columns: map[kb.Column]int{}}
+	for _, c := range kb.Columns {
+		out.Columns[c] = 0
+	}
+	if f, ok := facetRes.Facets[fieldColumn]; ok && f.Terms != nil {
+		for _, t := range f.Terms.Terms() {
+			out.Columns[kb.Column(t.Term)] = t.Count
+		}
+	}
+	for _, h := range res.Hits {
+		id, _ := strconv.ParseInt(h.ID, 10, 64)
+		col := kb.Column(str(h.Fields[fieldColumn]))
+		hit := kb.SearchHit{
+			EntryID: id, Title: str(h.Fields[fieldTitle]), Column: col, ColumnName: col.Name(),
+			Department: str(h.Fields[fieldDepartment]), Score: h.Score,
+		}
+		if frags := h.Fragments[fieldContent]; len(frags) > 0 {
+			hit.Snippet = frags[0]
+		} else if frags := h.Fragments[fieldTitle]; len(frags) > 0 {
+			hit.Snippet = frags[0]
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	return out, nil
+}
+
+func str(v interface{}) string {
+	s, _ := v.(string)
+	return s
+}
+
+func strs(v interface{}) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []interface{}:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+// Package search wraps bleve and gojieba: Chinese segmentation, the index
+// derived from the store, and matching user questions to entries.
+package search
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/yanyiwu/gojieba"
+)
+
+//go:embed dict/user.dict.utf8
+var userDict []byte
+
+// The stub idf file: gojieba insists on loading an idf table, which only its
+// keyword extractor uses. The default one is 6 MB and took most of the 2.2 s
+// start; a one-line table keeps the start fast.
+var (
+	stubIDF       = []byte("的 1.0\n")
+	stubStopWords = []byte("的\n") // gojieba asserts the stop-word list is not empty
+)
+
+// dictFiles are the gojieba files read from the dictionary folder.
+var dictFiles = []string{"jieba.dict.utf8", "hmm_model.utf8"}
+
+// DictEnv names the environment variable that points at the dictionary folder.
+const DictEnv = "XIAOSHEN_DICT"
+
+// ResolveDictDir finds the gojieba dictionary folder: the flag value, then
+// $XIAOSHEN_DICT, then a "dict" folder next to the executable, then the
+// folder inside the Go module cache (a development checkout).
+func ResolveDictDir(flagValue string) (string, error) {
+	var tried []string
+	try := func(dir string) bool {
+		if dir == "" {
+			return false
+		}
+		tried = append(tried, dir)
+		for _, f := range dictFiles {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				return false
+			}
+		}
+		return true
+	}
+	if flagValue != "" {
+		if try(flagValue) {
+			return flagValue, nil
+		}
+		return "", fmt.Errorf("search: dictionary folder %q lacks %s", flagValue, strings.Join(dictFiles, ", "))
+	}
+	if dir := os.Getenv(DictEnv); dir != "" {
+		if try(dir) {
+			return dir, nil
+		}
+		return "", fmt.Errorf("search: $%s=%q lacks %s", DictEnv, dir, strings.Join(dictFiles, ", "))
+	}
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil && try(filepath.Join(filepath.Dir(exe), "dict")) {
+			return filepath.Join(filepath.Dir(exe), "dict"), nil
+		}
+	}
+	if try(gojieba.DICT_DIR) {
+		return gojieba.DICT_DIR, nil
+	}
+	return "", fmt.Errorf("search: no gojieba dictionary found (tried %s); pass --dict or set $%s", strings.Join(tried, ", "), DictEnv)
+}
+
+// Segmenter cuts Chinese text into normalised terms. One instance serves the
+// whole process; gojieba's cut is safe for concurrent use once loaded.
+type Segmenter struct {
+	jieba    *gojieba.Jieba
+	synonyms *Synonyms
+}
+
+var (
+	processSegmenter   *Segmenter
+	processSegmenterMu sync.Mutex
+)
+
+// LoadSegmenter loads gojieba from dictDir together with the embedded domain
+// dictionary and synonym table. Later calls return the same instance.
+func LoadSegmenter(dictDir string) (*Segmenter, error) {
+	processSegmenterMu.Lock()
+	defer processSegmenterMu.Unlock()
+	if processSegmenter != nil {
+		return processSegmenter, nil
+	}
+	tmp, err := os.MkdirTemp("", "xiaoshen-dict-")
+	if err != nil {
+		return nil, fmt.Errorf("search: load segmenter: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	paths := map[string][]byte{"user.dict.utf8": userDict, "idf.utf8": stubIDF, "stop_words.utf8": stubStopWords}
+	for name, data := range paths {
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o600); err != nil {
+			return nil, fmt.Errorf("search: load segmenter: %w", err)
+		}
+	}
+	for _, f := range dictFiles {
+		if _, err := os.Stat(filepath.Join(dictDir, f)); err != nil {
+			return nil, fmt.Errorf("search: load segmenter: %w", err)
+		}
+	}
+	jieba := gojieba.NewJieba(
+		filepath.Join(dictDir, "jieba.dict.utf8"),
+		filepath.Join(dictDir, "hmm_model.utf8"),
+		filepath.Join(tmp, "user.dict.utf8"),
+		filepath.Join(tmp, "idf.utf8"),
+		filepath.Join(tmp, "stop_words.utf8"),
+	)
+	syn, err := parseSynonyms(synonymTable)
+	if err != nil {
+		return nil, err
+	}
+	// Every synonym is a dictionary word, so that a colloquial form such as
+	// 二类械 is cut as one term and can be mapped.
+	for _, w := range syn.Words() {
+		if utf8.RuneCountInString(w) > 1 {
+			jieba.AddWord(w)
+		}
+	}
+	processSegmenter = &Segmenter{jieba: jieba, synonyms: syn}
+	return processSegmenter, nil
+}
+
+// errNoSegmenter is returned by the bleve tokenizer constructors when the
+// process segmenter has not been loaded.
+var errNoSegmenter = errors.New("search: segmenter not loaded; call LoadSegmenter first")
+
+// Mode selects how text is cut.
+type Mode int
+
+// Cut modes: search mode adds the shorter words inside long ones (index
+// time); precise mode cuts each span once (query time).
+const (
+	ModePrecise Mode = iota
+	ModeSearch
+)
+
+// Token is a normalised term with its byte offsets in the original text.
+type Token struct {
+	Term       string
+	Start, End int
+}
+
+// Tokens cuts text into normalised terms. Punctuation, symbols and spaces
+// are dropped; case and full-width forms are folded; offsets refer to the
+// original text.
+func (s *Segmenter) Tokens(text string, mode Mode) []Token {
+	folded, offsets := fold(text)
+	if folded == "" {
+		return nil
+	}
+	jmode := gojieba.DefaultMode
+	if mode == ModeSearch {
+		jmode = gojieba.SearchMode
+	}
+	words := s.jieba.Tokenize(folded, jmode, true)
+	tokens := make([]Token, 0, len(words))
+	for _, w := range words {
+		if !hasWordRune(w.Str) {
+			continue
+		}
+		tokens = append(tokens, Token{Term: w.Str, Start: offsets[w.Start], End: offsets[w.End]})
+	}
+	return tokens
+}
+
+// Terms returns just the terms of Tokens.
+func (s *Segmenter) Terms(text string, mode Mode) []string {
+	tokens := s.Tokens(text, mode)
+	terms := make([]string, len(tokens))
+	for i, t := range tokens {
+		terms[i] = t.Term
+	}
+	return terms
+}
+
+// Synonyms returns the query-time synonym table.
+func (s *Segmenter) Synonyms() *Synonyms { return s.synonyms }
+
+// fold lowercases text, folds full-width forms to half-width, turns control
+// characters and NULs into spaces, and returns for every byte offset of the
+// result (and one past the end) the offset in the original text.
+func fold(text string) (string, []int) {
+	var b strings.Builder
+	b.Grow(len(text))
+	offsets := make([]int, 0, len(text)+1)
+	for i, r := range text {
+		if r == utf8.RuneError {
+			r = ' '
+		}
+		r = foldRune(r)
+		n := b.Len()
+		b.WriteRune(r)
+		for j := n; j < b.Len(); j++ {
+			offsets = append(offsets, i)
+		}
+	}
+	offsets = append(offsets, len(text))
+	return b.String(), offsets
+}
+
+func foldRune(r rune) rune {
+	switch {
+	case r == 0x3000:
+		return ' '
+	case r >= 0xFF01 && r <= 0xFF5E:
+		r -= 0xFEE0
+	case unicode.IsControl(r):
+		return ' '
+	}
+	return unicode.ToLower(r)
+}
+
+// hasWordRune reports whether a cut word holds a letter or digit, so that
+// punctuation, symbols and whitespace are dropped.
+func hasWordRune(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,322 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"xiaoshen/kb"
+)
+
+var _ kb.Store = (*Store)(nil)
+
+const entryColumns = `id, external_id, column_code, title, content, department, matter, keywords, similar, fields, version, created_at, updated_at, deleted_at`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanEntry(row rowScanner) (*kb.Entry, error) {
+	var (
+		e                    kb.Entry
+		col, kw, sim, fields string
+		created, updated     string
+		deleted              sql.NullString
+	)
+	if err := row.Scan(&e.ID, &e.ExternalID, &col, &e.Title, &e.Content, &e.Department, &e.Matter, &kw, &sim, &fields, &e.Version, &created, &updated, &deleted); err != nil {
+		return nil, err
+	}
+	e.Column = kb.Column(col)
+	if err := json.Unmarshal([]byte(kw), &e.Keywords); err != nil {
+		return nil, fmt.Errorf("entry %d keywords: %w", e.ID, err)
+	}
+	if err := json.Unmarshal([]byte(sim), &e.Similar); err != nil {
+		return nil, fmt.Errorf("entry %d similar: %w", e.ID, err)
+	}
+	if err := json.Unmarshal([]byte(fields), &e.Fields); err != nil {
+		return nil, fmt.Errorf("entry %d fields: %w", e.ID, err)
+	}
+	e.CreatedAt, e.UpdatedAt, e.DeletedAt = parseTime(created), parseTime(updated), nullTime(deleted)
+	return &e, nil
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func listJSON(items []string) string {
+	if items == nil {
+		items = []string{}
+	}
+	return mustJSON(items)
+}
+
+func fieldsJSON(fields map[string]string) string {
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	return mustJSON(fields)
+}
+
+// CreateEntry inserts a new entry and its first revision.
+func (s *Store) CreateEntry(ctx context.Context, e *kb.Entry, actor string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.createEntry(ctx, tx, e, actor) })
+	if err != nil {
+		return wrapEntryErr("create", e, err)
+	}
+	return nil
+}
+
+func wrapEntryErr(op string, e *kb.Entry, err error) error {
+	if kb.ErrorCode(err) != kb.EINTERNAL {
+		return err
+	}
+	if strings.Contains(err.Error(), "UNIQUE constraint failed: entries.external_id") {
+		return kb.Errorf(kb.ECONFLICT, "编号 %q 已被其他条目使用", e.ExternalID)
+	}
+	return fmt.Errorf("store: %s entry %q: %w", op, e.Title, err)
+}
+
+func (s *Store) createEntry(ctx context.Context, tx *sql.Tx, e *kb.Entry, actor string) error {
+	now := s.Now()
+	e.Version, e.CreatedAt, e.UpdatedAt, e.DeletedAt = 1, now.In(kb.Shanghai), now.In(kb.Shanghai), nil
+	res, err := tx.ExecContext(ctx, `INSERT INTO entries (external_id, column_code, title, content, department, matter, keywords, similar, fields, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		e.ExternalID, string(e.Column), e.Title, e.Content, e.Department, e.Matter,
+		listJSON(e.Keywords), listJSON(e.Similar), fieldsJSON(e.Fields), formatTime(now), formatTime(now))
+	if err != nil {
+		return err
+	}
+	if e.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return s.addRevision(ctx, tx, e.ID, e.Version, "create", actor, nil, e)
+}
+
+func (s *Store) addRevision(ctx context.Context, tx *sql.Tx, id int64, version int, action, actor string, old, new *kb.Entry) error {
+	var oldJSON, newJSON sql.NullString
+	if old != nil {
+		oldJSON = sql.NullString{String: mustJSON(old), Valid: true}
+	}
+	if new != nil {
+		newJSON = sql.NullString{String: mustJSON(new), Valid: true}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO entry_revisions (entry_id, version, action, actor, at, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, version, action, actor, formatTime(s.Now()), oldJSON, newJSON)
+	return err
+}
+
+// UpdateEntry replaces an entry's data and records the old and new values.
+func (s *Store) UpdateEntry(ctx context.Context, e *kb.Entry, actor string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.updateEntry(ctx, tx, e, actor) })
+	if err != nil {
+		return wrapEntryErr("update", e, err)
+	}
+	return nil
+}
+
+func (s *Store) updateEntry(ctx context.Context, tx *sql.Tx, e *kb.Entry, actor string) error {
+	old, err := scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id = ? AND deleted_at IS NULL`, e.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return kb.Errorf(kb.ENOTFOUND, "条目 %d 不存在", e.ID)
+	} else if err != nil {
+		return err
+	}
+	now := s.Now()
+	e.Version, e.CreatedAt, e.UpdatedAt = old.Version+1, old.CreatedAt, now.In(kb.Shanghai)
+	_, err = tx.ExecContext(ctx, `UPDATE entries SET external_id = ?, column_code = ?, title = ?, content = ?, department = ?, matter = ?,
+		keywords = ?, similar = ?, fields = ?, version = ?, updated_at = ? WHERE id = ?`,
+		e.ExternalID, string(e.Column), e.Title, e.Content, e.Department, e.Matter,
+		listJSON(e.Keywords), listJSON(e.Similar), fieldsJSON(e.Fields), e.Version, formatTime(now), e.ID)
+	if err != nil {
+		return err
+	}
+	return s.addRevision(ctx, tx, e.ID, e.Version, "update", actor, old, e)
+}
+
+// DeleteEntry soft-deletes an entry and returns it as it was.
+func (s *Store) DeleteEntry(ctx context.Context, id int64, actor string) (*kb.Entry, error) {
+	var deleted *kb.Entry
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		deleted, err = s.deleteEntry(ctx, tx, id, actor)
+		return err
+	})
+	if err != nil && kb.ErrorCode(err) == kb.EINTERNAL {
+		return nil, fmt.Errorf("store: delete entry %d: %w", id, err)
+	}
+	return deleted, err
+}
+
+func (s *Store) deleteEntry(ctx context.Context, tx *sql.Tx, id int64, actor string) (*kb.Entry, error) {
+	old, err := scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id = ? AND deleted_at IS NULL`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kb.Errorf(kb.ENOTFOUND, "条目 %d 不存在", id)
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	if _, err := tx.ExecContext(ctx, `UPDATE entries SET deleted_at = ?, version = version + 1, updated_at = ? WHERE id = ?`, formatTime(now), formatTime(now), id); err != nil {
+		return nil, err
+	}
+	t := now.In(kb.Shanghai)
+	old.DeletedAt = &t
+	old.Version++
+	return old, s.addRevision(ctx, tx, id, old.Version, "delete", actor, old, nil)
+}
+
+// FindEntry returns a live entry by id.
+func (s *Store) FindEntry(ctx context.Context, id int64) (*kb.Entry, error) {
+	e, err := scanEntry(s.db.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id = ? AND deleted_at IS NULL`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kb.Errorf(kb.ENOTFOUND, "条目 %d 不存在", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("store: find entry %d: %w", id, err)
+	}
+	return e, nil
+}
+
+// FindEntries lists live entries matching f, and the total count.
+func (s *Store) FindEntries(ctx context.Context, f kb.EntryFilter) ([]*kb.Entry, int, error) {
+	where, args := []string{"deleted_at IS NULL"}, []any{}
+	if f.Column != "" {
+		where, args = append(where, "column_code = ?"), append(args, string(f.Column))
+	}
+	if f.Department != "" {
+		where, args = append(where, "department = ?"), append(args, f.Department)
+	}
+	if f.Matter != "" {
+		where, args = append(where, "matter = ?"), append(args, f.Matter)
+	}
+	if f.ExternalID != "" {
+		where, args = append(where, "external_id = ?"), append(args, f.ExternalID)
+	}
+	if f.Title != "" {
+		where, args = append(where, "title = ?"), append(args, f.Title)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: find entries: %w", err)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE `+cond+` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: find entries: %w", err)
+	}
+	defer rows.Close()
+	var out []*kb.Entry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: find entries: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, total, rows.Err()
+}
+
+// EachEntry calls fn for every live entry in id order.
+func (s *Store) EachEntry(ctx context.Context, fn func(*kb.Entry) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE deleted_at IS NULL ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("store: each entry: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return fmt.Errorf("store: each entry: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ColumnCounts counts live entries per column; every column is present.
+func (s *Store) ColumnCounts(ctx context.Context) (map[kb.Column]int, error) {
+	counts := map[kb.Column]int{}
+	for _, c := range kb.Columns {
+		counts[c] = 0
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT column_code, COUNT(*) FROM entries WHERE deleted_at IS NULL GROUP BY column_code`)
+	if err != nil {
+		return nil, fmt.Errorf("store: column counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		var n int
+		if err := rows.Scan(&c, &n); err != nil {
+			return nil, fmt.Errorf("store: column counts: %w", err)
+		}
+		counts[kb.Column(c)] = n
+	}
+	return counts, rows.Err()
+}
+
+// EntryHistory returns an entry's revisions, oldest first.
+func (s *Store) EntryHistory(ctx context.Context, id int64) ([]kb.Revision, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, entry_id, version, action, actor, at, old_value, new_value FROM entry_revisions WHERE entry_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: entry history %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []kb.Revision
+	for rows.Next() {
+		var r kb.Revision
+		var at string
+		var oldV, newV sql.NullString
+		if err := rows.Scan(&r.ID, &r.EntryID, &r.Version, &r.Action, &r.Actor, &at, &oldV, &newV); err != nil {
+			return nil, fmt.Errorf("store: entry history %d: %w", id, err)
+		}
+		r.At = parseTime(at)
+		for _, p := range []struct {
+			src sql.NullString
+			dst **kb.Entry
+		}{{oldV, &r.OldValue}, {newV, &r.NewValue}} {
+			if p.src.Valid {
+				var e kb.Entry
+				if err := json.Unmarshal([]byte(p.src.String), &e); err != nil {
+					return nil, fmt.Errorf("store: entry history %d: %w", id, err)
+				}
+				*p.dst = &e
+			}
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil, kb.Errorf(kb.ENOTFOUND, "条目 %d 不存在", id)
+	}
+	return out, rows.Err()
+}
+
+// CreateEntries inserts entries in one transaction: all or nothing.
+func (s *Store) CreateEntries(ctx context.Context, entries []*kb.Entry, actor string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range entries {
+			if err := s.createEntry(ctx, tx, e, actor); err != nil {
+				return wrapEntryErr("create", e, err)
+			}
+		}
+		return nil
+	})
+}
+
+// CountEntries returns the number of live entries.
+func (s *Store) CountEntries(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries WHERE deleted_at IS NULL`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count entries: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"xiaoshen/kb"
+)
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+// RecordQuery stores an asked question and, when it was not answered, adds
+// it to the open review item with the same group key or creates one. The
+// deadline of an existing item never moves.
+func (s *Store) RecordQuery(ctx context.Context, q *kb.Query, item *kb.ReviewItem) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if item != nil {
+			if err := s.attachReviewItem(ctx, tx, q, item); err != nil {
+				return err
+			}
+			q.ReviewItemID = item.ID
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO queries (question, channel, session_id, asked_at, answered, confidence, entry_id, review_item_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, q.Question, q.Channel, q.SessionID, formatTime(q.AskedAt), boolInt(q.Answered), q.Confidence,
+			nullID(q.EntryID), nullID(q.ReviewItemID))
+		if err != nil {
+			return err
+		}
+		q.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: record query: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) attachReviewItem(ctx context.Context, tx *sql.Tx, q *kb.Query, item *kb.ReviewItem) error {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM review_items WHERE group_key = ? AND type = ? AND status = 'open' ORDER BY id LIMIT 1`,
+		item.GroupKey, item.Type).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		res, err := tx.ExecContext(ctx, `INSERT INTO review_items (type, question, group_key, department, occurrences, first_asked_at, last_asked_at, due_at, due_provisional, status)
+			VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, 'open')`, item.Type, item.Question, item.GroupKey, item.Department,
+			formatTime(q.AskedAt), formatTime(q.AskedAt), formatTime(item.DueAt), boolInt(item.DueProvisional))
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		if _, err := tx.ExecContext(ctx, `UPDATE review_items SET occurrences = occurrences + 1, last_asked_at = ? WHERE id = ?`, formatTime(q.AskedAt), id); err != nil {
+			return err
+		}
+	}
+	got, err := scanReviewItem(tx.QueryRowContext(ctx, `SELECT `+reviewColumns+` FROM review_items WHERE id = ?`, id))
+	if err != nil {
+		return err
+	}
+	*item = *got
+	return nil
+}
+
+const reviewColumns = `id, type, question, group_key, department, occurrences, first_asked_at, last_asked_at, due_at, due_provisional, status, closed_at, closed_on_time, entry_id`
+
+func scanReviewItem(row rowScanner) (*kb.ReviewItem, error) {
+	var (
+		it               kb.ReviewItem
+		first, last, due string
+		provisional      int
+		closedAt         sql.NullString
+		onTime           sql.NullInt64
+		entryID          sql.NullInt64
+	)
+	if err := row.Scan(&it.ID, &it.Type, &it.Question, &it.GroupKey, &it.Department, &it.Occurrences, &first, &last, &due, &provisional,
+		&it.Status, &closedAt, &onTime, &entryID); err != nil {
+		return nil, err
+	}
+	it.FirstAskedAt, it.LastAskedAt, it.DueAt = parseTime(first), parseTime(last), parseTime(due)
+	it.DueProvisional = provisional == 1
+	it.ClosedAt = nullTime(closedAt)
+	if onTime.Valid {
+		b := onTime.Int64 == 1
+		it.ClosedOnTime = &b
+	}
+	it.EntryID = entryID.Int64
+	return &it, nil
+}

@@ -1,0 +1,121 @@
+// Package store keeps the knowledge base in SQLite, the source of truth.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the sqlite3 driver
+
+	"xiaoshen/kb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// timeFormat stores times in UTC with fixed width, so text order is time order.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+// Store is the SQLite-backed store.
+type Store struct {
+	db   *sql.DB
+	path string
+	// Now returns the current time; tests replace it to control deadlines.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database at path, switches on WAL and
+// foreign keys, and runs pending migrations.
+func Open(path string) (*Store, error) {
+	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, Now: time.Now}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the database handle for maintenance commands (backup, check).
+func (s *Store) DB() *sql.DB { return s.db }
+
+func (s *Store) migrate() error {
+	if _, err := s.db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		var n int
+		if err := s.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, base).Scan(&n); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", base, err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", base, err)
+		}
+		err = s.inTx(context.Background(), func(tx *sql.Tx) error {
+			if _, err := tx.Exec(string(body)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, base, formatTime(time.Now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s)
+	return t.In(kb.Shanghai)
+}
+
+func nullTime(ns sql.NullString) *time.Time {
+	if !ns.Valid {
+		return nil
+	}
+	t := parseTime(ns.String)
+	return &t
+}
