@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 
@@ -24,8 +25,19 @@ var fillers = map[string]bool{
 
 // queryTerms cuts a question precisely and drops filler words.
 func (idx *Index) queryTerms(question string) []string {
+	return idx.terms(question, ModePrecise)
+}
+
+// matchTerms cuts a text in search mode, so that a compound word also yields
+// its parts (药品生产许可证 → 药品, 生产, 许可证, …), and drops filler words.
+// Matching on parts lets 药品生产许可 meet 药品生产许可证.
+func (idx *Index) matchTerms(text string) []string {
+	return idx.terms(text, ModeSearch)
+}
+
+func (idx *Index) terms(text string, mode Mode) []string {
 	var out []string
-	for _, t := range idx.seg.Terms(question, ModePrecise) {
+	for _, t := range idx.seg.Terms(text, mode) {
 		if !fillers[t] {
 			out = append(out, t)
 		}
@@ -58,7 +70,8 @@ func (idx *Index) Match(ctx context.Context, question string, limit int) ([]kb.C
 	if len(res.Hits) == 0 {
 		return nil, nil
 	}
-	q := idx.weighTerms(terms, stats)
+	q := idx.weighTerms(idx.matchTerms(question), stats)
+	qBigrams := bigrams(question)
 	maxScore := res.Hits[0].Score
 	type scored struct {
 		kb.Candidate
@@ -73,8 +86,9 @@ func (idx *Index) Match(ctx context.Context, question string, limit int) ([]kb.C
 		}
 		best := -1.0
 		for _, text := range append([]string{c.Title}, strs(h.Fields[fieldSimilar])...) {
-			d := idx.weighTerms(idx.queryTerms(text), stats)
-			if s := similarity(q, d); s > best {
+			d := idx.weighTerms(idx.matchTerms(text), stats)
+			s := termWeight*similarity(q, d) + (1-termWeight)*dice(qBigrams, bigrams(text))
+			if s > best {
 				best, c.MatchedQuestion = s, text
 			}
 		}
@@ -141,4 +155,39 @@ func similarity(q, d weightedTerms) float64 {
 		}
 	}
 	return math.Min(1, shared/total)
+}
+
+// termWeight balances word overlap against character-bigram overlap, which
+// catches typos and words the segmenter cut differently.
+const termWeight = 0.6
+
+// bigrams returns the set of character bigrams of the letters and digits of
+// text, after folding.
+func bigrams(text string) map[string]bool {
+	folded, _ := fold(text)
+	var runes []rune
+	for _, r := range folded {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			runes = append(runes, r)
+		}
+	}
+	out := make(map[string]bool, len(runes))
+	for i := 0; i+1 < len(runes); i++ {
+		out[string(runes[i:i+2])] = true
+	}
+	return out
+}
+
+// dice is the Dice coefficient of two sets.
+func dice(a, b map[string]bool) float64 {
+	if len(a)+len(b) == 0 {
+		return 0
+	}
+	n := 0
+	for k := range a {
+		if b[k] {
+			n++
+		}
+	}
+	return 2 * float64(n) / float64(len(a)+len(b))
 }

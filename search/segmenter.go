@@ -124,7 +124,7 @@ func LoadSegmenter(dictDir string) (*Segmenter, error) {
 	// 二类械 is cut as one term and can be mapped.
 	for _, w := range syn.Words() {
 		if utf8.RuneCountInString(w) > 1 {
-			jieba.AddWord(w)
+			jieba.AddWordEx(w, 20000, "n")
 		}
 	}
 	processSegmenter = &Segmenter{jieba: jieba, synonyms: syn}
@@ -159,17 +159,43 @@ func (s *Segmenter) Tokens(text string, mode Mode) []Token {
 	if folded == "" {
 		return nil
 	}
-	jmode := gojieba.DefaultMode
-	if mode == ModeSearch {
-		jmode = gojieba.SearchMode
-	}
-	words := s.jieba.Tokenize(folded, jmode, true)
-	tokens := make([]Token, 0, len(words))
+	words := s.jieba.Tokenize(folded, gojieba.DefaultMode, false)
+	tokens := make([]Token, 0, len(words)*2)
 	for _, w := range words {
 		if !hasWordRune(w.Str) {
 			continue
 		}
+		if mode == ModeSearch && utf8.RuneCountInString(w.Str) > 2 {
+			tokens = s.appendParts(tokens, w, offsets)
+		}
 		tokens = append(tokens, Token{Term: w.Str, Start: offsets[w.Start], End: offsets[w.End]})
+	}
+	return tokens
+}
+
+// appendParts appends the dictionary words inside a long word, with their
+// offsets: 医疗器械注册证 yields 医疗, 器械, 医疗器械, 注册, 注册证. gojieba's
+// own search mode only adds parts of two and three characters.
+func (s *Segmenter) appendParts(tokens []Token, w gojieba.Word, offsets []int) []Token {
+	from := 0
+	for _, part := range s.jieba.CutAll(w.Str) {
+		if part == w.Str || utf8.RuneCountInString(part) < 2 || !hasWordRune(part) {
+			continue
+		}
+		i := strings.Index(w.Str[from:], part)
+		if i < 0 {
+			i = strings.Index(w.Str, part)
+			if i < 0 {
+				continue
+			}
+		} else {
+			i += from
+		}
+		// CutAll lists parts by start position, so later parts start at or
+		// after this one.
+		from = i
+		start := w.Start + i
+		tokens = append(tokens, Token{Term: part, Start: offsets[start], End: offsets[start+len(part)]})
 	}
 	return tokens
 }

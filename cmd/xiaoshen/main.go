@@ -24,9 +24,10 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":    {"运行问答服务（默认加载内置知识库）", runServe},
-	"reindex":  {"从 SQLite 重建检索索引", runReindex},
-	"calendar": {"导入新一年的节假日安排：calendar import --data DIR FILE", runCalendar},
+	"serve":       {"运行问答服务（默认加载内置知识库）", runServe},
+	"reindex":     {"从 SQLite 重建检索索引", runReindex},
+	"calendar":    {"导入新一年的节假日安排：calendar import --data DIR FILE", runCalendar},
+	"healthcheck": {"检查本机服务是否就绪（容器健康检查用）", runHealthcheck},
 }
 
 func main() {

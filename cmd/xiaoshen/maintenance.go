@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -74,5 +76,35 @@ func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "已导入 %v 年的节假日安排到 %s；服务重启后生效\n", years, dst)
+	return nil
+}
+
+// runHealthcheck exits 0 when the local server answers /healthz; the
+// container HEALTHCHECK uses it, as the image has no curl.
+func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("healthcheck", stderr)
+	addr := fs.String("addr", envOr("XIAOSHEN_ADDR", "127.0.0.1:8080"), "server address")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return usageError{err}
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz: %s", resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
 	return nil
 }

@@ -1,0 +1,28 @@
+# xiaoshen: the 小申 knowledge-base service. cgo is required (gcc and g++).
+
+GO        ?= go
+GOJIEBA    = $(shell $(GO) list -m -f '{{.Dir}}' github.com/yanyiwu/gojieba)
+DIST      ?= dist/xiaoshen
+
+.PHONY: run test build dist clean
+
+# Run the service on its embedded corpus at http://127.0.0.1:8080.
+run:
+	$(GO) run ./cmd/xiaoshen serve
+
+# Run every test (unit, store, index, API, ranking floors, binary).
+test:
+	$(GO) test -count=1 ./...
+
+build:
+	CGO_ENABLED=1 $(GO) build -trimpath -o xiaoshen ./cmd/xiaoshen
+
+# A self-contained folder: the binary and the gojieba dictionaries it needs.
+dist:
+	rm -rf $(DIST) && mkdir -p $(DIST)/dict
+	CGO_ENABLED=1 $(GO) build -trimpath -o $(DIST)/xiaoshen ./cmd/xiaoshen
+	cp $(GOJIEBA)/deps/cppjieba/dict/jieba.dict.utf8 $(GOJIEBA)/deps/cppjieba/dict/hmm_model.utf8 $(DIST)/dict/
+	chmod 644 $(DIST)/dict/*
+
+clean:
+	rm -rf dist xiaoshen

@@ -1,0 +1,191 @@
+package api_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"xiaoshen/api"
+	"xiaoshen/internal/testkb"
+	"xiaoshen/kb"
+)
+
+// fixedNow is a Friday before the 2024 National Day holidays.
+var fixedNow = time.Date(2024, 9, 27, 10, 0, 0, 0, kb.Shanghai)
+
+type testServer struct {
+	*api.Server
+	env *testkb.Env
+}
+
+func mustStartServer(t *testing.T) *testServer {
+	t.Helper()
+	env := testkb.New(t, testkb.Options{Now: func() time.Time { return fixedNow }})
+	srv := api.New(env.Service, slog.New(slog.NewTextHandler(io.Discard, nil)), api.Options{BodyLimit: "64K"})
+	srv.SetReady(true)
+	return &testServer{Server: srv, env: env}
+}
+
+// scenario is one request through the real router and what the response
+// must and must not contain.
+type scenario struct {
+	name       string
+	method     string
+	url        string
+	body       string
+	wantStatus int
+	want       []string
+	notWant    []string
+}
+
+func (ts *testServer) run(t *testing.T, sc scenario) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(sc.method, sc.url, strings.NewReader(sc.body))
+	if sc.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	if rec.Code != sc.wantStatus {
+		t.Errorf("%s %s: status = %d, want %d; body %s", sc.method, sc.url, rec.Code, sc.wantStatus, rec.Body)
+	}
+	body := rec.Body.String()
+	for _, w := range sc.want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s %s: body lacks %q: %s", sc.method, sc.url, w, body)
+		}
+	}
+	for _, w := range sc.notWant {
+		if strings.Contains(body, w) {
+			t.Errorf("%s %s: body must not contain %q: %s", sc.method, sc.url, w, body)
+		}
+	}
+	return rec
+}
+
+func TestScenarios(t *testing.T) {
+	ts := mustStartServer(t)
+	scenarios := []scenario{
+		{name: "health", method: "GET", url: "/healthz", wantStatus: 200, want: []string{`"ok"`}},
+		{name: "columns", method: "GET", url: "/api/v1/columns", wantStatus: 200,
+			want: []string{`"code":"guide","name":"网上办事指引"`, `"code":"department","name":"部门信息"`, `"code":"hotline"`}},
+		{name: "ask answers a covered question", method: "POST", url: "/api/v1/ask", body: `{"question":"二类械注册要交哪些材料"}`,
+			wantStatus: 200, want: []string{`"answered":true`, `"column":"faq"`, `第二类医疗器械产品注册需要提交哪些材料`, `"related":[`}},
+		{name: "ask records an uncovered question", method: "POST", url: "/api/v1/ask",
+			body: `{"question":"护照过期了怎么办","channel":"web","session_id":"s-1"}`, wantStatus: 200,
+			want:    []string{`"answered":false`, `"due_at":"2024-10-10T23:59:59+08:00"`, `"due_provisional":false`, `"hotlines":[`, `"phone":"12345"`},
+			notWant: []string{`"answer":`}},
+		{name: "empty question", method: "POST", url: "/api/v1/ask", body: `{"question":"  "}`, wantStatus: 400,
+			want: []string{`"code":"invalid"`, `问题不能为空`}},
+		{name: "question too long", method: "POST", url: "/api/v1/ask", body: `{"question":"` + strings.Repeat("药", 201) + `"}`,
+			wantStatus: 400, want: []string{`问题过长`}},
+		{name: "malformed JSON", method: "POST", url: "/api/v1/ask", body: `{"question":`, wantStatus: 400,
+			want: []string{`"code":"invalid"`, `不是有效的 JSON`}, notWant: []string{"unexpected EOF"}},
+		{name: "wrong type", method: "POST", url: "/api/v1/ask", body: `{"question":42}`, wantStatus: 400, want: []string{`question`}},
+		{name: "unknown field", method: "POST", url: "/api/v1/ask", body: `{"q":"x"}`, wantStatus: 400, want: []string{`未知字段`}},
+		{name: "body too large", method: "POST", url: "/api/v1/ask", body: `{"question":"` + strings.Repeat("a", 70000) + `"}`,
+			wantStatus: 413, want: []string{`"code":"too_large"`}},
+		{name: "search with highlight and facets", method: "GET", url: "/api/v1/search?q=%E5%8C%96%E5%A6%86%E5%93%81%E7%94%9F%E4%BA%A7%E8%AE%B8%E5%8F%AF%E8%AF%81&limit=3",
+			wantStatus: 200, want: []string{`"total":`, `"hits":[`, `\u003cmark\u003e化妆品生产许可证`, `"columns":{`, `"faq":`, `"column_name":"常见问题"`}},
+		{name: "search filtered by Chinese column name", method: "GET", url: "/api/v1/search?q=%E8%AE%B8%E5%8F%AF%E8%AF%81&column=%E6%94%BF%E7%AD%96%E6%96%87%E4%BB%B6",
+			wantStatus: 200, want: []string{`"column":"policy"`}, notWant: []string{`"column":"faq"`}},
+		{name: "search without q", method: "GET", url: "/api/v1/search", wantStatus: 400, want: []string{`缺少查询词`}},
+		{name: "search with bad column", method: "GET", url: "/api/v1/search?q=x&column=news", wantStatus: 400, want: []string{`未知栏目`}},
+		{name: "search with bad limit", method: "GET", url: "/api/v1/search?q=x&limit=1000", wantStatus: 400, want: []string{`limit`}},
+		{name: "entry not found", method: "GET", url: "/api/v1/entries/999999", wantStatus: 404, want: []string{`"code":"not_found"`}},
+		{name: "entry bad id", method: "GET", url: "/api/v1/entries/abc", wantStatus: 400},
+		{name: "unknown route", method: "GET", url: "/api/v1/nothing", wantStatus: 404, want: []string{`"error":{`}},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { ts.run(t, sc) })
+	}
+}
+
+func TestGetEntry(t *testing.T) {
+	ts := mustStartServer(t)
+	id := ts.env.ByExternalID["policy-bangban-work-plan"]
+	rec := ts.run(t, scenario{method: "GET", url: "/api/v1/entries/" + itoa(id), wantStatus: 200,
+		want: []string{`"column":"policy"`, `"column_name":"政策文件"`, `"published_on":"2022-05-31"`, `5个工作日`}})
+	var e struct {
+		Fields map[string]string `json:"fields"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Fields["interpretation"] == "" {
+		t.Errorf("the work plan links its 解读: %v %v", e.Fields, err)
+	}
+}
+
+func TestColumnCountsMatchCorpus(t *testing.T) {
+	ts := mustStartServer(t)
+	rec := ts.run(t, scenario{method: "GET", url: "/api/v1/columns", wantStatus: 200})
+	var body struct {
+		Columns []kb.ColumnCount `json:"columns"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Columns) != 7 {
+		t.Fatalf("%d columns, want 7", len(body.Columns))
+	}
+	total := 0
+	for _, c := range body.Columns {
+		if c.Count == 0 {
+			t.Errorf("column %s is empty in the seed corpus", c.Code)
+		}
+		total += c.Count
+	}
+	if total < 150 {
+		t.Errorf("corpus has %d entries, want at least 150", total)
+	}
+}
+
+func TestExpiredEntriesAreNeverAnswers(t *testing.T) {
+	ts := mustStartServer(t)
+	ctx := t.Context()
+	expired := &kb.Entry{Column: kb.ColumnNotice, Title: "关于国庆节期间窗口暂停受理的通知", Content: "国庆节期间窗口暂停受理。",
+		Department: "行政服务中心", Fields: map[string]string{kb.FieldPublishedOn: "2023-09-20", kb.FieldExpiresOn: "2023-10-08"}}
+	if err := ts.env.Service.CreateEntry(ctx, expired, "test"); err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: `{"question":"关于国庆节期间窗口暂停受理的通知"}`, wantStatus: 200})
+	var res kb.AskResult
+	json.Unmarshal(rec.Body.Bytes(), &res)
+	if res.Answered && res.Answer.EntryID == expired.ID {
+		t.Fatal("an expired notice was given as the answer")
+	}
+	for _, r := range res.Related {
+		if r.EntryID == expired.ID {
+			t.Fatal("an expired notice was offered as related")
+		}
+	}
+	// It stays in the KB and shows as expired.
+	ts.run(t, scenario{method: "GET", url: "/api/v1/entries/" + itoa(expired.ID), wantStatus: 200, want: []string{`"expired":true`}})
+}
+
+func TestWriteIsSearchableAtOnce(t *testing.T) {
+	ts := mustStartServer(t)
+	e := &kb.Entry{Column: kb.ColumnFAQ, Title: "药品网络销售需要备案吗？", Content: "答复口径：【待维护人员填写】",
+		Department: "药品监管处", Similar: []string{"网上卖药要不要备案"}}
+	if err := ts.env.Service.CreateEntry(t.Context(), e, "test"); err != nil {
+		t.Fatal(err)
+	}
+	ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: `{"question":"网上卖药要不要备案"}`, wantStatus: 200,
+		want: []string{`"answered":true`, `"entry_id":` + itoa(e.ID)}})
+}
+
+func itoa(id int64) string { b, _ := json.Marshal(id); return string(b) }
+
+func TestRequestIDHeader(t *testing.T) {
+	ts := mustStartServer(t)
+	req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+	req.Header.Set("X-Request-ID", "abc123")
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	if got := rec.Header().Get("X-Request-ID"); got != "abc123" {
+		t.Errorf("X-Request-ID = %q", got)
+	}
+}

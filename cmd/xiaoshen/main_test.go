@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"xiaoshen/search"
+)
+
+// buildBinary builds cmd/xiaoshen into dir.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "xiaoshen")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{} }
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServe runs "bin serve" in dir and waits for /healthz.
+func startServe(t *testing.T, bin, dir string, env []string, args ...string) (string, *exec.Cmd, *syncBuffer) {
+	t.Helper()
+	addr := freeAddr(t)
+	logs := newSyncBuffer()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", filepath.Join(dir, "data")}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return addr, cmd, logs
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not become ready; logs:\n%s", logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func ask(t *testing.T, addr, question string) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"question": question})
+	resp, err := http.Post("http://"+addr+"/api/v1/ask", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("ask %q: %d %s", question, resp.StatusCode, raw)
+	}
+	return out
+}
+
+// TestBinaryRunsFromAnotherDirectory copies the binary alone with its
+// dictionary folder into an empty directory, hides the Go module cache, and
+// checks that it starts, seeds, answers, and shuts down gracefully.
+func TestBinaryRunsFromAnotherDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	moduleDict, err := search.ResolveDictDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	if err := os.Mkdir(filepath.Join(dir, "dict"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"jieba.dict.utf8", "hmm_model.utf8"} {
+		copyFile(t, filepath.Join(moduleDict, f), filepath.Join(dir, "dict", f))
+	}
+	empty := t.TempDir()
+	env := []string{"HOME=" + empty, "GOMODCACHE=" + empty, "GOPATH=" + empty, "PATH=/usr/bin:/bin", "TMPDIR=" + empty}
+
+	addr, cmd, logs := startServe(t, bin, dir, env)
+	if !strings.Contains(logs.String(), "dict="+filepath.Join(dir, "dict")) {
+		t.Errorf("the dictionaries next to the binary must be used; logs:\n%s", logs)
+	}
+	if got := ask(t, addr, "二类械注册要交哪些材料"); got["answered"] != true {
+		t.Errorf("not answered: %v", got)
+	}
+	got := ask(t, addr, "护照过期了怎么办")
+	if got["answered"] != false || got["unanswered"] == nil || got["fallback"] == nil {
+		t.Errorf("uncovered question: %v", got)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("graceful shutdown exit: %v; logs:\n%s", err, logs)
+	}
+
+	// The index is derived: reindex rebuilds it from the store.
+	out, err := exec.Command(bin, "reindex", "--data", filepath.Join(dir, "data"), "--dict", filepath.Join(dir, "dict")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "索引已重建") {
+		t.Fatalf("reindex: %v\n%s", err, out)
+	}
+	// A missing index is rebuilt at start, and answers the same.
+	if err := os.RemoveAll(filepath.Join(dir, "data", "index")); err != nil {
+		t.Fatal(err)
+	}
+	addr, _, logs = startServe(t, bin, dir, env)
+	if !strings.Contains(logs.String(), "index built") {
+		t.Errorf("missing index not rebuilt; logs:\n%s", logs)
+	}
+	if got := ask(t, addr, "二类械注册要交哪些材料"); got["answered"] != true {
+		t.Errorf("not answered after rebuild: %v", got)
+	}
+}
+
+func TestMissingDictionaryIsAClearError(t *testing.T) {
+	var stderr bytes.Buffer
+	code := run(t.Context(), []string{"serve", "--dict", t.TempDir(), "--data", t.TempDir(), "--addr", freeAddr(t)}, io.Discard, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "jieba.dict.utf8") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestUnknownSubcommand(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(t.Context(), []string{"frobnicate"}, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "未知子命令") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestCalendarImport(t *testing.T) {
+	data := t.TempDir()
+	file := filepath.Join(t.TempDir(), "2027.json")
+	os.WriteFile(file, []byte(`{"year":2027,"days":[{"name":"元旦","date":"2027-01-01","isOffDay":true}]}`), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"calendar", "import", "--data", data, file}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	cal, err := loadCalendar(appConfig{DataDir: data, Logger: newLogger(io.Discard, "text", "error")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cal.Published(2027) {
+		t.Error("imported year not loaded from the data directory")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"year":2027,"days":[{"date":"2027-02-30","isOffDay":true}]}`), 0o644)
+	stderr.Reset()
+	if code := run(t.Context(), []string{"calendar", "import", "--data", data, bad}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "2027-02-30") {
+		t.Errorf("bad file: exit %d, %s", code, stderr.String())
+	}
+}

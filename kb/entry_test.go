@@ -1,0 +1,137 @@
+package kb_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"xiaoshen/kb"
+)
+
+func TestParseColumn(t *testing.T) {
+	tests := []struct {
+		in   string
+		want kb.Column
+	}{
+		{"faq", kb.ColumnFAQ}, {"FAQ", kb.ColumnFAQ}, {"常见问题", kb.ColumnFAQ}, {" 网上办事指引 ", kb.ColumnGuide},
+		{"政务百科词条", kb.ColumnWiki}, {"policy", kb.ColumnPolicy}, {"通知公告", kb.ColumnNotice},
+		{"热线电话", kb.ColumnHotline}, {"部门信息", kb.ColumnDepartment},
+	}
+	for _, tt := range tests {
+		got, err := kb.ParseColumn(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseColumn(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := kb.ParseColumn("news"); kb.ErrorCode(err) != kb.EINVALID {
+		t.Errorf("unknown column: err = %v", err)
+	}
+	if len(kb.Columns) != 7 {
+		t.Fatalf("want exactly seven columns, have %d", len(kb.Columns))
+	}
+}
+
+func TestEntryValidate(t *testing.T) {
+	valid := func() *kb.Entry {
+		return &kb.Entry{Column: kb.ColumnPolicy, Title: "某政策", Content: "正文", Department: "法规处",
+			Fields: map[string]string{"实施日期": "2024/10/8", "失效日期": "2030年1月1日", "文号": "【待维护人员填写：文号】"}}
+	}
+	t.Run("labels and date forms are normalised", func(t *testing.T) {
+		e := valid()
+		e.Normalize()
+		if errs := e.Validate(); len(errs) > 0 {
+			t.Fatalf("unexpected errors: %v", errs)
+		}
+		if got := e.Fields[kb.FieldEffectiveOn]; got != "2024-10-08" {
+			t.Errorf("effective_on = %q", got)
+		}
+	})
+	tests := []struct {
+		name   string
+		mutate func(*kb.Entry)
+		field  string
+	}{
+		{"empty title", func(e *kb.Entry) { e.Title = "  " }, "title"},
+		{"title too long", func(e *kb.Entry) { e.Title = strings.Repeat("长", 129) }, "title"},
+		{"no department", func(e *kb.Entry) { e.Department = "" }, "department"},
+		{"no content", func(e *kb.Entry) { e.Content = "" }, "content"},
+		{"bad date", func(e *kb.Entry) { e.Fields["实施日期"] = "下个月" }, "effective_on"},
+		{"expiry before effect", func(e *kb.Entry) { e.Fields["失效日期"] = "2020-01-01" }, "expires_on"},
+		{"field of another column", func(e *kb.Entry) { e.Fields["电话"] = "12345" }, "电话"},
+		{"bad phone", func(e *kb.Entry) {
+			e.Column, e.Fields = kb.ColumnHotline, map[string]string{"phone": "call me"}
+		}, "phone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := valid()
+			tt.mutate(e)
+			e.Normalize()
+			errs := e.Validate()
+			if len(errs) == 0 {
+				t.Fatal("want a validation error")
+			}
+			if errs[0].Field != tt.field {
+				t.Errorf("field = %q (%s), want %q", errs[0].Field, errs[0].Message, tt.field)
+			}
+		})
+	}
+	t.Run("good phones", func(t *testing.T) {
+		for _, p := range []string{"12345", "021-12345678", "13812345678", "400-123-4567", "【待维护人员填写：咨询电话】", "12345、021-12345678"} {
+			e := &kb.Entry{Column: kb.ColumnHotline, Title: "热线", Department: "综合处", Fields: map[string]string{"phone": p}}
+			e.Normalize()
+			if errs := e.Validate(); len(errs) > 0 {
+				t.Errorf("%q: %v", p, errs)
+			}
+		}
+	})
+}
+
+func TestEntryExpired(t *testing.T) {
+	e := &kb.Entry{Column: kb.ColumnNotice, Fields: map[string]string{kb.FieldExpiresOn: "2024-10-08"}}
+	if e.Expired(time.Date(2024, 10, 8, 23, 0, 0, 0, kb.Shanghai)) {
+		t.Error("an entry is still valid on its expiry day")
+	}
+	if !e.Expired(time.Date(2024, 10, 9, 0, 0, 1, 0, kb.Shanghai)) {
+		t.Error("an entry is expired the day after its expiry date")
+	}
+	if (&kb.Entry{Column: kb.ColumnFAQ}).Expired(time.Now()) {
+		t.Error("an entry without an expiry never expires")
+	}
+}
+
+func TestCleanQuestion(t *testing.T) {
+	tests := []struct {
+		in, want string
+		code     string
+	}{
+		{"  二类械\t注册 ", "二类械 注册", ""},
+		{"护照\x00过期", "护照 过期", ""},
+		{"bad \xff utf8", "bad utf8", ""},
+		{"", "", kb.EINVALID},
+		{" \n ", "", kb.EINVALID},
+		{strings.Repeat("问", kb.MaxQuestionLength+1), "", kb.EINVALID},
+	}
+	for _, tt := range tests {
+		got, err := kb.CleanQuestion(tt.in)
+		if kb.ErrorCode(err) != tt.code || got != tt.want {
+			t.Errorf("CleanQuestion(%q) = %q, %v; want %q, code %q", tt.in, got, err, tt.want, tt.code)
+		}
+	}
+}
+
+func TestGroupKey(t *testing.T) {
+	same := []string{"护照过期了怎么办？", "护照过期了怎么办", "请问护照过期了怎么办呢", "护照过期了 怎么办吗？", "ＡＢＣ护照过期了怎么办"}
+	want := kb.GroupKey(same[0])
+	for _, q := range same[1:4] {
+		if got := kb.GroupKey(q); got != want {
+			t.Errorf("GroupKey(%q) = %q, want %q", q, got, want)
+		}
+	}
+	if kb.GroupKey(same[4]) != "abc"+want {
+		t.Errorf("full-width letters must fold: %q", kb.GroupKey(same[4]))
+	}
+	if kb.GroupKey("护照过期了怎么办") == kb.GroupKey("护照过期了收费吗") {
+		t.Error("different questions must not share a key")
+	}
+}
