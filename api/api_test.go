@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ type testServer struct {
 func mustStartServer(t *testing.T) *testServer {
 	t.Helper()
 	env := testkb.New(t, testkb.Options{Now: func() time.Time { return fixedNow }})
-	srv := api.New(env.Service, slog.New(slog.NewTextHandler(io.Discard, nil)), api.Options{BodyLimit: "64K"})
+	srv := api.New(env.Service, env.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), api.Options{BodyLimit: "64K"})
 	srv.SetReady(true)
 	return &testServer{Server: srv, env: env}
 }
@@ -177,8 +178,6 @@ func TestWriteIsSearchableAtOnce(t *testing.T) {
 		want: []string{`"answered":true`, `"entry_id":` + itoa(e.ID)}})
 }
 
-func itoa(id int64) string { b, _ := json.Marshal(id); return string(b) }
-
 func TestRequestIDHeader(t *testing.T) {
 	ts := mustStartServer(t)
 	req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
@@ -189,3 +188,5 @@ func TestRequestIDHeader(t *testing.T) {
 		t.Errorf("X-Request-ID = %q", got)
 	}
 }
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }

@@ -23,31 +23,37 @@ import (
 type Options struct {
 	// BodyLimit caps request bodies, e.g. "1M".
 	BodyLimit string
+	// SecureCookies marks the session cookie Secure (serve over HTTPS).
+	SecureCookies bool
 }
 
 // Server is the HTTP front of the service.
 type Server struct {
-	echo   *echo.Echo
-	svc    *kb.Service
-	logger *slog.Logger
-	ready  atomic.Bool
+	echo     *echo.Echo
+	svc      *kb.Service
+	accounts kb.AccountStore
+	logger   *slog.Logger
+	opts     Options
+	ready    atomic.Bool
 }
 
 // New builds the router with every route, the middleware and the error
 // handler.
-func New(svc *kb.Service, logger *slog.Logger, opts Options) *Server {
+func New(svc *kb.Service, accounts kb.AccountStore, logger *slog.Logger, opts Options) *Server {
 	if opts.BodyLimit == "" {
 		opts.BodyLimit = "1M"
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, svc: svc, logger: logger}
+	s := &Server{echo: e, svc: svc, accounts: accounts, logger: logger, opts: opts}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.requestID, middleware.Recover(), s.accessLog, middleware.BodyLimit(opts.BodyLimit))
 
 	e.GET("/healthz", s.healthz)
-	v1 := e.Group("/api/v1")
+	v1 := e.Group("/api/v1", s.identify)
 	s.registerAsk(v1)
+	s.registerFeedback(v1)
+	s.registerReview(v1)
 	s.registerSearch(v1)
 	s.registerEntries(v1)
 	s.registerColumns(v1)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -18,14 +19,18 @@ const DefaultThreshold = 0.55
 
 // routingConfidence is the least confidence at which the closest entry's
 // department is trusted to own an unanswered question.
-const routingConfidence = 0.2
+const routingConfidence = 0.3
 
 // Service is the knowledge base's domain logic: answering questions,
 // recording the unanswered ones with their deadline, and keeping the index
 // in step with the store.
 type Service struct {
 	Store    Store
+	Reviews  ReviewStore
+	Feedback FeedbackStore
 	Index    Index
+	// Analyzer gives question signatures for grouping unanswered questions.
+	Analyzer QuestionAnalyzer
 	Calendar *Calendar
 	Logger   *slog.Logger
 	// Now returns the current time; tests replace it to control deadlines.
@@ -34,15 +39,30 @@ type Service struct {
 	Threshold float64
 	// DefaultDepartment owns unanswered questions that no entry points to.
 	DefaultDepartment string
+	// SuggestThreshold is the least confidence for a 猜你想问 suggestion.
+	SuggestThreshold float64
+
+	groupOnce  sync.Once
+	groupCache *groupCache
+}
+
+// FullStore is a store that serves the whole service.
+type FullStore interface {
+	Store
+	ReviewStore
+	FeedbackStore
 }
 
 // NewService returns a service with default settings.
-func NewService(store Store, index Index, cal *Calendar, logger *slog.Logger) *Service {
+func NewService(store FullStore, index Index, analyzer QuestionAnalyzer, cal *Calendar, logger *slog.Logger) *Service {
 	return &Service{
-		Store: store, Index: index, Calendar: cal, Logger: logger, Now: time.Now,
-		Threshold: DefaultThreshold, DefaultDepartment: "综合处",
+		Store: store, Reviews: store, Feedback: store, Index: index, Analyzer: analyzer, Calendar: cal, Logger: logger,
+		Now: time.Now, Threshold: DefaultThreshold, SuggestThreshold: DefaultSuggestThreshold, DefaultDepartment: "综合处",
 	}
 }
+
+// DefaultSuggestThreshold is the least confidence for a suggestion.
+const DefaultSuggestThreshold = 0.3
 
 // AskRequest is a question from the chatbot.
 type AskRequest struct {
@@ -93,13 +113,14 @@ type Fallback struct {
 
 // AskResult is the outcome of a question.
 type AskResult struct {
-	QueryID    int64             `json:"query_id"`
-	Answered   bool              `json:"answered"`
-	Confidence float64           `json:"confidence"`
-	Answer     *Answer           `json:"answer,omitempty"`
-	Related    []RelatedEntry    `json:"related"`
-	Unanswered *UnansweredRecord `json:"unanswered,omitempty"`
-	Fallback   *Fallback         `json:"fallback,omitempty"`
+	QueryID     int64             `json:"query_id"`
+	Answered    bool              `json:"answered"`
+	Confidence  float64           `json:"confidence"`
+	Answer      *Answer           `json:"answer,omitempty"`
+	Related     []RelatedEntry    `json:"related"`
+	Suggestions []Suggestion      `json:"suggestions,omitempty"`
+	Unanswered  *UnansweredRecord `json:"unanswered,omitempty"`
+	Fallback    *Fallback         `json:"fallback,omitempty"`
 }
 
 // CleanQuestion trims a question, turns control characters into spaces and
@@ -124,8 +145,17 @@ func CleanQuestion(q string) (string, error) {
 	return q, nil
 }
 
+// Suggestion is an entry offered as 猜你想问 when the question was not
+// answered with confidence.
+type Suggestion struct {
+	EntryID    int64   `json:"entry_id"`
+	Title      string  `json:"title"`
+	Column     Column  `json:"column"`
+	Confidence float64 `json:"confidence"`
+}
+
 // Ask answers a question from the KB when confident enough; otherwise it
-// records the question for backfill and offers hotlines.
+// records the question for backfill and offers suggestions and hotlines.
 func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	question, err := CleanQuestion(req.Question)
 	if err != nil {
@@ -136,37 +166,38 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &AskResult{Related: []RelatedEntry{}}
-	var best *Candidate
-	var bestEntry *Entry
-	for i := range cands {
-		c := &cands[i]
+	// Drop entries deleted since indexed or past their 失效日期.
+	live := cands[:0]
+	entries := map[int64]*Entry{}
+	for _, c := range cands {
 		e, err := s.Store.FindEntry(ctx, c.EntryID)
 		if ErrorCode(err) == ENOTFOUND || (err == nil && e.Expired(now)) {
-			continue // deleted since indexed, or past its 失效日期
+			continue
 		} else if err != nil {
 			return nil, err
 		}
-		if best == nil {
-			best, bestEntry = c, e
-			continue
-		}
-		if len(res.Related) < 3 {
-			res.Related = append(res.Related, RelatedEntry{EntryID: e.ID, Title: e.Title, Column: e.Column})
-		}
+		entries[c.EntryID] = e
+		live = append(live, c)
 	}
+	res := &AskResult{Related: []RelatedEntry{}}
 	q := &Query{Question: question, Channel: req.Channel, SessionID: req.SessionID, AskedAt: now}
-	if best != nil {
-		res.Confidence = round3(best.Confidence)
+	if len(live) > 0 {
+		res.Confidence = round3(live[0].Confidence)
 		q.Confidence = res.Confidence
 	}
-	if best != nil && best.Confidence >= s.Threshold {
+	if len(live) > 0 && live[0].Confidence >= s.Threshold {
+		best := entries[live[0].EntryID]
 		res.Answered = true
 		res.Answer = &Answer{
-			EntryID: bestEntry.ID, Column: bestEntry.Column, ColumnName: bestEntry.Column.Name(), Title: bestEntry.Title,
-			Content: bestEntry.Content, Department: bestEntry.Department, MatchedQuestion: best.MatchedQuestion,
+			EntryID: best.ID, Column: best.Column, ColumnName: best.Column.Name(), Title: best.Title,
+			Content: best.Content, Department: best.Department, MatchedQuestion: live[0].MatchedQuestion,
 		}
-		q.Answered, q.EntryID = true, bestEntry.ID
+		for _, c := range live[1:] {
+			if len(res.Related) < 3 {
+				res.Related = append(res.Related, RelatedEntry{EntryID: c.EntryID, Title: c.Title, Column: c.Column})
+			}
+		}
+		q.Answered, q.EntryID, q.Department = true, best.ID, best.Department
 		if err := s.Store.RecordQuery(ctx, q, nil); err != nil {
 			return nil, err
 		}
@@ -175,10 +206,15 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		return res, nil
 	}
 
-	department := s.DefaultDepartment
-	if best != nil && best.Confidence >= routingConfidence && best.Department != "" {
-		department = best.Department
+	for _, c := range live {
+		if len(res.Suggestions) < 3 && c.Confidence >= s.SuggestThreshold {
+			res.Suggestions = append(res.Suggestions, Suggestion{EntryID: c.EntryID, Title: c.Title, Column: c.Column, Confidence: round3(c.Confidence)})
+			q.Suggestions = append(q.Suggestions, c.EntryID)
+		} else if len(res.Related) < 3 {
+			res.Related = append(res.Related, RelatedEntry{EntryID: c.EntryID, Title: c.Title, Column: c.Column})
+		}
 	}
+	department := s.route(question, live)
 	deadline := s.Calendar.BackfillDeadline(now)
 	if deadline.Provisional {
 		s.Logger.WarnContext(ctx, "deadline computed without the official holiday arrangement", "year", deadline.DueAt.Year())
@@ -187,21 +223,57 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		Type: ReviewUnanswered, Question: question, GroupKey: GroupKey(question), Department: department,
 		DueAt: deadline.DueAt, DueProvisional: deadline.Provisional,
 	}
+	var sig QuestionSignature
+	if s.Analyzer != nil {
+		sig = s.Analyzer.Signature(question)
+		if item.ID, err = s.findGroup(ctx, ReviewUnanswered, sig); err != nil {
+			return nil, err
+		}
+	}
+	q.Department = department
 	if err := s.Store.RecordQuery(ctx, q, item); err != nil {
 		return nil, err
 	}
+	if s.Analyzer != nil {
+		s.rememberWording(ReviewUnanswered, item.ID, sig)
+	}
 	res.QueryID = q.ID
 	res.Unanswered = &UnansweredRecord{ID: item.ID, DueAt: item.DueAt, DueProvisional: item.DueProvisional, Department: item.Department}
-	hotlines, err := s.hotlines(ctx, department)
+	hotlines, err := s.hotlines(ctx, item.Department)
 	if err != nil {
 		return nil, err
 	}
-	res.Fallback = &Fallback{
-		Message:  fmt.Sprintf("抱歉，小申暂时无法准确回答这个问题。问题已记录，%s将在%s前补充答复；急需帮助可拨打下列热线。", item.Department, item.DueAt.Format("1月2日")),
-		Hotlines: hotlines,
+	msg := fmt.Sprintf("抱歉，小申暂时无法准确回答这个问题。问题已记录，%s将在%s前补充答复；急需帮助可拨打下列热线。", item.Department, item.DueAt.Format("1月2日"))
+	if len(res.Suggestions) > 0 {
+		msg = fmt.Sprintf("抱歉，小申没有找到确切的答案。您是不是想问下面的问题？问题已记录，%s将在%s前补充答复；也可拨打下列热线。", item.Department, item.DueAt.Format("1月2日"))
 	}
-	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "review_item_id", item.ID, "confidence", q.Confidence, "department", department)
+	res.Fallback = &Fallback{Message: msg, Hotlines: hotlines}
+	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "review_item_id", item.ID, "confidence", q.Confidence,
+		"department", item.Department, "suggestions", len(res.Suggestions))
 	return res, nil
+}
+
+// route picks the department responsible for an unanswered question: the
+// matter its words name, else the department of the closest entries when
+// they are close enough, else the default department.
+func (s *Service) route(question string, cands []Candidate) string {
+	if m, ok := MatterOf(question); ok {
+		return m.Department
+	}
+	votes := map[string]float64{}
+	for i, c := range cands {
+		if i >= 3 || c.Confidence < routingConfidence || c.Department == "" {
+			continue
+		}
+		votes[c.Department] += c.Confidence
+	}
+	best, bestVote := s.DefaultDepartment, 0.0
+	for d, v := range votes {
+		if v > bestVote || (v == bestVote && d < best) {
+			best, bestVote = d, v
+		}
+	}
+	return best
 }
 
 // hotlines lists the 热线电话 entries, those of the given department first.

@@ -32,6 +32,8 @@ type Revision struct {
 type Query struct {
 	ID           int64
 	Question     string
+	Department   string  // the answering entry's or the review item's department
+	Suggestions  []int64 // entries offered as 猜你想问
 	Channel      string
 	SessionID    string
 	AskedAt      time.Time
@@ -69,7 +71,13 @@ type ReviewItem struct {
 	Status         string
 	ClosedAt       *time.Time
 	ClosedOnTime   *bool
-	EntryID        int64
+	ClosedBy       string
+	EntryID        int64 // the entry that answered it
+	DismissReason  string
+	DuplicateOf    int64
+	AnswerEntryID  int64 // for ReviewImprove: the entry marked unhelpful
+	// Wordings lists every distinct wording with its count, when loaded.
+	Wordings []Wording
 }
 
 // Store is the source of truth for entries, questions and review items.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"xiaoshen/kb"
 )
@@ -29,9 +30,13 @@ func (s *Store) RecordQuery(ctx context.Context, q *kb.Query, item *kb.ReviewIte
 			}
 			q.ReviewItemID = item.ID
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO queries (question, channel, session_id, asked_at, answered, confidence, entry_id, review_item_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, q.Question, q.Channel, q.SessionID, formatTime(q.AskedAt), boolInt(q.Answered), q.Confidence,
-			nullID(q.EntryID), nullID(q.ReviewItemID))
+		suggestions := q.Suggestions
+		if suggestions == nil {
+			suggestions = []int64{}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO queries (question, channel, session_id, asked_at, answered, confidence, entry_id, review_item_id, department, suggestions)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.Question, q.Channel, q.SessionID, formatTime(q.AskedAt), boolInt(q.Answered), q.Confidence,
+			nullID(q.EntryID), nullID(q.ReviewItemID), q.Department, mustJSON(suggestions))
 		if err != nil {
 			return err
 		}
@@ -44,19 +49,31 @@ func (s *Store) RecordQuery(ctx context.Context, q *kb.Query, item *kb.ReviewIte
 	return nil
 }
 
+// attachReviewItem adds an occurrence to the open item item.ID names (when
+// the service found a near-duplicate), or to the open item with the same
+// group key, or creates the item.
 func (s *Store) attachReviewItem(ctx context.Context, tx *sql.Tx, q *kb.Query, item *kb.ReviewItem) error {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM review_items WHERE group_key = ? AND type = ? AND status = 'open' ORDER BY id LIMIT 1`,
-		item.GroupKey, item.Type).Scan(&id)
+	err := sql.ErrNoRows
+	if item.ID != 0 {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM review_items WHERE id = ? AND status = 'open'`, item.ID).Scan(&id)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM review_items WHERE group_key = ? AND type = ? AND status = 'open' ORDER BY id LIMIT 1`,
+			item.GroupKey, item.Type).Scan(&id)
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		res, err := tx.ExecContext(ctx, `INSERT INTO review_items (type, question, group_key, department, occurrences, first_asked_at, last_asked_at, due_at, due_provisional, status)
-			VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, 'open')`, item.Type, item.Question, item.GroupKey, item.Department,
-			formatTime(q.AskedAt), formatTime(q.AskedAt), formatTime(item.DueAt), boolInt(item.DueProvisional))
+		res, err := tx.ExecContext(ctx, `INSERT INTO review_items (type, question, group_key, department, occurrences, first_asked_at, last_asked_at, due_at, due_provisional, status, answer_entry_id)
+			VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, 'open', ?)`, item.Type, item.Question, item.GroupKey, item.Department,
+			formatTime(q.AskedAt), formatTime(q.AskedAt), formatTime(item.DueAt), boolInt(item.DueProvisional), nullID(item.AnswerEntryID))
 		if err != nil {
 			return err
 		}
 		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := s.addEvent(ctx, tx, id, q.AskedAt, "system", "created", fmt.Sprintf("责任部门：%s", item.Department)); err != nil {
 			return err
 		}
 	case err != nil:
@@ -74,7 +91,13 @@ func (s *Store) attachReviewItem(ctx context.Context, tx *sql.Tx, q *kb.Query, i
 	return nil
 }
 
-const reviewColumns = `id, type, question, group_key, department, occurrences, first_asked_at, last_asked_at, due_at, due_provisional, status, closed_at, closed_on_time, entry_id`
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, itemID int64, at time.Time, actor, action, detail string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO review_events (item_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)`,
+		itemID, formatTime(at), actor, action, detail)
+	return err
+}
+
+const reviewColumns = `id, type, question, group_key, department, occurrences, first_asked_at, last_asked_at, due_at, due_provisional, status, closed_at, closed_on_time, entry_id, closed_by, dismiss_reason, duplicate_of, answer_entry_id`
 
 func scanReviewItem(row rowScanner) (*kb.ReviewItem, error) {
 	var (
@@ -84,9 +107,10 @@ func scanReviewItem(row rowScanner) (*kb.ReviewItem, error) {
 		closedAt         sql.NullString
 		onTime           sql.NullInt64
 		entryID          sql.NullInt64
+		dupOf, answerID  sql.NullInt64
 	)
 	if err := row.Scan(&it.ID, &it.Type, &it.Question, &it.GroupKey, &it.Department, &it.Occurrences, &first, &last, &due, &provisional,
-		&it.Status, &closedAt, &onTime, &entryID); err != nil {
+		&it.Status, &closedAt, &onTime, &entryID, &it.ClosedBy, &it.DismissReason, &dupOf, &answerID); err != nil {
 		return nil, err
 	}
 	it.FirstAskedAt, it.LastAskedAt, it.DueAt = parseTime(first), parseTime(last), parseTime(due)
@@ -96,6 +120,6 @@ func scanReviewItem(row rowScanner) (*kb.ReviewItem, error) {
 		b := onTime.Int64 == 1
 		it.ClosedOnTime = &b
 	}
-	it.EntryID = entryID.Int64
+	it.EntryID, it.DuplicateOf, it.AnswerEntryID = entryID.Int64, dupOf.Int64, answerID.Int64
 	return &it, nil
 }

@@ -119,7 +119,7 @@ func openApp(ctx context.Context, cfg appConfig) (*app, error) {
 		return nil, err
 	}
 	a.index = idx
-	a.service = kb.NewService(st, idx, cal, logger)
+	a.service = kb.NewService(st, idx, idx, cal, logger)
 	return a, nil
 }
 

@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *threshold > 0 {
 		a.service.Threshold = *threshold
 	}
-	srv := api.New(a.service, logger, api.Options{})
+	srv := api.New(a.service, a.store, logger, api.Options{})
 	httpSrv := &http.Server{
 		Handler:           http.TimeoutHandler(srv, 15*time.Second, `{"error":{"code":"internal","message":"请求处理超时"}}`),
 		ReadHeaderTimeout: 5 * time.Second,

@@ -89,7 +89,7 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	t.Cleanup(func() { idx.Close() })
 	env.Index = idx
-	env.Service = kb.NewService(st, idx, kb.NewCalendar(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	env.Service = kb.NewService(st, idx, idx, kb.NewCalendar(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if opts.Now != nil {
 		env.Service.Now = opts.Now
 	}

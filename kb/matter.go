@@ -1,0 +1,34 @@
+package kb
+
+import "strings"
+
+// Matter is a government-service matter (事项) with its owning department and
+// the words citizens use for it.
+type Matter struct {
+	Name       string
+	Department string
+	Keywords   []string
+}
+
+// Matters lists the five matters that get online help, most specific
+// keywords first.
+var Matters = []Matter{
+	{"医疗机构制剂注册", "药品注册处", []string{"医疗机构制剂", "院内制剂", "医院制剂", "制剂注册", "传统中药制剂", "制剂批准文号", "制剂"}},
+	{"药品生产企业许可", "药品监管处", []string{"药品生产许可", "药证", "药品生产企业", "药厂", "制药", "药品gmp"}},
+	{"第二、三类医疗器械生产许可", "器械监管处", []string{"医疗器械生产许可", "器械生产许可", "械生产", "医疗器械生产", "器械生产"}},
+	{"第二类医疗器械产品注册", "器械注册处", []string{"第二类医疗器械", "二类医疗器械", "二类械", "二类器械", "医疗器械注册", "器械注册", "械注册", "注册证", "械字号"}},
+	{"化妆品生产许可", "化妆品监管处", []string{"化妆品生产许可", "化妆品", "妆字号", "妆品"}},
+}
+
+// MatterOf returns the matter a question names by its keywords, if any.
+func MatterOf(question string) (Matter, bool) {
+	q := strings.ToLower(question)
+	for _, m := range Matters {
+		for _, k := range m.Keywords {
+			if strings.Contains(q, k) {
+				return m, true
+			}
+		}
+	}
+	return Matter{}, false
+}

@@ -1,0 +1,441 @@
+package kb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Review item types.
+const (
+	ReviewImprove = "improve" // 答案待改进: an answer marked unhelpful
+)
+
+// Dismissal reasons, as reviewers choose them.
+const (
+	DismissOutOfScope = "超出本单位职能" // forwarded to 12345
+	DismissInvalid    = "无效/骚扰"
+	DismissDuplicate  = "重复" // merged into another item
+)
+
+// DismissReasons lists the reasons a review item may be dismissed for.
+var DismissReasons = []string{DismissOutOfScope, DismissInvalid, DismissDuplicate}
+
+// ReviewTypeName returns the Chinese name of a review item type.
+func ReviewTypeName(t string) string {
+	switch t {
+	case ReviewUnanswered:
+		return "未能解答"
+	case ReviewImprove:
+		return "答案待改进"
+	}
+	return t
+}
+
+// StatusName returns the Chinese name of a review item status.
+func StatusName(s string) string {
+	switch s {
+	case StatusOpen:
+		return "待处理"
+	case StatusAnswered:
+		return "已补充"
+	case StatusDismissed:
+		return "已驳回"
+	}
+	return s
+}
+
+// Wording is one way a question was asked, with how often.
+type Wording struct {
+	Question string `json:"question"`
+	Count    int    `json:"count"`
+}
+
+// ReviewFilter selects review items.
+type ReviewFilter struct {
+	Status     string
+	Department string
+	Type       string
+	Overdue    *bool
+	Now        time.Time // for the overdue filter
+	Limit      int
+	Offset     int
+}
+
+// ReviewEvent is one line of a review item's audit trail.
+type ReviewEvent struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// Overdue reports whether an item is open past its due time at now.
+func (it *ReviewItem) Overdue(now time.Time) bool {
+	return it.Status == StatusOpen && now.After(it.DueAt)
+}
+
+// ReviewStore is the part of the store the review workflow needs.
+type ReviewStore interface {
+	FindReviewItems(ctx context.Context, f ReviewFilter) ([]*ReviewItem, int, error)
+	FindReviewItem(ctx context.Context, id int64) (*ReviewItem, error)
+	ReviewEvents(ctx context.Context, id int64) ([]ReviewEvent, error)
+	// OpenReviewWordings returns the wordings of every open item of a type.
+	OpenReviewWordings(ctx context.Context, itemType string) (map[int64][]string, error)
+	// BackfillReviewItem stores e (created when e.ID is 0, else updated) and
+	// closes the item as answered with it, in one transaction.
+	BackfillReviewItem(ctx context.Context, id int64, e *Entry, actor string, at time.Time) (*ReviewItem, error)
+	// AssignReviewItem moves an open item to another department.
+	AssignReviewItem(ctx context.Context, id int64, department, actor string) (*ReviewItem, error)
+	// DismissReviewItem closes an open item with a reason; for a duplicate,
+	// its questions move to the item it duplicates.
+	DismissReviewItem(ctx context.Context, id int64, reason string, duplicateOf int64, actor string, at time.Time) (*ReviewItem, error)
+}
+
+// QuestionSignature is what grouping compares: canonical terms with weights,
+// and the intents the question asks about.
+type QuestionSignature struct {
+	Terms   map[string]float64
+	Intents []string
+}
+
+// QuestionAnalyzer turns a question into its signature.
+type QuestionAnalyzer interface {
+	Signature(question string) QuestionSignature
+}
+
+// GroupSimilarity is the least weighted term overlap at which two
+// unanswered questions with the same intents join one review item.
+const GroupSimilarity = 0.6
+
+// SameQuestion reports whether two signatures ask the same thing: their
+// intents agree and their weighted terms overlap enough.
+func SameQuestion(a, b QuestionSignature) bool {
+	if strings.Join(a.Intents, ",") != strings.Join(b.Intents, ",") {
+		return false
+	}
+	var total, shared float64
+	for t, w := range a.Terms {
+		total += w
+		if w2, ok := b.Terms[t]; ok {
+			shared += w + w2
+		}
+	}
+	for _, w := range b.Terms {
+		total += w
+	}
+	return total > 0 && shared/total >= GroupSimilarity
+}
+
+// groupCache keeps the signatures of open items' wordings, so that a new
+// unanswered question is compared without reading every item.
+type groupCache struct {
+	mu     sync.Mutex
+	loaded map[string]bool
+	items  map[string]map[int64][]QuestionSignature // type → item → signatures
+}
+
+func (s *Service) groups() *groupCache {
+	s.groupOnce.Do(func() {
+		s.groupCache = &groupCache{loaded: map[string]bool{}, items: map[string]map[int64][]QuestionSignature{}}
+	})
+	return s.groupCache
+}
+
+// findGroup returns the open item a question joins, or 0.
+func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSignature) (int64, error) {
+	g := s.groups()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.loaded[itemType] {
+		wordings, err := s.Reviews.OpenReviewWordings(ctx, itemType)
+		if err != nil {
+			return 0, err
+		}
+		items := map[int64][]QuestionSignature{}
+		for id, ws := range wordings {
+			for _, w := range ws {
+				items[id] = append(items[id], s.Analyzer.Signature(w))
+			}
+		}
+		g.items[itemType], g.loaded[itemType] = items, true
+	}
+	var best int64
+	for id, sigs := range g.items[itemType] {
+		for _, other := range sigs {
+			if SameQuestion(sig, other) && (best == 0 || id < best) {
+				best = id
+				break
+			}
+		}
+	}
+	return best, nil
+}
+
+func (s *Service) rememberWording(itemType string, id int64, sig QuestionSignature) {
+	g := s.groups()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.loaded[itemType] {
+		g.items[itemType][id] = append(g.items[itemType][id], sig)
+	}
+}
+
+func (s *Service) forgetItem(id int64) {
+	g := s.groups()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, items := range g.items {
+		delete(items, id)
+	}
+}
+
+// ReviewItemView is a review item as the API and the page show it.
+type ReviewItemView struct {
+	ID              int64      `json:"id"`
+	Type            string     `json:"type"`
+	TypeName        string     `json:"type_name"`
+	Question        string     `json:"question"`
+	Questions       []string   `json:"questions"`
+	Wordings        []Wording  `json:"wordings"`
+	Occurrences     int        `json:"occurrences"`
+	FirstAskedAt    time.Time  `json:"first_asked_at"`
+	LastAskedAt     time.Time  `json:"last_asked_at"`
+	DueAt           time.Time  `json:"due_at"`
+	DueProvisional  bool       `json:"due_provisional"`
+	WorkingDaysLeft int        `json:"working_days_left"`
+	Overdue         bool       `json:"overdue"`
+	Status          string     `json:"status"`
+	StatusName      string     `json:"status_name"`
+	Department      string     `json:"department"`
+	DismissReason   string     `json:"dismiss_reason,omitempty"`
+	DuplicateOf     int64      `json:"duplicate_of,omitempty"`
+	ClosedAt        *time.Time `json:"closed_at,omitempty"`
+	ClosedOnTime    *bool      `json:"closed_on_time,omitempty"`
+	ClosedBy        string     `json:"closed_by,omitempty"`
+	EntryID         int64      `json:"entry_id,omitempty"`
+	AnswerEntryID   int64      `json:"answer_entry_id,omitempty"`
+}
+
+// View derives the shown state of an item at now.
+func (s *Service) View(it *ReviewItem, now time.Time) ReviewItemView {
+	v := ReviewItemView{
+		ID: it.ID, Type: it.Type, TypeName: ReviewTypeName(it.Type), Question: it.Question, Questions: []string{}, Wordings: it.Wordings,
+		Occurrences: it.Occurrences, FirstAskedAt: it.FirstAskedAt, LastAskedAt: it.LastAskedAt, DueAt: it.DueAt,
+		DueProvisional: it.DueProvisional, Overdue: it.Overdue(now), Status: it.Status, StatusName: StatusName(it.Status),
+		Department: it.Department, DismissReason: it.DismissReason, DuplicateOf: it.DuplicateOf, ClosedAt: it.ClosedAt,
+		ClosedOnTime: it.ClosedOnTime, ClosedBy: it.ClosedBy, EntryID: it.EntryID, AnswerEntryID: it.AnswerEntryID,
+	}
+	if v.Wordings == nil {
+		v.Wordings = []Wording{{Question: it.Question, Count: it.Occurrences}}
+	}
+	for _, w := range v.Wordings {
+		v.Questions = append(v.Questions, w.Question)
+	}
+	if it.Status == StatusOpen {
+		v.WorkingDaysLeft = s.Calendar.WorkingDaysLeft(now, it.DueAt)
+	}
+	return v
+}
+
+// ReviewItems lists the items p may see.
+func (s *Service) ReviewItems(ctx context.Context, p *Principal, f ReviewFilter) ([]ReviewItemView, int, error) {
+	if err := p.Require(RoleReviewer); err != nil {
+		return nil, 0, err
+	}
+	if !p.IsAdmin() {
+		if f.Department != "" && f.Department != p.Department {
+			return nil, 0, p.RequireDepartment(f.Department)
+		}
+		f.Department = p.Department
+	}
+	f.Now = s.Now()
+	items, total, err := s.Reviews.FindReviewItems(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]ReviewItemView, len(items))
+	for i, it := range items {
+		out[i] = s.View(it, f.Now)
+	}
+	return out, total, nil
+}
+
+// ReviewItem returns one item that p may see.
+func (s *Service) ReviewItem(ctx context.Context, p *Principal, id int64) (*ReviewItem, error) {
+	if err := p.Require(RoleReviewer); err != nil {
+		return nil, err
+	}
+	it, err := s.Reviews.FindReviewItem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.RequireDepartment(it.Department); err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+func (s *Service) openItem(ctx context.Context, p *Principal, id int64) (*ReviewItem, error) {
+	it, err := s.ReviewItem(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if it.Status != StatusOpen {
+		return nil, Errorf(ECONFLICT, "该问题已处理（%s），不能重复操作", StatusName(it.Status))
+	}
+	return it, nil
+}
+
+// BackfillRequest is a reviewer's answer (答复口径) to a review item.
+type BackfillRequest struct {
+	Content          string   `json:"content"`
+	Title            string   `json:"title,omitempty"`
+	Column           string   `json:"column,omitempty"`
+	Department       string   `json:"department,omitempty"`
+	SimilarQuestions []string `json:"similar_questions,omitempty"`
+	Keywords         []string `json:"keywords,omitempty"`
+}
+
+// Backfill writes the answer as a new KB entry, indexes it and closes the
+// item. The defaults follow the item: column 常见问题, its first wording as
+// title, its department, and its other wordings as similar questions.
+func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req BackfillRequest) (*ReviewItem, *Entry, error) {
+	it, err := s.openItem(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &Entry{Column: ColumnFAQ, Title: req.Title, Content: req.Content, Department: req.Department,
+		Similar: req.SimilarQuestions, Keywords: req.Keywords}
+	if req.Column != "" {
+		if e.Column, err = ParseColumn(req.Column); err != nil {
+			return nil, nil, err
+		}
+	}
+	if strings.TrimSpace(e.Title) == "" {
+		e.Title = it.Question
+	}
+	if e.Department == "" {
+		e.Department = it.Department
+	}
+	if err := p.RequireDepartment(e.Department); err != nil {
+		return nil, nil, err
+	}
+	if req.SimilarQuestions == nil {
+		for _, w := range it.Wordings {
+			if w.Question != e.Title {
+				e.Similar = append(e.Similar, w.Question)
+			}
+		}
+	}
+	if it.Type == ReviewImprove && it.AnswerEntryID != 0 {
+		// Improving an answer edits the entry that was marked unhelpful.
+		old, err := s.Store.FindEntry(ctx, it.AnswerEntryID)
+		if err != nil {
+			return nil, nil, err
+		}
+		old.Content = e.Content
+		if req.Title != "" {
+			old.Title = req.Title
+		}
+		old.Similar = append(old.Similar, req.SimilarQuestions...)
+		e = old
+	}
+	e.Normalize()
+	if errs := e.Validate(); len(errs) > 0 {
+		return nil, nil, invalid(errs)
+	}
+	closed, err := s.Reviews.BackfillReviewItem(ctx, id, e, p.Actor(), s.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	s.forgetItem(id)
+	if err := s.Index.Put(ctx, e); err != nil {
+		return nil, nil, err
+	}
+	s.Logger.InfoContext(ctx, "review item backfilled", "item_id", id, "entry_id", e.ID, "actor", p.Actor(), "on_time", closed.ClosedOnTime != nil && *closed.ClosedOnTime)
+	return closed, e, nil
+}
+
+// Link closes an item with an existing entry and adds the item's wordings
+// to the entry's similar questions, so that the phrasing is learnt.
+func (s *Service) Link(ctx context.Context, p *Principal, id, entryID int64) (*ReviewItem, *Entry, error) {
+	it, err := s.openItem(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := s.Store.FindEntry(ctx, entryID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e.Expired(s.Now()) {
+		return nil, nil, Errorf(EINVALID, "条目 %d 已失效，不能作为答复", entryID)
+	}
+	for _, w := range it.Wordings {
+		if w.Question != e.Title {
+			e.Similar = append(e.Similar, w.Question)
+		}
+	}
+	e.Normalize()
+	closed, err := s.Reviews.BackfillReviewItem(ctx, id, e, p.Actor(), s.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	s.forgetItem(id)
+	if err := s.Index.Put(ctx, e); err != nil {
+		return nil, nil, err
+	}
+	return closed, e, nil
+}
+
+// Assign moves an open item to another department.
+func (s *Service) Assign(ctx context.Context, p *Principal, id int64, department string) (*ReviewItem, error) {
+	department = strings.TrimSpace(department)
+	if department == "" {
+		return nil, Errorf(EINVALID, "请指定要转派的部门")
+	}
+	if _, err := s.openItem(ctx, p, id); err != nil {
+		return nil, err
+	}
+	return s.Reviews.AssignReviewItem(ctx, id, department, p.Actor())
+}
+
+// Dismiss closes an open item with one of DismissReasons. A duplicate names
+// the item it repeats; its wordings and occurrences move there.
+func (s *Service) Dismiss(ctx context.Context, p *Principal, id int64, reason string, duplicateOf int64) (*ReviewItem, error) {
+	valid := false
+	for _, r := range DismissReasons {
+		valid = valid || r == reason
+	}
+	if !valid {
+		return nil, Errorf(EINVALID, "驳回原因应为：%s", strings.Join(DismissReasons, "、"))
+	}
+	if _, err := s.openItem(ctx, p, id); err != nil {
+		return nil, err
+	}
+	if reason == DismissDuplicate {
+		if duplicateOf == 0 || duplicateOf == id {
+			return nil, Errorf(EINVALID, "标记为重复时须指定另一个问题的编号（duplicate_of）")
+		}
+		if _, err := s.openItem(ctx, p, duplicateOf); err != nil {
+			return nil, fmt.Errorf("duplicate_of %d: %w", duplicateOf, err)
+		}
+	} else {
+		duplicateOf = 0
+	}
+	it, err := s.Reviews.DismissReviewItem(ctx, id, reason, duplicateOf, p.Actor(), s.Now())
+	if err != nil {
+		return nil, err
+	}
+	s.forgetItem(id)
+	if duplicateOf != 0 {
+		s.forgetItem(duplicateOf) // reloaded with the merged wordings on next use
+		g := s.groups()
+		g.mu.Lock()
+		g.loaded = map[string]bool{}
+		g.mu.Unlock()
+	}
+	return it, nil
+}

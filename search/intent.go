@@ -1,0 +1,43 @@
+package search
+
+import (
+	"sort"
+
+	"xiaoshen/kb"
+)
+
+// intentWords maps the canonical form of a word (after synonyms) to the
+// intent it signals: what the question asks about, as opposed to what it is
+// about. Two questions on the same matter with different intents (怎么办理
+// and 收费吗) are different questions.
+var intentWords = map[string]string{
+	"材料": "materials", "费用": "fees", "多久": "time", "流程": "process", "条件": "conditions",
+	"有效期": "validity", "延续": "renewal", "变更": "change", "注销": "cancel", "补发": "reissue",
+	"哪里": "where", "进度": "progress", "区别": "difference", "电话": "contact",
+	"原因": "cause", "为什么": "cause", "治疗": "treatment", "副作用": "side_effects", "意思": "definition",
+	"含义": "definition", "定义": "definition", "怎么": "how", "可以": "can",
+}
+
+// Signature returns the canonical terms of a question, weighted by idf,
+// and the intents it asks about, for grouping similar questions.
+func (idx *Index) Signature(question string) kb.QuestionSignature {
+	idx.mu.RLock()
+	stats := idx.stats
+	idx.mu.RUnlock()
+	terms := idx.weighTerms(idx.matchTerms(question), stats)
+	return kb.QuestionSignature{Terms: terms, Intents: intentsOf(terms)}
+}
+
+// intentsOf lists the intents of canonical terms, sorted and unique.
+func intentsOf(terms weightedTerms) []string {
+	seen := map[string]bool{}
+	var out []string
+	for t := range terms {
+		if in, ok := intentWords[t]; ok && !seen[in] {
+			seen[in] = true
+			out = append(out, in)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
