@@ -26,7 +26,14 @@ type testServer struct {
 
 func mustStartServer(t *testing.T) *testServer {
 	t.Helper()
-	env := testkb.New(t, testkb.Options{Now: func() time.Time { return fixedNow }})
+	now := fixedNow
+	return mustStartServerWithClock(t, &now)
+}
+
+// mustStartServerWithClock starts a server whose clock reads *now.
+func mustStartServerWithClock(t *testing.T, now *time.Time) *testServer {
+	t.Helper()
+	env := testkb.New(t, testkb.Options{Now: func() time.Time { return *now }})
 	srv := api.New(env.Service, env.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), api.Options{BodyLimit: "64K"})
 	srv.SetReady(true)
 	return &testServer{Server: srv, env: env}

@@ -15,7 +15,7 @@ var intentWords = map[string]string{
 	"有效期": "validity", "延续": "renewal", "变更": "change", "注销": "cancel", "补发": "reissue",
 	"哪里": "where", "进度": "progress", "区别": "difference", "电话": "contact",
 	"原因": "cause", "为什么": "cause", "治疗": "treatment", "副作用": "side_effects", "意思": "definition",
-	"含义": "definition", "定义": "definition", "怎么": "how", "可以": "can",
+	"含义": "definition", "定义": "definition",
 }
 
 // Signature returns the canonical terms of a question, weighted by idf,

@@ -1,0 +1,325 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"xiaoshen/kb"
+)
+
+// call sends a JSON request with an optional bearer token and decodes the
+// response into out.
+func (ts *testServer) call(t *testing.T, method, url, token, body string, wantStatus int, out any) string {
+	t.Helper()
+	req := httptest.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	if rec.Code != wantStatus {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, url, rec.Code, wantStatus, rec.Body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, url, err, rec.Body)
+		}
+	}
+	return rec.Body.String()
+}
+
+func (ts *testServer) mustToken(t *testing.T, name, role, department string) string {
+	t.Helper()
+	_, tok, err := ts.env.Store.CreateToken(t.Context(), name, role, department)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (ts *testServer) ask(t *testing.T, q string) kb.AskResult {
+	t.Helper()
+	var res kb.AskResult
+	body, _ := json.Marshal(kb.AskRequest{Question: q})
+	ts.call(t, "POST", "/api/v1/ask", "", string(body), 200, &res)
+	return res
+}
+
+type itemList struct {
+	Total int                 `json:"total"`
+	Items []kb.ReviewItemView `json:"items"`
+}
+
+func TestThreeWordingsOneItemThenBackfill(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	wordings := []string{"护照过期了怎么办", "护照过期了该怎么办？", "请问护照过期怎么办呢"}
+	var itemID int64
+	for i, q := range wordings {
+		res := ts.ask(t, q)
+		if res.Answered || res.Unanswered == nil {
+			t.Fatalf("%q: answered=%v", q, res.Answered)
+		}
+		if i == 0 {
+			itemID = res.Unanswered.ID
+		} else if res.Unanswered.ID != itemID {
+			t.Errorf("%q made item %d, want it grouped into %d", q, res.Unanswered.ID, itemID)
+		}
+		if got := res.Unanswered.DueAt.Format(time.RFC3339); got != "2024-10-10T23:59:59+08:00" {
+			t.Errorf("due = %s", got)
+		}
+	}
+	var item kb.ReviewItemView
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", itemID), admin, "", 200, &item)
+	if item.Occurrences != 3 || len(item.Questions) != 3 {
+		t.Fatalf("occurrences = %d, questions = %v", item.Occurrences, item.Questions)
+	}
+	if item.WorkingDaysLeft != 5 || item.Overdue || item.Status != kb.StatusOpen {
+		t.Errorf("item state: %+v", item)
+	}
+
+	var backfilled struct {
+		EntryID int64             `json:"entry_id"`
+		Item    kb.ReviewItemView `json:"item"`
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", itemID), admin,
+		`{"content":"护照签发换发由出入境管理部门办理，不属于药品监管部门职责，请咨询12345。","department":"综合处"}`, 200, &backfilled)
+	if backfilled.Item.Status != kb.StatusAnswered || backfilled.Item.ClosedOnTime == nil || !*backfilled.Item.ClosedOnTime {
+		t.Errorf("closed item: %+v", backfilled.Item)
+	}
+	for _, q := range wordings {
+		res := ts.ask(t, q)
+		if !res.Answered || res.Answer.EntryID != backfilled.EntryID {
+			t.Errorf("%q after backfill: answered=%v confidence=%.2f", q, res.Answered, res.Confidence)
+		}
+	}
+	// Closing twice is a conflict, not a second entry.
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", itemID), admin, `{"content":"再答一次"}`, 409, nil)
+}
+
+func TestDifferentIntentsStaySeparate(t *testing.T) {
+	ts := mustStartServer(t)
+	pairs := [][2]string{
+		{"宠物医院执业许可怎么办理", "宠物医院执业许可收费吗"},
+		{"兽药经营许可证需要什么材料", "兽药经营许可证多久能办下来"},
+	}
+	for _, p := range pairs {
+		a, b := ts.ask(t, p[0]), ts.ask(t, p[1])
+		if a.Answered || b.Answered {
+			t.Fatalf("uncovered questions answered: %v %v", a.Answered, b.Answered)
+		}
+		if a.Unanswered.ID == b.Unanswered.ID {
+			t.Errorf("%q and %q were merged into item %d", p[0], p[1], a.Unanswered.ID)
+		}
+	}
+	// The same question again joins its own item, in both directions.
+	for _, p := range pairs {
+		for _, q := range p {
+			first, again := ts.ask(t, q), ts.ask(t, q+"？")
+			if first.Unanswered.ID != again.Unanswered.ID {
+				t.Errorf("%q repeated made a new item", q)
+			}
+		}
+	}
+}
+
+func TestDepartmentScope(t *testing.T) {
+	ts := mustStartServer(t)
+	device := ts.mustToken(t, "器械审核员", kb.RoleReviewer, "器械注册处")
+	cosmetics := ts.mustToken(t, "化妆品审核员", kb.RoleReviewer, "化妆品监管处")
+	res := ts.ask(t, "化妆品生产许可证能不能转让给别的公司")
+	if res.Answered {
+		t.Skip("question answered by the corpus; pick another uncovered cosmetics question")
+	}
+	if res.Unanswered.Department != "化妆品监管处" {
+		t.Fatalf("routed to %s, want 化妆品监管处", res.Unanswered.Department)
+	}
+	id := res.Unanswered.ID
+	url := fmt.Sprintf("/api/v1/unanswered/%d", id)
+	ts.call(t, "GET", url, cosmetics, "", 200, nil)
+	ts.call(t, "GET", url, device, "", 403, nil)
+	ts.call(t, "POST", url+"/answer", device, `{"content":"越权答复"}`, 403, nil)
+	ts.call(t, "POST", url+"/assign", device, `{"department":"器械注册处"}`, 403, nil)
+	ts.call(t, "POST", url+"/dismiss", device, `{"reason":"无效/骚扰"}`, 403, nil)
+	ts.call(t, "GET", "/api/v1/unanswered?department=化妆品监管处", device, "", 403, nil)
+	ts.call(t, "GET", url, "", "", 401, nil)
+	ts.call(t, "GET", url, "xs_not-a-real-token", "", 401, nil)
+
+	var list itemList
+	ts.call(t, "GET", "/api/v1/unanswered", device, "", 200, &list)
+	for _, it := range list.Items {
+		if it.Department != "器械注册处" {
+			t.Errorf("device reviewer sees item %d of %s", it.ID, it.Department)
+		}
+	}
+	// A maintainer token is not a reviewer.
+	maint := ts.mustToken(t, "维护员", kb.RoleMaintainer, "化妆品监管处")
+	ts.call(t, "GET", url, maint, "", 403, nil)
+
+	// Reassignment moves the item and is in the audit trail.
+	var moved kb.ReviewItemView
+	ts.call(t, "POST", url+"/assign", cosmetics, `{"department":"器械注册处"}`, 200, &moved)
+	if moved.Department != "器械注册处" {
+		t.Fatalf("assign: %+v", moved)
+	}
+	ts.call(t, "GET", url, device, "", 200, nil)
+	ts.call(t, "GET", url, cosmetics, "", 403, nil)
+	events, err := ts.env.Store.ReviewEvents(t.Context(), id)
+	if err != nil || len(events) < 2 || events[len(events)-1].Action != "assigned" || events[len(events)-1].Actor != "化妆品审核员" {
+		t.Errorf("audit trail: %+v %v", events, err)
+	}
+}
+
+func TestDismissAndMerge(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	a := ts.ask(t, "公积金怎么提取").Unanswered.ID
+	b := ts.ask(t, "住房公积金提取需要哪些手续").Unanswered.ID
+	c := ts.ask(t, "你们是机器人吗哈哈哈").Unanswered.ID
+	if a == b {
+		t.Skip("grouped already")
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/dismiss", c), admin, `{"reason":"随便"}`, 400, nil)
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/dismiss", c), admin, `{"reason":"无效/骚扰"}`, 200, nil)
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/dismiss", b), admin, `{"reason":"重复"}`, 400, nil)
+	var merged kb.ReviewItemView
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/dismiss", b), admin, fmt.Sprintf(`{"reason":"重复","duplicate_of":%d}`, a), 200, &merged)
+	if merged.Status != kb.StatusDismissed || merged.DuplicateOf != a {
+		t.Errorf("dismissed duplicate: %+v", merged)
+	}
+	var target kb.ReviewItemView
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", a), admin, "", 200, &target)
+	if target.Occurrences != 2 || len(target.Questions) != 2 {
+		t.Errorf("merged target: occurrences %d, questions %v", target.Occurrences, target.Questions)
+	}
+	var open itemList
+	ts.call(t, "GET", "/api/v1/unanswered?status=open", admin, "", 200, &open)
+	if open.Total != 1 || open.Items[0].ID != a {
+		t.Errorf("open items: %+v", open)
+	}
+}
+
+func TestFeedbackSuggestionsAndStats(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+
+	answered := ts.ask(t, "二类械注册要交哪些材料")
+	if !answered.Answered {
+		t.Fatal("covered question not answered")
+	}
+	helpful := ts.ask(t, "化妆品生产许可证的有效期是多久？")
+	uncovered := ts.ask(t, "护照过期了怎么办")
+
+	// An unhelpful answer opens a 答案待改进 item with its own deadline.
+	var fb kb.FeedbackResult
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false,"comment":"没说清楚"}`, answered.QueryID), 200, &fb)
+	if fb.ReviewItemID == 0 {
+		t.Fatal("unhelpful answer opened no review item")
+	}
+	var improve kb.ReviewItemView
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", fb.ReviewItemID), admin, "", 200, &improve)
+	if improve.Type != kb.ReviewImprove || improve.AnswerEntryID != answered.Answer.EntryID || improve.DueAt.Format(time.RFC3339) != "2024-10-10T23:59:59+08:00" {
+		t.Errorf("improve item: %+v", improve)
+	}
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, answered.QueryID), 409, nil)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, helpful.QueryID), 200, nil)
+	ts.call(t, "POST", "/api/v1/feedback", "", `{"query_id":99999,"helpful":true}`, 404, nil)
+	ts.call(t, "POST", "/api/v1/feedback", "", `{"query_id":1}`, 400, nil)
+
+	// A suggestion the person picks counts as resolved and proposes the wording.
+	var suggested kb.AskResult
+	asked, answeredCount := 3, 2 // so far: answered, helpful, uncovered
+	for _, q := range []string{"二类械证书过期了还能卖吗", "医疗器械注册证到期以后产品还能继续销售吗", "械字号到期了咋整"} {
+		r := ts.ask(t, q)
+		asked++
+		if r.Answered {
+			answeredCount++
+		}
+		if !r.Answered && len(r.Suggestions) > 0 {
+			suggested = r
+			break
+		}
+	}
+	if len(suggested.Suggestions) == 0 {
+		t.Fatal("no question produced suggestions")
+	}
+	pick := suggested.Suggestions[0].EntryID
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, uncovered.QueryID, pick), 400, nil)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, suggested.QueryID, pick), 200, &fb)
+	if fb.ProposalID == 0 {
+		t.Fatal("no proposal made")
+	}
+	var props struct {
+		Proposals []kb.Proposal `json:"proposals"`
+	}
+	ts.call(t, "GET", "/api/v1/proposals?status=pending", admin, "", 200, &props)
+	if len(props.Proposals) != 1 || props.Proposals[0].EntryID != pick {
+		t.Fatalf("proposals: %+v", props)
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/accept", fb.ProposalID), admin, "", 200, nil)
+	if r := ts.ask(t, props.Proposals[0].Question); !r.Answered || r.Answer.EntryID != pick {
+		t.Errorf("accepted wording not answered with the entry: %+v", r)
+	}
+
+	asked, answeredCount = asked+1, answeredCount+1 // the re-ask of the accepted wording
+	var st kb.Stats
+	ts.call(t, "GET", "/api/v1/stats", admin, "", 200, &st)
+	if st.Asked != asked || st.Answered != answeredCount || st.Unanswered != asked-answeredCount || st.Unhelpful != 1 || st.ResolvedBySuggestion != 1 {
+		t.Errorf("stats = %+v, want asked %d answered %d", st, asked, answeredCount)
+	}
+	// (answered - unhelpful + resolved by suggestion) / asked
+	if want := float64(int(float64(answeredCount-1+1)/float64(asked)*1000+0.5)) / 1000; st.ResolutionRate != want {
+		t.Errorf("resolution rate = %v, want %v", st.ResolutionRate, want)
+	}
+	if st.ResolutionTarget != 0.5 {
+		t.Errorf("target = %v", st.ResolutionTarget)
+	}
+}
+
+func TestOnTimeAndOverdue(t *testing.T) {
+	now := fixedNow
+	ts := mustStartServerWithClock(t, &now)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	onTime := ts.ask(t, "医疗器械广告审查找哪个部门").Unanswered
+	late := ts.ask(t, "医疗器械注册证能抵押贷款吗").Unanswered
+	if onTime == nil || late == nil || onTime.ID == late.ID {
+		t.Fatalf("want two items: %+v %+v", onTime, late)
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", onTime.ID), admin, `{"content":"答复口径示例"}`, 200, nil)
+
+	now = time.Date(2024, 10, 11, 9, 0, 0, 0, kb.Shanghai) // the day after the due date
+	var overdue itemList
+	ts.call(t, "GET", "/api/v1/unanswered?overdue=true", admin, "", 200, &overdue)
+	if overdue.Total != 1 || overdue.Items[0].ID != late.ID || !overdue.Items[0].Overdue {
+		t.Fatalf("overdue list: %+v", overdue)
+	}
+	var st kb.Stats
+	ts.call(t, "GET", "/api/v1/stats", admin, "", 200, &st)
+	if st.OnTimeRate != 0.5 { // one closed on time, one open and overdue
+		t.Errorf("on-time rate = %v, want 0.5: %+v", st.OnTimeRate, st.Departments)
+	}
+	var body struct {
+		EntryID int64             `json:"entry_id"`
+		Item    kb.ReviewItemView `json:"item"`
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", late.ID), admin, `{"content":"答复口径示例二"}`, 200, &body)
+	if body.Item.ClosedOnTime == nil || *body.Item.ClosedOnTime {
+		t.Errorf("late backfill marked on time: %+v", body.Item)
+	}
+	ts.call(t, "GET", "/api/v1/stats?from=2024-09-01&to=2024-10-31", admin, "", 200, &st)
+	var closedOnTime, closedLate int
+	for _, d := range st.Departments {
+		closedOnTime += d.ClosedOnTime
+		closedLate += d.ClosedLate
+	}
+	if closedOnTime != 1 || closedLate != 1 || st.OnTimeRate != 0.5 {
+		t.Errorf("closed on time %d, late %d, rate %v", closedOnTime, closedLate, st.OnTimeRate)
+	}
+	ts.call(t, "GET", "/api/v1/stats?from=2024-10-31&to=2024-09-01", admin, "", 400, nil)
+	ts.call(t, "GET", "/api/v1/stats?from=yesterday", admin, "", 400, nil)
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"xiaoshen/kb"
+	"xiaoshen/store"
+)
+
+// openStore opens only the SQLite store of a data directory; it is safe
+// while the server runs (WAL mode).
+func openStore(data string) (*store.Store, error) {
+	if _, err := os.Stat(data); err != nil {
+		return nil, fmt.Errorf("数据目录 %s 不存在：%w", data, err)
+	}
+	return store.Open(filepath.Join(data, "xiaoshen.db"))
+}
+
+func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{fmt.Errorf("用法：xiaoshen user create --data DIR --name N --role reviewer|maintainer|admin [--department D] [--password-stdin]")}
+	}
+	fs := newFlagSet("user create", stderr)
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory")
+	name := fs.String("name", "", "login name")
+	role := fs.String("role", "", "reviewer, maintainer or admin")
+	department := fs.String("department", "", "department (required for reviewer and maintainer)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	password := ""
+	generated := false
+	if *fromStdin {
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read password: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	} else {
+		password, generated = randomPassword(), true
+	}
+	st, err := openStore(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	id, err := st.CreateUser(ctx, *name, *role, *department, password)
+	if err != nil {
+		return fmt.Errorf("%s", kb.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "已创建用户 %s（编号 %d，角色 %s，部门 %s）\n", *name, id, *role, orDash(*department))
+	if generated {
+		fmt.Fprintf(stdout, "初始密码（只显示这一次）：\n%s\n", password)
+	}
+	return nil
+}
+
+// randomPassword returns a random initial password (base32, 130 bits).
+func randomPassword() string { return rand.Text() }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	usage := usageError{fmt.Errorf("用法：xiaoshen token create|list|revoke --data DIR ...")}
+	if len(args) == 0 {
+		return usage
+	}
+	fs := newFlagSet("token "+args[0], stderr)
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory")
+	switch args[0] {
+	case "create":
+		name := fs.String("name", "", "who holds the token")
+		role := fs.String("role", "", "reviewer, maintainer, admin or chatbot")
+		department := fs.String("department", "", "department (required for reviewer and maintainer)")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		st, err := openStore(*data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		id, secret, err := st.CreateToken(ctx, *name, *role, *department)
+		if err != nil {
+			return fmt.Errorf("%s", kb.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "已创建令牌 %d（%s，角色 %s，部门 %s）。令牌只显示这一次，请妥善保存：\n%s\n", id, *name, *role, orDash(*department), secret)
+		return nil
+	case "list":
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		st, err := openStore(*data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		tokens, err := st.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "编号\t名称\t角色\t部门\t创建时间\t最近使用\t状态")
+		for _, t := range tokens {
+			used, state := "从未使用", "有效"
+			if t.LastUsedAt != nil {
+				used = t.LastUsedAt.Format("2006-01-02 15:04")
+			}
+			if t.RevokedAt != nil {
+				state = "已吊销 " + t.RevokedAt.Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, orDash(t.Department), t.CreatedAt.Format("2006-01-02 15:04"), used, state)
+		}
+		return tw.Flush()
+	case "revoke":
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageError{fmt.Errorf("用法：xiaoshen token revoke --data DIR 令牌编号")}
+		}
+		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		if err != nil {
+			return usageError{fmt.Errorf("令牌编号 %q 无效", fs.Arg(0))}
+		}
+		st, err := openStore(*data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.RevokeToken(ctx, id); err != nil {
+			return fmt.Errorf("%s", kb.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "已吊销令牌 %d\n", id)
+		return nil
+	}
+	return usage
+}
+
+// runOverdue prints overdue review items per department, for a daily cron
+// job; it exits 1 when any are overdue.
+func runOverdue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("overdue", stderr)
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	st, err := openStore(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cal, err := loadCalendar(appConfig{DataDir: *data, Logger: newLogger(stderr, "text", "error")})
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	overdue := true
+	items, total, err := st.FindReviewItems(ctx, kb.ReviewFilter{Status: kb.StatusOpen, Overdue: &overdue, Now: now, Limit: 100000})
+	if err != nil {
+		return err
+	}
+	if total == 0 {
+		fmt.Fprintln(stdout, "没有逾期未处理的问题。")
+		return nil
+	}
+	byDept := map[string][]*kb.ReviewItem{}
+	var depts []string
+	for _, it := range items {
+		if byDept[it.Department] == nil {
+			depts = append(depts, it.Department)
+		}
+		byDept[it.Department] = append(byDept[it.Department], it)
+	}
+	fmt.Fprintf(stdout, "逾期未处理的问题共 %d 个（截至 %s）：\n", total, now.In(kb.Shanghai).Format("2006-01-02 15:04"))
+	for _, d := range depts {
+		fmt.Fprintf(stdout, "\n%s：%d 个\n", d, len(byDept[d]))
+		for _, it := range byDept[d] {
+			fmt.Fprintf(stdout, "  #%d  %s  应于 %s 前答复，已逾期 %d 个工作日，提问 %d 次（%s）\n", it.ID, it.Question,
+				it.DueAt.Format("2006-01-02"), -cal.WorkingDaysLeft(now, it.DueAt), it.Occurrences, kb.ReviewTypeName(it.Type))
+		}
+	}
+	return exitCode(1)
+}
