@@ -57,6 +57,7 @@ func New(svc *kb.Service, accounts kb.AccountStore, logger *slog.Logger, opts Op
 	s.registerSearch(v1)
 	s.registerEntries(v1)
 	s.registerColumns(v1)
+	s.registerPages()
 	return s
 }
 
@@ -119,6 +120,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(status)
 		return
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/review") {
+		if err := s.render(c, status, "error.html", struct {
+			page
+			Status int
+		}{page: page{Title: "出错了", User: principal(c), Error: body.Error.Message}, Status: status}); err == nil {
+			return
+		}
 	}
 	c.JSON(status, body)
 }

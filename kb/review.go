@@ -439,3 +439,8 @@ func (s *Service) Dismiss(ctx context.Context, p *Principal, id int64, reason st
 	}
 	return it, nil
 }
+
+// Departments lists the known departments, for reassignment.
+func (s *Service) Departments(ctx context.Context) ([]string, error) {
+	return s.Store.Departments(ctx)
+}

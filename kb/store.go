@@ -91,6 +91,8 @@ type Store interface {
 	// EachEntry calls fn for every live entry, in id order.
 	EachEntry(ctx context.Context, fn func(*Entry) error) error
 	EntryHistory(ctx context.Context, id int64) ([]Revision, error)
+	// Departments lists every department the store knows, sorted.
+	Departments(ctx context.Context) ([]string, error)
 	// RecordQuery stores an asked question. When item is not nil the question
 	// was not answered: it joins the open review item with the same group key,
 	// or item is created. item is updated to the stored state.

@@ -1,0 +1,371 @@
+package api
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"xiaoshen/kb"
+)
+
+//go:embed web/templates/*.html web/static/*
+var webFS embed.FS
+
+// pageTemplates are parsed once, at start.
+var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
+	"datetime": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			return v.In(kb.Shanghai).Format("2006-01-02 15:04")
+		case *time.Time:
+			if v != nil {
+				return v.In(kb.Shanghai).Format("2006-01-02 15:04")
+			}
+		}
+		return ""
+	},
+	"date":  func(t time.Time) string { return t.In(kb.Shanghai).Format("2006-01-02") },
+	"pct":   func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+	"bar":   func(f float64, width int) int { return int(math.Round(math.Max(0, math.Min(1, f)) * float64(width))) },
+	"neg":   func(n int) int { return -n },
+	"deref": func(b *bool) bool { return b != nil && *b },
+	"roleName": func(r string) string {
+		return map[string]string{kb.RoleAdmin: "管理员", kb.RoleReviewer: "审核员", kb.RoleMaintainer: "维护员"}[r]
+	},
+	"eventName": func(a string) string {
+		names := map[string]string{"created": "记录问题", "answered": "补充答复", "linked": "关联条目", "assigned": "转派",
+			"dismissed": "驳回", "merged": "合并重复问题"}
+		if n, ok := names[a]; ok {
+			return n
+		}
+		return a
+	},
+}).ParseFS(webFS, "web/templates/*.html"))
+
+// pageSize is the number of review items on a page.
+const pageSize = 50
+
+// page holds what every page template reads.
+type page struct {
+	Title string
+	User  *kb.Principal
+	CSRF  string
+	Flash string
+	Error string
+}
+
+func (s *Server) registerPages() {
+	static, _ := fs.Sub(webFS, "web/static")
+	s.echo.GET("/review/static/*", echo.WrapHandler(http.StripPrefix("/review/static/", http.FileServer(http.FS(static)))), securityHeaders)
+	s.echo.GET("/review/login", s.loginPage, securityHeaders)
+	s.echo.POST("/review/login", s.login, securityHeaders)
+	r := s.echo.Group("/review", securityHeaders, s.sessionAuth)
+	r.GET("", s.listPage)
+	r.POST("/logout", s.logout)
+	r.GET("/items/:id", s.itemPage)
+	r.POST("/items/:id/:action", s.itemAction)
+	r.GET("/proposals", s.proposalsPage)
+	r.POST("/proposals/:id/:action", s.proposalAction)
+}
+
+// securityHeaders sets a strict content security policy on pages: no
+// script, no framing, no content-type sniffing.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := pageTemplates.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func (s *Server) basePage(c echo.Context, title string) page {
+	csrf, _ := c.Get(csrfKey).(string)
+	return page{Title: title, User: principal(c), CSRF: csrf, Flash: c.QueryParam("done")}
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "login.html", struct {
+		page
+		Name string
+	}{page: page{Title: "登录"}})
+}
+
+func (s *Server) login(c echo.Context) error {
+	name, password := strings.TrimSpace(c.FormValue("name")), c.FormValue("password")
+	p, err := s.accounts.Authenticate(c.Request().Context(), name, password)
+	if err != nil {
+		if kb.ErrorCode(err) != kb.EUNAUTH {
+			return err
+		}
+		s.logger.WarnContext(c.Request().Context(), "login failed", "name", name)
+		return s.render(c, http.StatusUnauthorized, "login.html", struct {
+			page
+			Name string
+		}{page: page{Title: "登录", Error: kb.ErrorMessage(err)}, Name: name})
+	}
+	if p.Role == kb.RoleMaintainer {
+		return s.render(c, http.StatusForbidden, "login.html", struct {
+			page
+			Name string
+		}{page: page{Title: "登录", Error: "维护员账号请使用上传工具；审核页面仅供审核员和管理员使用"}, Name: name})
+	}
+	cookie, _, err := s.accounts.CreateSession(c.Request().Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: cookie, Path: "/review", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.opts.SecureCookies, MaxAge: int(12 * time.Hour / time.Second)})
+	return c.Redirect(http.StatusSeeOther, "/review")
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if err := checkCSRF(c); err != nil {
+		return err
+	}
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		s.accounts.DeleteSession(c.Request().Context(), ck.Value)
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/review", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	return c.Redirect(http.StatusSeeOther, "/review/login")
+}
+
+func (s *Server) listPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := principal(c)
+	f, err := reviewFilter(c, pageSize)
+	if err != nil {
+		return err
+	}
+	f.Limit = pageSize
+	pageNo, err := intParam(c, "page", 1, 1, 1_000_000)
+	if err != nil {
+		return err
+	}
+	f.Offset = (pageNo - 1) * pageSize
+	if c.QueryParam("status") == "" && len(c.QueryParams()) == 0 {
+		f.Status = kb.StatusOpen // the everyday view: what is still to do
+	}
+	items, total, err := s.svc.ReviewItems(ctx, p, f)
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.Stats(ctx, p, kb.StatsFilter{Department: f.Department})
+	if err != nil {
+		return err
+	}
+	var departments []string
+	if p.IsAdmin() {
+		if departments, err = s.svc.Departments(ctx); err != nil {
+			return err
+		}
+	}
+	pages := max(1, (total+pageSize-1)/pageSize)
+	link := func(n int) string {
+		q := c.QueryParams()
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("page", strconv.Itoa(n))
+		if f.Status == kb.StatusOpen {
+			v.Set("status", kb.StatusOpen)
+		}
+		return "/review?" + v.Encode()
+	}
+	data := struct {
+		page
+		Items            []kb.ReviewItemView
+		Total            int
+		Filter           kb.ReviewFilter
+		OverdueOnly      bool
+		Stats            *kb.Stats
+		Departments      []string
+		Page, Pages      int
+		PrevURL, NextURL string
+	}{page: s.basePage(c, "待答复问题"), Items: items, Total: total, Filter: f, OverdueOnly: f.Overdue != nil && *f.Overdue,
+		Stats: st, Departments: departments, Page: pageNo, Pages: pages}
+	if pageNo > 1 {
+		data.PrevURL = link(pageNo - 1)
+	}
+	if pageNo < pages {
+		data.NextURL = link(pageNo + 1)
+	}
+	return s.render(c, http.StatusOK, "list.html", data)
+}
+
+func (s *Server) itemPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	it, err := s.svc.ReviewItem(ctx, principal(c), id)
+	if err != nil {
+		return err
+	}
+	view := s.svc.View(it, s.svc.Now())
+	closest, err := s.svc.Index.Match(ctx, it.Question, 5)
+	if err != nil {
+		return err
+	}
+	events, err := s.svc.Reviews.ReviewEvents(ctx, id)
+	if err != nil {
+		return err
+	}
+	departments, err := s.svc.Departments(ctx)
+	if err != nil {
+		return err
+	}
+	cols, err := s.svc.Columns(ctx)
+	if err != nil {
+		return err
+	}
+	var others []string
+	for _, q := range view.Questions {
+		if q != it.Question {
+			others = append(others, q)
+		}
+	}
+	base := s.basePage(c, "问题 #"+itoa(id))
+	base.Error = c.QueryParam("error")
+	return s.render(c, http.StatusOK, "item.html", struct {
+		page
+		Item           kb.ReviewItemView
+		Open           bool
+		Closest        []kb.Candidate
+		Events         []kb.ReviewEvent
+		Departments    []string
+		Columns        []kb.ColumnCount
+		DismissReasons []string
+		OtherWordings  []string
+	}{page: base, Item: view, Open: it.Status == kb.StatusOpen, Closest: closest, Events: events, Departments: departments,
+		Columns: cols, DismissReasons: kb.DismissReasons, OtherWordings: others})
+}
+
+// splitLines splits a textarea into trimmed, non-empty lines.
+func splitLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (s *Server) itemAction(c echo.Context) error {
+	if err := checkCSRF(c); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p := principal(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var done string
+	switch c.Param("action") {
+	case "answer":
+		req := kb.BackfillRequest{Content: c.FormValue("content"), Title: c.FormValue("title"), Column: c.FormValue("column"),
+			Department: c.FormValue("department"), SimilarQuestions: splitLines(c.FormValue("similar"))}
+		if req.SimilarQuestions == nil {
+			req.SimilarQuestions = []string{}
+		}
+		if kw := strings.TrimSpace(c.FormValue("keywords")); kw != "" {
+			req.Keywords = strings.FieldsFunc(kw, func(r rune) bool { return r == ',' || r == '，' || r == '、' })
+		}
+		var e *kb.Entry
+		if _, e, err = s.svc.Backfill(ctx, p, id, req); err == nil {
+			done = fmt.Sprintf("已保存为条目 #%d，并已上线", e.ID)
+		}
+	case "link":
+		entryID, perr := strconv.ParseInt(strings.TrimSpace(c.FormValue("entry_id")), 10, 64)
+		if perr != nil {
+			err = kb.Errorf(kb.EINVALID, "条目编号无效")
+			break
+		}
+		if _, _, err = s.svc.Link(ctx, p, id, entryID); err == nil {
+			done = fmt.Sprintf("已关联条目 #%d，用户问法已加入相似问法", entryID)
+		}
+	case "assign":
+		var it *kb.ReviewItem
+		if it, err = s.svc.Assign(ctx, p, id, c.FormValue("department")); err == nil {
+			done = "已转派给" + it.Department
+		}
+	case "dismiss":
+		var dup int64
+		if v := strings.TrimSpace(c.FormValue("duplicate_of")); v != "" {
+			if dup, err = strconv.ParseInt(v, 10, 64); err != nil {
+				err = kb.Errorf(kb.EINVALID, "问题编号无效")
+				break
+			}
+		}
+		if _, err = s.svc.Dismiss(ctx, p, id, c.FormValue("reason"), dup); err == nil {
+			done = "已驳回"
+		}
+	default:
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		if code := kb.ErrorCode(err); code == kb.EINTERNAL || code == kb.ENOTFOUND {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/review/items/%d?error=%s", id, url.QueryEscape(kb.ErrorMessage(err))))
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/review/items/%d?done=%s", id, url.QueryEscape(done)))
+}
+
+func (s *Server) proposalsPage(c echo.Context) error {
+	props, err := s.svc.Proposals(c.Request().Context(), principal(c), "pending")
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "proposals.html", struct {
+		page
+		Proposals []kb.Proposal
+	}{page: s.basePage(c, "相似问法建议"), Proposals: props})
+}
+
+func (s *Server) proposalAction(c echo.Context) error {
+	if err := checkCSRF(c); err != nil {
+		return err
+	}
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	action := c.Param("action")
+	if action != "accept" && action != "reject" {
+		return echo.ErrNotFound
+	}
+	if _, err := s.svc.DecideProposal(c.Request().Context(), principal(c), id, action == "accept"); err != nil {
+		return err
+	}
+	msg := "已采纳"
+	if action == "reject" {
+		msg = "已不采纳"
+	}
+	return c.Redirect(http.StatusSeeOther, "/review/proposals?done="+url.QueryEscape(msg))
+}

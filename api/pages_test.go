@@ -1,0 +1,205 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"xiaoshen/kb"
+)
+
+// login posts the login form and returns the session cookie.
+func (ts *testServer) login(t *testing.T, name, password string) *http.Cookie {
+	t.Helper()
+	form := url.Values{"name": {name}, "password": {password}}
+	req := httptest.NewRequest("POST", "/review/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("login %s: status %d: %s", name, rec.Code, rec.Body)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "xs_session" {
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+				t.Errorf("session cookie must be HttpOnly and SameSite: %+v", c)
+			}
+			return c
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
+}
+
+func (ts *testServer) page(t *testing.T, method, target string, cookie *http.Cookie, form url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	req := httptest.NewRequest(method, target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	return rec
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func TestReviewPages(t *testing.T) {
+	ts := mustStartServer(t)
+	if _, err := ts.env.Store.CreateUser(t.Context(), "reviewer", kb.RoleReviewer, "综合处", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	ts.ask(t, "<script>alert('x')</script>护照怎么办理")
+
+	t.Run("without login redirects to the login page", func(t *testing.T) {
+		rec := ts.page(t, "GET", "/review", nil, nil)
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/review/login" {
+			t.Fatalf("status %d location %q", rec.Code, rec.Header().Get("Location"))
+		}
+	})
+	t.Run("wrong password", func(t *testing.T) {
+		rec := ts.page(t, "POST", "/review/login", nil, url.Values{"name": {"reviewer"}, "password": {"nope"}})
+		if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "用户名或密码错误") {
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
+
+	cookie := ts.login(t, "reviewer", "password-1")
+	rec := ts.page(t, "GET", "/review", cookie, nil)
+	body := rec.Body.String()
+	t.Run("list escapes user text and sets security headers", func(t *testing.T) {
+		if rec.Code != 200 {
+			t.Fatalf("status %d: %s", rec.Code, body)
+		}
+		if strings.Contains(body, "<script>alert") {
+			t.Fatal("a question's <script> reached the page unescaped")
+		}
+		if !strings.Contains(body, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;护照怎么办理") {
+			t.Errorf("escaped question missing from the list")
+		}
+		csp := rec.Header().Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'none'") {
+			t.Errorf("CSP = %q", csp)
+		}
+		if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Error("X-Content-Type-Options missing")
+		}
+		for _, want := range []string{"小申解决率", "目标 50.0%", "剩余工作日", "2024-10-10"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("list lacks %q", want)
+			}
+		}
+	})
+
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no csrf token on the page")
+	}
+	csrf := m[1]
+	var itemID int64
+	fmt.Sscanf(regexp.MustCompile(`data-item="(\d+)"`).FindStringSubmatch(body)[1], "%d", &itemID)
+	itemURL := fmt.Sprintf("/review/items/%d", itemID)
+
+	t.Run("detail page", func(t *testing.T) {
+		rec := ts.page(t, "GET", itemURL, cookie, nil)
+		b := rec.Body.String()
+		if rec.Code != 200 || strings.Contains(b, "<script>alert") {
+			t.Fatalf("status %d or unescaped text", rec.Code)
+		}
+		for _, want := range []string{"补充答复口径", "最接近的知识库条目", "转派", "驳回", "超出本单位职能", `value="faq" selected`} {
+			if !strings.Contains(b, want) {
+				t.Errorf("detail lacks %q", want)
+			}
+		}
+	})
+	t.Run("post without csrf is refused", func(t *testing.T) {
+		rec := ts.page(t, "POST", itemURL+"/dismiss", cookie, url.Values{"reason": {"无效/骚扰"}})
+		if rec.Code != http.StatusForbidden {
+			t.Fatalf("status %d", rec.Code)
+		}
+		rec = ts.page(t, "POST", itemURL+"/dismiss", cookie, url.Values{"reason": {"无效/骚扰"}, "csrf": {"forged"}})
+		if rec.Code != http.StatusForbidden {
+			t.Fatalf("forged token: status %d", rec.Code)
+		}
+	})
+	t.Run("invalid form shows the error on the page", func(t *testing.T) {
+		rec := ts.page(t, "POST", itemURL+"/answer", cookie, url.Values{"csrf": {csrf}, "content": {""}, "title": {"护照"}})
+		if rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), "error=") {
+			t.Fatalf("status %d location %q", rec.Code, rec.Header().Get("Location"))
+		}
+	})
+	t.Run("dismiss with csrf", func(t *testing.T) {
+		rec := ts.page(t, "POST", itemURL+"/dismiss", cookie, url.Values{"reason": {"超出本单位职能"}, "csrf": {csrf}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		it, err := ts.env.Store.FindReviewItem(t.Context(), itemID)
+		if err != nil || it.Status != kb.StatusDismissed || it.DismissReason != "超出本单位职能" || it.ClosedBy != "reviewer" {
+			t.Fatalf("item after dismiss: %+v %v", it, err)
+		}
+	})
+	t.Run("logout ends the session", func(t *testing.T) {
+		ts.page(t, "POST", "/review/logout", cookie, url.Values{"csrf": {csrf}})
+		if rec := ts.page(t, "GET", "/review", cookie, nil); rec.Code != http.StatusSeeOther {
+			t.Fatalf("after logout: status %d", rec.Code)
+		}
+	})
+}
+
+// TestReviewListWithTenThousandItems checks that the list paginates and
+// renders with 10,000 open items; the time is printed, not asserted.
+func TestReviewListWithTenThousandItems(t *testing.T) {
+	if testing.Short() {
+		t.Skip("inserts 10,000 items")
+	}
+	ts := mustStartServer(t)
+	ctx := t.Context()
+	start := time.Now()
+	for i := 0; i < 10000; i++ {
+		q := &kb.Query{Question: fmt.Sprintf("测试问题第%d号：某事项怎么办理", i), AskedAt: fixedNow}
+		item := &kb.ReviewItem{Type: kb.ReviewUnanswered, Question: q.Question, GroupKey: q.Question, Department: "综合处",
+			DueAt: fixedNow.Add(time.Duration(i) * time.Minute)}
+		if err := ts.env.Store.RecordQuery(ctx, q, item); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("inserted 10,000 items in %s", time.Since(start).Round(time.Millisecond))
+	if _, err := ts.env.Store.CreateUser(ctx, "admin", kb.RoleAdmin, "", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	cookie := ts.login(t, "admin", "password-1")
+	for _, target := range []string{"/review", "/review?status=open&page=200", "/review?status=open&overdue=true"} {
+		start := time.Now()
+		rec := ts.page(t, "GET", target, cookie, nil)
+		elapsed := time.Since(start)
+		if rec.Code != 200 {
+			t.Fatalf("%s: status %d", target, rec.Code)
+		}
+		rows := strings.Count(rec.Body.String(), `data-item="`)
+		t.Logf("%s: %d rows in %s", target, rows, elapsed.Round(time.Microsecond))
+		switch target {
+		case "/review":
+			if rows != 50 || !strings.Contains(rec.Body.String(), "第 1 / 200 页") || !strings.Contains(rec.Body.String(), "共 10000 个问题") {
+				t.Errorf("first page: %d rows", rows)
+			}
+		case "/review?status=open&page=200":
+			if rows != 50 || !strings.Contains(rec.Body.String(), "第 200 / 200 页") || !strings.Contains(rec.Body.String(), "测试问题第9999号") {
+				t.Errorf("last page: %d rows", rows)
+			}
+		}
+	}
+}
