@@ -47,7 +47,11 @@ func New(svc *kb.Service, accounts kb.AccountStore, logger *slog.Logger, opts Op
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, svc: svc, accounts: accounts, logger: logger, opts: opts}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, middleware.Recover(), s.accessLog, middleware.BodyLimit(opts.BodyLimit))
+	e.Use(s.requestID, middleware.Recover(), s.accessLog, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: opts.BodyLimit,
+		// Uploads have their own, larger limit on their route.
+		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/api/v1/entries/sync" },
+	}))
 
 	e.GET("/healthz", s.healthz)
 	v1 := e.Group("/api/v1", s.identify)

@@ -24,7 +24,8 @@ type Entry struct {
 	Similar    []string          `json:"similar_questions"` // 相似问法
 	Fields     map[string]string `json:"fields"`            // column-specific fields by code
 	Version    int               `json:"version"`
-	CreatedAt  time.Time         `json:"created_at"`
+	CreatedAt  time.Time         `json:"created_at"` // when the entry first entered the KB
+	CreatedBy  string            `json:"created_by,omitempty"`
 	UpdatedAt  time.Time         `json:"updated_at"`
 	DeletedAt  *time.Time        `json:"deleted_at,omitempty"`
 }

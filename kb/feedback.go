@@ -200,6 +200,9 @@ type Stats struct {
 	ResolutionTarget     float64           `json:"resolution_target"`
 	OnTimeRate           float64           `json:"on_time_rate"`
 	Departments          []DepartmentStats `json:"departments"`
+	// LatePolicies are 政策文件 that entered the KB after the end of the
+	// working day before they took effect.
+	LatePolicies []PolicyTimeliness `json:"late_policies"`
 }
 
 // ResolutionTarget is the work plan's target for 小申's resolution rate.
@@ -240,6 +243,9 @@ func (s *Service) Stats(ctx context.Context, p *Principal, f StatsFilter) (*Stat
 	}
 	if judged > 0 {
 		st.OnTimeRate = round3(float64(onTime) / float64(judged))
+	}
+	if st.LatePolicies, err = s.LatePolicies(ctx, f.Department); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

@@ -28,6 +28,7 @@ type Service struct {
 	Store    Store
 	Reviews  ReviewStore
 	Feedback FeedbackStore
+	Syncs    SyncStore
 	Index    Index
 	// Analyzer gives question signatures for grouping unanswered questions.
 	Analyzer QuestionAnalyzer
@@ -51,12 +52,13 @@ type FullStore interface {
 	Store
 	ReviewStore
 	FeedbackStore
+	SyncStore
 }
 
 // NewService returns a service with default settings.
 func NewService(store FullStore, index Index, analyzer QuestionAnalyzer, cal *Calendar, logger *slog.Logger) *Service {
 	return &Service{
-		Store: store, Reviews: store, Feedback: store, Index: index, Analyzer: analyzer, Calendar: cal, Logger: logger,
+		Store: store, Reviews: store, Feedback: store, Syncs: store, Index: index, Analyzer: analyzer, Calendar: cal, Logger: logger,
 		Now: time.Now, Threshold: DefaultThreshold, SuggestThreshold: DefaultSuggestThreshold, DefaultDepartment: "综合处",
 	}
 }
@@ -387,4 +389,56 @@ func (s *Service) Columns(ctx context.Context) ([]ColumnCount, error) {
 		out[i] = ColumnCount{Code: c, Name: c.Name(), Count: counts[c]}
 	}
 	return out, nil
+}
+
+// CreateEntryAs creates an entry for a maintainer of its department (or an
+// admin).
+func (s *Service) CreateEntryAs(ctx context.Context, p *Principal, e *Entry) error {
+	if err := p.Require(RoleMaintainer); err != nil {
+		return err
+	}
+	if e.Department == "" && !p.IsAdmin() {
+		e.Department = p.Department
+	}
+	if err := p.RequireDepartment(e.Department); err != nil {
+		return err
+	}
+	return s.CreateEntry(ctx, e, p.Actor())
+}
+
+// UpdateEntryAs replaces an entry; a maintainer may neither change another
+// department's entry nor move one into another department.
+func (s *Service) UpdateEntryAs(ctx context.Context, p *Principal, e *Entry) error {
+	if err := p.Require(RoleMaintainer); err != nil {
+		return err
+	}
+	old, err := s.Store.FindEntry(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	if err := p.RequireDepartment(old.Department); err != nil {
+		return err
+	}
+	if e.Department == "" {
+		e.Department = old.Department
+	}
+	if err := p.RequireDepartment(e.Department); err != nil {
+		return err
+	}
+	return s.UpdateEntry(ctx, e, p.Actor())
+}
+
+// DeleteEntryAs soft-deletes an entry of p's department.
+func (s *Service) DeleteEntryAs(ctx context.Context, p *Principal, id int64) error {
+	if err := p.Require(RoleMaintainer); err != nil {
+		return err
+	}
+	old, err := s.Store.FindEntry(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := p.RequireDepartment(old.Department); err != nil {
+		return err
+	}
+	return s.DeleteEntry(ctx, id, p.Actor())
 }

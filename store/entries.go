@@ -13,7 +13,7 @@ import (
 
 var _ kb.Store = (*Store)(nil)
 
-const entryColumns = `id, external_id, column_code, title, content, department, matter, keywords, similar, fields, version, created_at, updated_at, deleted_at`
+const entryColumns = `id, external_id, column_code, title, content, department, matter, keywords, similar, fields, version, created_at, updated_at, deleted_at, created_by`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -24,7 +24,7 @@ func scanEntry(row rowScanner) (*kb.Entry, error) {
 		created, updated     string
 		deleted              sql.NullString
 	)
-	if err := row.Scan(&e.ID, &e.ExternalID, &col, &e.Title, &e.Content, &e.Department, &e.Matter, &kw, &sim, &fields, &e.Version, &created, &updated, &deleted); err != nil {
+	if err := row.Scan(&e.ID, &e.ExternalID, &col, &e.Title, &e.Content, &e.Department, &e.Matter, &kw, &sim, &fields, &e.Version, &created, &updated, &deleted, &e.CreatedBy); err != nil {
 		return nil, err
 	}
 	e.Column = kb.Column(col)
@@ -84,11 +84,11 @@ func wrapEntryErr(op string, e *kb.Entry, err error) error {
 
 func (s *Store) createEntry(ctx context.Context, tx *sql.Tx, e *kb.Entry, actor string) error {
 	now := s.Now()
-	e.Version, e.CreatedAt, e.UpdatedAt, e.DeletedAt = 1, now.In(kb.Shanghai), now.In(kb.Shanghai), nil
-	res, err := tx.ExecContext(ctx, `INSERT INTO entries (external_id, column_code, title, content, department, matter, keywords, similar, fields, version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+	e.Version, e.CreatedAt, e.UpdatedAt, e.DeletedAt, e.CreatedBy = 1, now.In(kb.Shanghai), now.In(kb.Shanghai), nil, actor
+	res, err := tx.ExecContext(ctx, `INSERT INTO entries (external_id, column_code, title, content, department, matter, keywords, similar, fields, version, created_at, updated_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
 		e.ExternalID, string(e.Column), e.Title, e.Content, e.Department, e.Matter,
-		listJSON(e.Keywords), listJSON(e.Similar), fieldsJSON(e.Fields), formatTime(now), formatTime(now))
+		listJSON(e.Keywords), listJSON(e.Similar), fieldsJSON(e.Fields), formatTime(now), formatTime(now), actor)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *Store) updateEntry(ctx context.Context, tx *sql.Tx, e *kb.Entry, actor 
 		return err
 	}
 	now := s.Now()
-	e.Version, e.CreatedAt, e.UpdatedAt = old.Version+1, old.CreatedAt, now.In(kb.Shanghai)
+	e.Version, e.CreatedAt, e.UpdatedAt, e.CreatedBy = old.Version+1, old.CreatedAt, now.In(kb.Shanghai), old.CreatedBy
 	_, err = tx.ExecContext(ctx, `UPDATE entries SET external_id = ?, column_code = ?, title = ?, content = ?, department = ?, matter = ?,
 		keywords = ?, similar = ?, fields = ?, version = ?, updated_at = ? WHERE id = ?`,
 		e.ExternalID, string(e.Column), e.Title, e.Content, e.Department, e.Matter,
@@ -319,4 +319,33 @@ func (s *Store) CountEntries(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("store: count entries: %w", err)
 	}
 	return n, nil
+}
+
+// ApplySync writes an upload in one transaction: all or nothing.
+func (s *Store) ApplySync(ctx context.Context, creates, updates []*kb.Entry, deletes []int64, actor string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range creates {
+			if err := s.createEntry(ctx, tx, e, actor); err != nil {
+				return wrapEntryErr("create", e, err)
+			}
+			if err := s.ensureDepartment(ctx, tx, e.Department); err != nil {
+				return err
+			}
+		}
+		for _, e := range updates {
+			if err := s.updateEntry(ctx, tx, e, actor); err != nil {
+				return wrapEntryErr("update", e, err)
+			}
+		}
+		for _, id := range deletes {
+			if _, err := s.deleteEntry(ctx, tx, id, actor); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && kb.ErrorCode(err) == kb.EINTERNAL {
+		return fmt.Errorf("store: apply upload: %w", err)
+	}
+	return err
 }

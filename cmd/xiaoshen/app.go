@@ -151,7 +151,7 @@ func (a *app) seed(ctx context.Context) (bool, error) {
 	for i, r := range recs {
 		entries[i] = r.Entry
 	}
-	if err := a.store.CreateEntries(ctx, entries, "seed"); err != nil {
+	if err := a.store.CreateEntries(ctx, entries, kb.SeedActor); err != nil {
 		return false, fmt.Errorf("seed: %w", err)
 	}
 	a.cfg.Logger.Info("seeded the embedded corpus", "entries", len(entries))

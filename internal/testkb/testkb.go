@@ -74,7 +74,7 @@ func New(t testing.TB, opts Options) *Env {
 		for i, r := range recs {
 			entries[i] = r.Entry
 		}
-		if err := st.CreateEntries(ctx, entries, "test"); err != nil {
+		if err := st.CreateEntries(ctx, entries, kb.SeedActor); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range entries {

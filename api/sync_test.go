@@ -1,0 +1,220 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"xiaoshen/kb"
+)
+
+func syncBody(t *testing.T, req kb.SyncRequest) string {
+	t.Helper()
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func faqRows(dept string, n int, prefix string) []kb.SyncRow {
+	rows := make([]kb.SyncRow, n)
+	for i := range rows {
+		rows[i] = kb.SyncRow{File: "faq.xlsx", Row: i + 2, Entry: &kb.Entry{
+			ExternalID: fmt.Sprintf("%s-%03d", prefix, i), Column: kb.ColumnFAQ, Title: fmt.Sprintf("%s测试问题%d怎么办理？", prefix, i),
+			Content: "答复口径内容", Department: dept, Similar: []string{fmt.Sprintf("%s测试%d咋办", prefix, i)}}}
+	}
+	return rows
+}
+
+func (ts *testServer) entryCount(t *testing.T) int {
+	t.Helper()
+	n, err := ts.env.Store.CountEntries(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSyncIsIdempotentAndAllOrNothing(t *testing.T) {
+	ts := mustStartServer(t)
+	maint := ts.mustToken(t, "器械维护员", kb.RoleMaintainer, "器械注册处")
+	before := ts.entryCount(t)
+
+	req := kb.SyncRequest{Column: kb.ColumnFAQ, Rows: faqRows("", 30, "XS")}
+	var dry kb.SyncResult
+	req.DryRun = true
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, req), 200, &dry)
+	if dry.Created != 30 || dry.Written || ts.entryCount(t) != before {
+		t.Fatalf("dry run: %+v, count %d", dry, ts.entryCount(t))
+	}
+	req.DryRun = false
+	var first, second kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, req), 200, &first)
+	if first.Created != 30 || first.Updated != 0 || !first.Written {
+		t.Fatalf("first upload: %+v", first)
+	}
+	req.Rows = faqRows("", 30, "XS")
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, req), 200, &second)
+	if second.Created != 0 || second.Updated != 0 || second.Unchanged != 30 || second.Written {
+		t.Fatalf("second upload of the same rows: %+v", second)
+	}
+	// The uploaded rows answer at once, under the maintainer's department.
+	res := ts.ask(t, "XS测试问题7怎么办理")
+	if !res.Answered || res.Answer.Department != "器械注册处" {
+		t.Fatalf("uploaded entry not answered: %+v", res)
+	}
+
+	// One bad row rejects the whole upload and writes nothing.
+	rows := faqRows("", 5, "YY")
+	rows[3].Entry.Title = ""
+	rows = append(rows, kb.SyncRow{File: "faq.xlsx", Row: 9, Entry: &kb.Entry{Title: rows[1].Entry.Title, Content: "重复", Column: kb.ColumnFAQ}})
+	count := ts.entryCount(t)
+	var bad kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: rows}), 422, &bad)
+	if bad.Rejected != 2 || bad.Written || ts.entryCount(t) != count {
+		t.Fatalf("rejected upload: %+v, count %d → %d", bad, count, ts.entryCount(t))
+	}
+	if bad.Errors[0].Row != 5 || bad.Errors[0].Field != "title" || bad.Errors[0].File != "faq.xlsx" {
+		t.Errorf("first error must name file, row and field: %+v", bad.Errors[0])
+	}
+	if bad.Errors[1].Row != 9 || bad.Errors[1].Message != "标题与第 3 行重复" {
+		t.Errorf("duplicate title error: %+v", bad.Errors[1])
+	}
+	// With skip_invalid the good rows go in.
+	var skipped kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: rows, SkipInvalid: true}), 200, &skipped)
+	if skipped.Created != 4 || skipped.Rejected != 2 || ts.entryCount(t) != count+4 {
+		t.Fatalf("skip invalid: %+v", skipped)
+	}
+
+	// An edited row is an update, recorded in history.
+	rows = faqRows("", 30, "XS")
+	rows[0].Entry.Content = "新的答复口径"
+	var edited kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: rows}), 200, &edited)
+	if edited.Updated != 1 || edited.Unchanged != 29 {
+		t.Fatalf("edit: %+v", edited)
+	}
+	var hist struct {
+		Revisions []kb.Revision `json:"revisions"`
+	}
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d/history", edited.Changes[0].EntryID), maint, "", 200, &hist)
+	if len(hist.Revisions) != 2 || hist.Revisions[1].Actor != "器械维护员" || hist.Revisions[1].NewValue.Content != "新的答复口径" {
+		t.Errorf("history: %+v", hist.Revisions)
+	}
+
+	// Prune soft-deletes what the department's upload no longer has.
+	var pruned kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: rows[:10], Prune: true}), 200, &pruned)
+	if pruned.Deleted == 0 || pruned.Unchanged != 10 {
+		t.Fatalf("prune: %+v", pruned)
+	}
+	for _, ch := range pruned.Changes {
+		if ch.Action == "delete" {
+			e, err := ts.env.Store.FindEntry(t.Context(), ch.EntryID)
+			if err == nil {
+				t.Errorf("pruned entry %d still live: %+v", ch.EntryID, e)
+			}
+		}
+	}
+}
+
+func TestMaintainerScopeOnEveryWriteEndpoint(t *testing.T) {
+	ts := mustStartServer(t)
+	device := ts.mustToken(t, "器械维护员", kb.RoleMaintainer, "器械注册处")
+	cosmetics := ts.mustToken(t, "化妆品维护员", kb.RoleMaintainer, "化妆品监管处")
+	reviewer := ts.mustToken(t, "审核员", kb.RoleReviewer, "化妆品监管处")
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	cosEntry := ts.env.ByExternalID["faq-cos-fees"]
+	url := fmt.Sprintf("/api/v1/entries/%d", cosEntry)
+	body := `{"column":"faq","title":"化妆品生产许可收费吗？","content":"不收费","department":"化妆品监管处"}`
+	count := ts.entryCount(t)
+
+	ts.call(t, "POST", "/api/v1/entries", device, body, 403, nil)
+	ts.call(t, "PUT", url, device, body, 403, nil)
+	ts.call(t, "PUT", url, device, `{"column":"faq","title":"改","content":"改","department":"器械注册处"}`, 403, nil)
+	ts.call(t, "DELETE", url, device, "", 403, nil)
+	msg := ts.call(t, "POST", "/api/v1/entries/sync", device, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: faqRows("化妆品监管处", 2, "ZZ")}), 403, nil)
+	if want := "无权写入其他部门的条目"; !strings.Contains(msg, want) {
+		t.Errorf("sync 403 message %q lacks %q", msg, want)
+	}
+	// Updating another department's entry by title through an upload is refused too.
+	steal := []kb.SyncRow{{File: "x.csv", Row: 2, Entry: &kb.Entry{Column: kb.ColumnFAQ, Title: "办理化妆品生产许可需要交费吗？", Content: "改", Department: "器械注册处"}}}
+	ts.call(t, "POST", "/api/v1/entries/sync", device, syncBody(t, kb.SyncRequest{Rows: steal}), 403, nil)
+	ts.call(t, "POST", "/api/v1/entries", reviewer, body, 403, nil)
+	ts.call(t, "POST", "/api/v1/entries", "", body, 401, nil)
+	if ts.entryCount(t) != count {
+		t.Fatalf("refused writes changed the entry count: %d → %d", count, ts.entryCount(t))
+	}
+
+	var created struct {
+		EntryID int64 `json:"entry_id"`
+	}
+	ts.call(t, "POST", "/api/v1/entries", cosmetics, `{"column":"常见问题","title":"化妆品新原料备案找谁？","content":"【待维护人员填写】"}`, 201, &created)
+	e, err := ts.env.Store.FindEntry(t.Context(), created.EntryID)
+	if err != nil || e.Department != "化妆品监管处" {
+		t.Fatalf("maintainer's entry defaults to its department: %+v %v", e, err)
+	}
+	ts.call(t, "PUT", url, cosmetics, body, 200, nil)
+	ts.call(t, "DELETE", fmt.Sprintf("/api/v1/entries/%d", created.EntryID), cosmetics, "", 200, nil)
+	// An admin may write any department, and a new department is created on first use.
+	ts.call(t, "POST", "/api/v1/entries/sync", admin, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: faqRows("新设处室", 1, "NEW")}), 200, nil)
+	depts, _ := ts.env.Store.Departments(t.Context())
+	if !containsString(depts, "新设处室") {
+		t.Errorf("departments %v lack the new one", depts)
+	}
+}
+
+func TestPolicyTimeliness(t *testing.T) {
+	now := time.Date(2024, 9, 30, 17, 0, 0, 0, kb.Shanghai)
+	ts := mustStartServerWithClock(t, &now)
+	maint := ts.mustToken(t, "法规维护员", kb.RoleMaintainer, "法规处")
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	policy := func(id, title string) kb.SyncRequest {
+		return kb.SyncRequest{Column: kb.ColumnPolicy, Rows: []kb.SyncRow{{File: "policy.docx", Row: 1, Entry: &kb.Entry{
+			ExternalID: id, Title: title, Content: "正文", Fields: map[string]string{kb.FieldEffectiveOn: "2024-10-08", kb.FieldDocNumber: "【待维护人员填写：文号】"}}}}}
+	}
+	var onTime kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, policy("P-1", "关于某事项的通知（按时）")), 200, &onTime)
+	if len(onTime.Warnings) != 1 || onTime.Warnings[0].Field != "interpretation" {
+		t.Errorf("on-time policy: want only the missing 解读 warning, got %+v", onTime.Warnings)
+	}
+	now = time.Date(2024, 10, 1, 9, 0, 0, 0, kb.Shanghai)
+	var late kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, policy("P-2", "关于某事项的通知（逾期）")), 200, &late)
+	if len(late.Warnings) != 2 || late.Warnings[1].Field != "effective_on" {
+		t.Errorf("late policy warnings: %+v", late.Warnings)
+	}
+	var st kb.Stats
+	ts.call(t, "GET", "/api/v1/stats", admin, "", 200, &st)
+	if len(st.LatePolicies) != 1 || st.LatePolicies[0].Title != "关于某事项的通知（逾期）" || st.LatePolicies[0].Department != "法规处" {
+		t.Fatalf("late policies: %+v", st.LatePolicies)
+	}
+	if got := st.LatePolicies[0].Deadline.Format(time.RFC3339); got != "2024-09-30T23:59:59+08:00" {
+		t.Errorf("deadline = %s", got)
+	}
+	for _, c := range []struct {
+		res  kb.SyncResult
+		late bool
+	}{{onTime, false}, {late, true}} {
+		var view struct {
+			Timeliness *kb.PolicyTimeliness `json:"timeliness"`
+		}
+		ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d", c.res.Changes[0].EntryID), "", "", 200, &view)
+		if view.Timeliness == nil || view.Timeliness.Late != c.late {
+			t.Errorf("entry %d timeliness = %+v, want late=%v", c.res.Changes[0].EntryID, view.Timeliness, c.late)
+		}
+	}
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,338 @@
+package kb
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// SyncRow is one row of an upload: an entry and where it came from.
+type SyncRow struct {
+	File  string `json:"file,omitempty"`
+	Row   int    `json:"row,omitempty"`
+	Entry *Entry `json:"entry"`
+}
+
+// SyncRequest is a maintainer's upload: rows to create or update, matched by
+// external id (编号) when given, else by column and title.
+type SyncRequest struct {
+	Column      Column    `json:"column,omitempty"`     // default column of rows without one; the column pruned
+	Department  string    `json:"department,omitempty"` // default department of rows without one
+	DryRun      bool      `json:"dry_run,omitempty"`
+	Prune       bool      `json:"prune,omitempty"` // soft-delete the department's entries of Column missing from the upload
+	SkipInvalid bool      `json:"skip_invalid,omitempty"`
+	Rows        []SyncRow `json:"rows"`
+}
+
+// RowProblem is a rejected row or a warning, named by file, row and field.
+type RowProblem struct {
+	File    string `json:"file,omitempty"`
+	Row     int    `json:"row,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Title   string `json:"title,omitempty"`
+	Message string `json:"message"`
+}
+
+func (p RowProblem) String() string {
+	loc := p.File
+	if p.Row > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, p.Row)
+	}
+	if p.Field != "" {
+		loc += " [" + p.Field + "]"
+	}
+	return loc + ": " + p.Message
+}
+
+// SyncChange is what an upload did, or would do, to one entry.
+type SyncChange struct {
+	Action     string `json:"action"` // create, update, unchanged, delete
+	EntryID    int64  `json:"entry_id,omitempty"`
+	ExternalID string `json:"external_id,omitempty"`
+	Title      string `json:"title"`
+	Row        int    `json:"row,omitempty"`
+}
+
+// SyncResult summarises an upload.
+type SyncResult struct {
+	DryRun    bool         `json:"dry_run"`
+	Created   int          `json:"created"`
+	Updated   int          `json:"updated"`
+	Unchanged int          `json:"unchanged"`
+	Deleted   int          `json:"deleted"`
+	Rejected  int          `json:"rejected"`
+	Written   bool         `json:"written"`
+	Errors    []RowProblem `json:"errors"`
+	Warnings  []RowProblem `json:"warnings"`
+	Changes   []SyncChange `json:"changes"`
+}
+
+// SyncStore applies an upload in one transaction.
+type SyncStore interface {
+	ApplySync(ctx context.Context, creates, updates []*Entry, deletes []int64, actor string) error
+}
+
+// Sync validates an upload and applies it all or nothing: a rejected row
+// stops the whole upload unless SkipInvalid. Unchanged rows are not
+// written, so uploading the same file twice changes nothing.
+func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*SyncResult, error) {
+	if err := p.Require(RoleMaintainer); err != nil {
+		return nil, err
+	}
+	if req.Column != "" && !req.Column.Valid() {
+		return nil, Errorf(EINVALID, "栏目 %q 无效", req.Column)
+	}
+	if req.Prune && req.Column == "" {
+		return nil, Errorf(EINVALID, "--prune 需要指定栏目")
+	}
+	department := req.Department
+	if department == "" && !p.IsAdmin() {
+		department = p.Department
+	}
+	if req.Prune && department == "" {
+		return nil, Errorf(EINVALID, "--prune 需要指定部门")
+	}
+	if err := p.RequireDepartment(department); department != "" && err != nil {
+		return nil, err
+	}
+	existing, _, err := s.Store.FindEntries(ctx, EntryFilter{})
+	if err != nil {
+		return nil, err
+	}
+	byExt := map[string]*Entry{}
+	byTitle := map[string]*Entry{}
+	titleKey := func(c Column, t string) string { return string(c) + "\x00" + t }
+	for _, e := range existing {
+		if e.ExternalID != "" {
+			byExt[e.ExternalID] = e
+		}
+		byTitle[titleKey(e.Column, e.Title)] = e
+	}
+
+	res := &SyncResult{DryRun: req.DryRun, Errors: []RowProblem{}, Warnings: []RowProblem{}, Changes: []SyncChange{}}
+	var creates, updates []*Entry
+	createdChange := map[*Entry]int{} // created entry → its index in res.Changes
+	var forbidden []RowProblem
+	seenTitle := map[string]int{}
+	seenExt := map[string]int{}
+	touched := map[int64]bool{}
+	now := s.Now()
+	for _, row := range req.Rows {
+		e := row.Entry
+		if e == nil {
+			res.Errors = append(res.Errors, RowProblem{File: row.File, Row: row.Row, Message: "空行"})
+			continue
+		}
+		if e.Column == "" {
+			e.Column = req.Column
+		}
+		if e.Department == "" {
+			e.Department = department
+		}
+		e.Normalize()
+		reject := func(field, format string, args ...any) {
+			res.Errors = append(res.Errors, RowProblem{File: row.File, Row: row.Row, Field: field, Title: e.Title, Message: fmt.Sprintf(format, args...)})
+		}
+		if errs := e.Validate(); len(errs) > 0 {
+			for _, fe := range errs {
+				reject(fe.Field, "%s", fe.Message)
+			}
+			continue
+		}
+		if !p.CanActFor(e.Department) {
+			forbidden = append(forbidden, RowProblem{File: row.File, Row: row.Row, Field: "department", Title: e.Title,
+				Message: fmt.Sprintf("维护员只能上传本部门（%s）的条目，该行属于%s", p.Department, e.Department)})
+			continue
+		}
+		key := titleKey(e.Column, e.Title)
+		if first, dup := seenTitle[key]; dup {
+			reject("title", "标题与第 %d 行重复", first)
+			continue
+		}
+		seenTitle[key] = row.Row
+		if e.ExternalID != "" {
+			if first, dup := seenExt[e.ExternalID]; dup {
+				reject("external_id", "编号 %q 与第 %d 行重复", e.ExternalID, first)
+				continue
+			}
+			seenExt[e.ExternalID] = row.Row
+		}
+		var old *Entry
+		if e.ExternalID != "" {
+			old = byExt[e.ExternalID]
+		}
+		if old == nil {
+			if same := byTitle[key]; same != nil && (e.ExternalID == "" || same.ExternalID == "" || same.ExternalID == e.ExternalID) {
+				old = same
+			} else if same != nil {
+				reject("title", "知识库中已有同栏目同标题的条目 %d（编号 %s）", same.ID, same.ExternalID)
+				continue
+			}
+		} else if same := byTitle[key]; same != nil && same.ID != old.ID {
+			reject("title", "知识库中已有同栏目同标题的条目 %d", same.ID)
+			continue
+		}
+		if old != nil && !p.CanActFor(old.Department) {
+			forbidden = append(forbidden, RowProblem{File: row.File, Row: row.Row, Field: "department", Title: e.Title,
+				Message: fmt.Sprintf("条目 %d 属于%s，维护员只能修改本部门的条目", old.ID, old.Department)})
+			continue
+		}
+		if old != nil && e.ExternalID == "" {
+			e.ExternalID = old.ExternalID
+		}
+		s.policyWarnings(res, row, e, old, now)
+		switch {
+		case old == nil:
+			creates = append(creates, e)
+			createdChange[e] = len(res.Changes)
+			res.Changes = append(res.Changes, SyncChange{Action: "create", ExternalID: e.ExternalID, Title: e.Title, Row: row.Row})
+		case old.SameContent(e):
+			touched[old.ID] = true
+			res.Unchanged++
+			res.Changes = append(res.Changes, SyncChange{Action: "unchanged", EntryID: old.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row})
+		default:
+			touched[old.ID] = true
+			e.ID = old.ID
+			updates = append(updates, e)
+			res.Changes = append(res.Changes, SyncChange{Action: "update", EntryID: old.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row})
+		}
+	}
+	if len(forbidden) > 0 {
+		return nil, &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("无权写入其他部门的条目（%d 行），本次上传未写入任何内容：%s", len(forbidden), forbidden[0]),
+			Details: problemsAsFieldErrors(forbidden)}
+	}
+	var deletes []int64
+	if req.Prune {
+		for _, e := range existing {
+			if e.Column == req.Column && e.Department == department && !touched[e.ID] && !isCreated(creates, e) {
+				deletes = append(deletes, e.ID)
+				res.Changes = append(res.Changes, SyncChange{Action: "delete", EntryID: e.ID, ExternalID: e.ExternalID, Title: e.Title})
+			}
+		}
+	}
+	res.Rejected = len(res.Errors)
+	res.Created, res.Updated, res.Deleted = len(creates), len(updates), len(deletes)
+	if req.DryRun || (res.Rejected > 0 && !req.SkipInvalid) {
+		return res, nil
+	}
+	if len(creates)+len(updates)+len(deletes) == 0 {
+		return res, nil
+	}
+	if err := s.Syncs.ApplySync(ctx, creates, updates, deletes, p.Actor()); err != nil {
+		return nil, err
+	}
+	res.Written = true
+	for e, i := range createdChange {
+		res.Changes[i].EntryID = e.ID
+	}
+	if err := s.indexInBatches(ctx, append(creates, updates...), deletes); err != nil {
+		return nil, err
+	}
+	s.Logger.InfoContext(ctx, "upload applied", "actor", p.Actor(), "created", res.Created, "updated", res.Updated,
+		"unchanged", res.Unchanged, "deleted", res.Deleted, "rejected", res.Rejected)
+	return res, nil
+}
+
+func isCreated(creates []*Entry, e *Entry) bool {
+	for _, c := range creates {
+		if c.ID == e.ID {
+			return true
+		}
+	}
+	return false
+}
+
+func problemsAsFieldErrors(ps []RowProblem) []FieldError {
+	out := make([]FieldError, len(ps))
+	for i, p := range ps {
+		out[i] = FieldError{Field: fmt.Sprintf("%s:%d", p.File, p.Row), Message: p.Message}
+	}
+	return out
+}
+
+// indexBatch is how many entries are indexed at a time, so that searches
+// keep being served between batches of a large upload.
+const indexBatch = 500
+
+func (s *Service) indexInBatches(ctx context.Context, put []*Entry, remove []int64) error {
+	for i := 0; i < len(put); i += indexBatch {
+		if err := s.Index.Put(ctx, put[i:min(i+indexBatch, len(put))]...); err != nil {
+			return err
+		}
+	}
+	if len(remove) > 0 {
+		return s.Index.Remove(ctx, remove...)
+	}
+	return nil
+}
+
+// policyWarnings adds the work plan's timeliness checks for 政策文件: a
+// policy must be in the KB by the end of the working day before it takes
+// effect, with its 解读 linked.
+func (s *Service) policyWarnings(res *SyncResult, row SyncRow, e, old *Entry, now time.Time) {
+	if e.Column != ColumnPolicy {
+		return
+	}
+	warn := func(field, format string, args ...any) {
+		res.Warnings = append(res.Warnings, RowProblem{File: row.File, Row: row.Row, Field: field, Title: e.Title, Message: fmt.Sprintf(format, args...)})
+	}
+	if e.Fields[FieldInterpretation] == "" {
+		warn(FieldInterpretation, "政策文件未关联解读，请同时上传解读并在“解读”列填写其编号")
+	}
+	entered := now
+	if old != nil {
+		entered = old.CreatedAt
+	}
+	if t := s.PolicyTimeliness(e, entered); t != nil && t.Late {
+		warn(FieldEffectiveOn, "按帮办制度，实施日期 %s 的政策应在 %s 前入库，本次入库晚于该时限，将记为逾期",
+			e.Fields[FieldEffectiveOn], t.Deadline.Format("2006-01-02 15:04"))
+	}
+}
+
+// PolicyTimeliness is whether a policy entered the KB in time.
+type PolicyTimeliness struct {
+	EntryID     int64     `json:"entry_id"`
+	Title       string    `json:"title"`
+	Department  string    `json:"department"`
+	EffectiveOn string    `json:"effective_on"`
+	EnteredAt   time.Time `json:"entered_at"`
+	Deadline    time.Time `json:"deadline"`
+	Late        bool      `json:"late"`
+}
+
+// PolicyTimeliness judges a policy that entered the KB at entered; nil when
+// it is not a policy with an effective date.
+func (s *Service) PolicyTimeliness(e *Entry, entered time.Time) *PolicyTimeliness {
+	if e.Column != ColumnPolicy || e.Fields[FieldEffectiveOn] == "" {
+		return nil
+	}
+	eff, err := ParseDate(e.Fields[FieldEffectiveOn])
+	if err != nil {
+		return nil
+	}
+	d := s.Calendar.PolicyDeadline(eff)
+	return &PolicyTimeliness{EntryID: e.ID, Title: e.Title, Department: e.Department, EffectiveOn: e.Fields[FieldEffectiveOn],
+		EnteredAt: entered.In(Shanghai), Deadline: d.DueAt, Late: entered.After(d.DueAt)}
+}
+
+// LatePolicies lists the policies that entered the KB after their deadline,
+// for a department or all.
+func (s *Service) LatePolicies(ctx context.Context, department string) ([]PolicyTimeliness, error) {
+	policies, _, err := s.Store.FindEntries(ctx, EntryFilter{Column: ColumnPolicy, Department: department})
+	if err != nil {
+		return nil, err
+	}
+	out := []PolicyTimeliness{}
+	for _, e := range policies {
+		// The seed corpus is history, not a timeliness record.
+		if t := s.PolicyTimeliness(e, e.CreatedAt); t != nil && t.Late && !s.seeded(e) {
+			out = append(out, *t)
+		}
+	}
+	return out, nil
+}
+
+// SeedActor names the embedded corpus as the author of its entries.
+const SeedActor = "seed"
+
+func (s *Service) seeded(e *Entry) bool { return e.CreatedBy == SeedActor }
