@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"xiaoshen/corpus"
+	"xiaoshen/ingest"
+	"xiaoshen/kb"
+	"xiaoshen/search"
+)
+
+// runEval measures answer quality on a labelled question set, loading it
+// into a fresh temporary data directory through the same upload and ask
+// code the server uses, and prints the project beside two baselines.
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("eval", stderr)
+	tianchi := fs.String("tianchi", "", "Tianchi similar-question CSV (category,query1,query2,label)")
+	kuake := fs.String("kuake", "", "KUAKE-QQR JSON array")
+	questions := fs.String("corpus-questions", "", "evaluate on the embedded corpus with these question TSV files (a folder or file)")
+	threshold := fs.Float64("threshold", 0, "answer threshold (default: the built-in one)")
+	baselines := fs.Bool("baselines", true, "also evaluate the two baselines")
+	dict := fs.String("dict", "", "gojieba dictionary folder")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var set *search.EvalSet
+	var err error
+	switch {
+	case *tianchi != "":
+		set, err = search.LoadTianchi(*tianchi)
+	case *kuake != "":
+		set, err = search.LoadKuake(*kuake)
+	case *questions != "":
+		set, err = loadCorpusSet(*questions)
+	default:
+		return usageError{fmt.Errorf("需要 --tianchi FILE、--kuake FILE 或 --corpus-questions DIR 其中之一")}
+	}
+	if err != nil {
+		return err
+	}
+	reports, err := evaluate(ctx, set, *dict, *threshold, *baselines, stderr)
+	if err != nil {
+		return err
+	}
+	search.WriteReports(stdout, set.Name, reports)
+	return nil
+}
+
+// evaluate runs the project and, optionally, the baselines on set.
+func evaluate(ctx context.Context, set *search.EvalSet, dict string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, error) {
+	tmp, err := os.MkdirTemp("", "xiaoshen-eval-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := openApp(ctx, appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: dict, Seed: set.Name == "corpus", Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	if threshold > 0 {
+		a.service.Threshold = threshold
+	}
+	admin := &kb.Principal{Name: "eval", Role: kb.RoleAdmin}
+	if set.Name != "corpus" {
+		rows := make([]kb.SyncRow, len(set.Entries))
+		for i, e := range set.Entries {
+			rows[i] = kb.SyncRow{File: set.Name, Row: i + 1, Entry: e}
+		}
+		res, err := a.service.Sync(ctx, admin, kb.SyncRequest{Rows: rows, SkipInvalid: true})
+		if err != nil {
+			return nil, err
+		}
+		if res.Rejected > 0 {
+			fmt.Fprintf(progressOut, "注意：%d 个评测条目未通过校验而跳过（%s）\n", res.Rejected, res.Errors[0])
+		}
+	}
+	keyOf := map[int64]string{}
+	if err := a.store.EachEntry(ctx, func(e *kb.Entry) error { keyOf[e.ID] = e.ExternalID; return nil }); err != nil {
+		return nil, err
+	}
+
+	start := time.Now()
+	bar := newProgress(progressOut, "评测", len(set.Questions))
+	project := make([]search.Outcome, len(set.Questions))
+	for i, q := range set.Questions {
+		ranking, err := search.RankWithIndex(ctx, a.index, q.Question, keyOf)
+		if err != nil {
+			return nil, err
+		}
+		res, err := a.service.Ask(ctx, kb.AskRequest{Question: q.Question, Channel: "eval"})
+		if err != nil {
+			return nil, fmt.Errorf("ask %q: %w", q.Question, err)
+		}
+		project[i].Ranking = ranking
+		if res.Answered {
+			project[i].Answered = keyOf[res.Answer.EntryID]
+		}
+		bar.Set(i + 1)
+	}
+	bar.Done()
+	reports := []search.Report{search.Score("xiaoshen", set, project, a.service.Threshold)}
+	fmt.Fprintf(progressOut, "xiaoshen: %d 个问题，用时 %s\n", len(set.Questions), time.Since(start).Round(time.Millisecond))
+	if !baselines {
+		return reports, nil
+	}
+	for _, kind := range []string{search.BaselineCJK, search.BaselineJieba} {
+		b, err := search.NewBaseline(filepath.Join(tmp, kind), kind, set.Entries)
+		if err != nil {
+			return nil, err
+		}
+		rankings := make([][]search.Ranked, len(set.Questions))
+		for i, q := range set.Questions {
+			if rankings[i], err = b.Rank(ctx, q.Question); err != nil {
+				b.Close()
+				return nil, err
+			}
+		}
+		b.Close()
+		search.NormaliseTopScores(rankings)
+		outcomes := make([]search.Outcome, len(rankings))
+		for i := range rankings {
+			outcomes[i].Ranking = rankings[i]
+		}
+		// A baseline answers its top-1 at its own best threshold.
+		th := search.Score(kind, set, outcomes, 0).BestAt10Threshold
+		for i, r := range rankings {
+			if len(r) > 0 && r[0].Confidence >= th {
+				outcomes[i].Answered = r[0].Key
+			}
+		}
+		reports = append(reports, search.Score(kind, set, outcomes, th))
+	}
+	return reports, nil
+}
+
+// loadCorpusSet reads corpus question TSV files (question, expected id or -).
+func loadCorpusSet(path string) (*search.EvalSet, error) {
+	files := []string{path}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		files, _ = filepath.Glob(filepath.Join(path, "*.tsv"))
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: 没有问题文件", path)
+	}
+	recs, errs := ingest.ParseMarkdownFS(corpus.FS, ".")
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	set := &search.EvalSet{Name: "corpus"}
+	for _, r := range recs {
+		set.Entries = append(set.Entries, r.Entry)
+	}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(fh)
+		for line := 1; sc.Scan(); line++ {
+			parts := strings.Split(sc.Text(), "\t")
+			if line == 1 || len(parts) != 2 {
+				continue
+			}
+			key := strings.TrimSpace(parts[1])
+			if key == "-" {
+				key = ""
+			}
+			set.Questions = append(set.Questions, search.EvalQuestion{Question: parts[0], Key: key})
+		}
+		fh.Close()
+	}
+	return set, nil
+}

@@ -1,0 +1,350 @@
+package search
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strings"
+
+	"xiaoshen/kb"
+)
+
+// EvalSet is a labelled question set over a KB: each question expects an
+// entry (a paraphrase, which must be answered with it), or is a hard
+// negative of an entry (which must not be answered with it), or expects
+// nothing (uncovered).
+type EvalSet struct {
+	Name      string
+	Entries   []*kb.Entry // ExternalID is the key questions refer to
+	Questions []EvalQuestion
+}
+
+// EvalQuestion is one labelled question.
+type EvalQuestion struct {
+	Question string
+	Key      string // the entry's ExternalID; "" for an uncovered question
+	Negative bool   // a hard negative of Key
+}
+
+// LoadTianchi reads the Tianchi similar-question CSV (category, query1,
+// query2, label): the distinct query1 are the KB, label 1 rows are
+// paraphrases and label 0 rows hard negatives.
+func LoadTianchi(path string) (*EvalSet, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.FieldsPerRecord = -1
+	set := &EvalSet{Name: "tianchi"}
+	keys := map[string]string{}
+	for line := 1; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		if line == 1 || len(rec) < 4 {
+			continue
+		}
+		q1, q2, label := strings.TrimSpace(rec[1]), strings.TrimSpace(rec[2]), strings.TrimSpace(rec[3])
+		key := set.addEntry(keys, q1, rec[0])
+		switch label {
+		case "1":
+			set.Questions = append(set.Questions, EvalQuestion{Question: q2, Key: key})
+		case "0":
+			set.Questions = append(set.Questions, EvalQuestion{Question: q2, Key: key, Negative: true})
+		default:
+			return nil, fmt.Errorf("%s:%d: label %q", path, line, label)
+		}
+	}
+	return set, nil
+}
+
+// LoadKuake reads a KUAKE-QQR JSON array: query1 are the KB; label "2"
+// (same meaning) is a paraphrase, "0" and "1" (different, narrower) are
+// negatives.
+func LoadKuake(path string) (*EvalSet, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var pairs []struct {
+		Query1 string `json:"query1"`
+		Query2 string `json:"query2"`
+		Label  string `json:"label"`
+	}
+	if err := json.Unmarshal(raw, &pairs); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	set := &EvalSet{Name: "kuake"}
+	keys := map[string]string{}
+	for _, p := range pairs {
+		key := set.addEntry(keys, strings.TrimSpace(p.Query1), "")
+		set.Questions = append(set.Questions, EvalQuestion{Question: strings.TrimSpace(p.Query2), Key: key, Negative: p.Label != "2"})
+	}
+	return set, nil
+}
+
+func (set *EvalSet) addEntry(keys map[string]string, title, topic string) string {
+	if k, ok := keys[title]; ok {
+		return k
+	}
+	k := fmt.Sprintf("%s-%05d", set.Name, len(keys)+1)
+	keys[title] = k
+	set.Entries = append(set.Entries, &kb.Entry{ExternalID: k, Column: kb.ColumnFAQ, Title: title,
+		Content: "（评测条目）" + title, Department: "评测", Keywords: nonEmpty(topic)})
+	return k
+}
+
+func nonEmpty(s string) []string {
+	if s = strings.TrimSpace(s); s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// Ranked is one system's ranked candidate.
+type Ranked struct {
+	Key        string
+	Confidence float64
+}
+
+// Outcome is what a system did with one question: its ranking, and the
+// entry it answered with ("" when it abstained).
+type Outcome struct {
+	Ranking  []Ranked
+	Answered string
+}
+
+// Report holds the figures of one system on one set.
+type Report struct {
+	System            string
+	Paraphrases       int
+	Negatives         int
+	Uncovered         int
+	HitAt1            float64
+	MRRAt5            float64
+	AnsweredCorrect   float64 // paraphrases answered with the right entry, at the threshold
+	AnsweredWrong     float64 // paraphrases answered with a wrong entry
+	NegativeLookalike float64 // hard negatives answered with their look-alike
+	NegativeAnswered  float64 // hard negatives answered at all
+	UncoveredAnswered float64
+	Threshold         float64
+	// BestAt10 is the largest share of paraphrases answered correctly at a
+	// threshold where at most 10% of hard negatives get their look-alike.
+	BestAt10, BestAt10Threshold float64
+	Curve                       []CurvePoint
+	Reliability                 []ReliabilityBin
+}
+
+// CurvePoint is the trade-off at one threshold.
+type CurvePoint struct {
+	Threshold, AnsweredCorrect, NegativeLookalike, NegativeAnswered float64
+}
+
+// ReliabilityBin compares stated confidence with observed accuracy.
+type ReliabilityBin struct {
+	Low, High      float64
+	Count          int
+	MeanConfidence float64
+	Accuracy       float64
+}
+
+// Score computes a report from outcomes (one per question, in order).
+// Curves use the top-1 confidence; the answered figures use Outcome.Answered.
+func Score(system string, set *EvalSet, outcomes []Outcome, threshold float64) Report {
+	r := Report{System: system, Threshold: threshold}
+	var hits, rr float64
+	var correct, wrong, negLook, negAns, uncAns int
+	type point struct {
+		conf       float64
+		top1Right  bool // paraphrase whose top-1 is right
+		lookalike  bool // negative whose top-1 is the look-alike
+		negative   bool
+		paraphrase bool
+	}
+	var points []point
+	for i, q := range set.Questions {
+		o := outcomes[i]
+		var top Ranked
+		if len(o.Ranking) > 0 {
+			top = o.Ranking[0]
+		}
+		switch {
+		case q.Key == "":
+			r.Uncovered++
+			if o.Answered != "" {
+				uncAns++
+			}
+			points = append(points, point{conf: top.Confidence})
+		case q.Negative:
+			r.Negatives++
+			if o.Answered == q.Key {
+				negLook++
+			}
+			if o.Answered != "" {
+				negAns++
+			}
+			points = append(points, point{conf: top.Confidence, negative: true, lookalike: top.Key == q.Key})
+		default:
+			r.Paraphrases++
+			for rank, c := range o.Ranking {
+				if rank >= 5 {
+					break
+				}
+				if c.Key == q.Key {
+					rr += 1 / float64(rank+1)
+					if rank == 0 {
+						hits++
+					}
+					break
+				}
+			}
+			switch o.Answered {
+			case q.Key:
+				correct++
+			case "":
+			default:
+				wrong++
+			}
+			points = append(points, point{conf: top.Confidence, paraphrase: true, top1Right: top.Key == q.Key})
+		}
+	}
+	ratio := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	r.HitAt1, r.MRRAt5 = hits/math.Max(1, float64(r.Paraphrases)), rr/math.Max(1, float64(r.Paraphrases))
+	r.AnsweredCorrect, r.AnsweredWrong = ratio(correct, r.Paraphrases), ratio(wrong, r.Paraphrases)
+	r.NegativeLookalike, r.NegativeAnswered, r.UncoveredAnswered = ratio(negLook, r.Negatives), ratio(negAns, r.Negatives), ratio(uncAns, r.Uncovered)
+
+	at := func(th float64) CurvePoint {
+		var c, nl, na int
+		for _, p := range points {
+			if p.conf < th {
+				continue
+			}
+			switch {
+			case p.paraphrase && p.top1Right:
+				c++
+			case p.negative:
+				na++
+				if p.lookalike {
+					nl++
+				}
+			}
+		}
+		return CurvePoint{Threshold: th, AnsweredCorrect: ratio(c, r.Paraphrases), NegativeLookalike: ratio(nl, r.Negatives), NegativeAnswered: ratio(na, r.Negatives)}
+	}
+	for th := 0.05; th < 1; th += 0.05 {
+		r.Curve = append(r.Curve, at(math.Round(th*100)/100))
+	}
+	// The best operating point with at most 10% look-alike answers, over
+	// every distinct confidence.
+	confs := make([]float64, 0, len(points))
+	for _, p := range points {
+		confs = append(confs, p.conf)
+	}
+	sort.Float64s(confs)
+	for _, th := range confs {
+		if p := at(th); p.NegativeLookalike <= 0.10 && p.AnsweredCorrect > r.BestAt10 {
+			r.BestAt10, r.BestAt10Threshold = p.AnsweredCorrect, th
+		}
+	}
+	// Reliability: is the top-1 right (a paraphrase's entry, or for a
+	// negative or uncovered question never)?
+	for b := 0; b < 10; b++ {
+		lo, hi := float64(b)/10, float64(b+1)/10
+		bin := ReliabilityBin{Low: lo, High: hi}
+		var sum float64
+		var right int
+		for _, p := range points {
+			if p.conf >= lo && (p.conf < hi || (b == 9 && p.conf <= hi)) {
+				bin.Count++
+				sum += p.conf
+				if p.top1Right {
+					right++
+				}
+			}
+		}
+		if bin.Count > 0 {
+			bin.MeanConfidence, bin.Accuracy = sum/float64(bin.Count), float64(right)/float64(bin.Count)
+		}
+		r.Reliability = append(r.Reliability, bin)
+	}
+	return r
+}
+
+// RankWithIndex ranks a question with the project's matcher.
+func RankWithIndex(ctx context.Context, idx *Index, question string, keyOf map[int64]string) ([]Ranked, error) {
+	cands, err := idx.Match(ctx, question, 5)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Ranked, len(cands))
+	for i, c := range cands {
+		out[i] = Ranked{Key: keyOf[c.EntryID], Confidence: c.Confidence}
+	}
+	return out, nil
+}
+
+// WriteReports prints reports side by side, then each system's curve and
+// reliability table.
+func WriteReports(w io.Writer, set string, reports []Report) {
+	fmt.Fprintf(w, "数据集 %s：改写问法 %d 条，难负例 %d 条，未覆盖 %d 条\n\n", set, reports[0].Paraphrases, reports[0].Negatives, reports[0].Uncovered)
+	fmt.Fprintf(w, "%-28s", "指标")
+	for _, r := range reports {
+		fmt.Fprintf(w, "%22s", r.System)
+	}
+	fmt.Fprintln(w)
+	rows := []struct {
+		name string
+		get  func(Report) float64
+	}{
+		{"hit@1", func(r Report) float64 { return r.HitAt1 }},
+		{"MRR@5", func(r Report) float64 { return r.MRRAt5 }},
+		{"answered correctly @≤10% neg", func(r Report) float64 { return r.BestAt10 }},
+		{"  threshold for that", func(r Report) float64 { return r.BestAt10Threshold }},
+		{"answered correctly @thr", func(r Report) float64 { return r.AnsweredCorrect }},
+		{"answered wrongly @thr", func(r Report) float64 { return r.AnsweredWrong }},
+		{"neg. look-alike @thr", func(r Report) float64 { return r.NegativeLookalike }},
+		{"neg. answered @thr", func(r Report) float64 { return r.NegativeAnswered }},
+		{"threshold", func(r Report) float64 { return r.Threshold }},
+	}
+	if reports[0].Uncovered > 0 {
+		rows = append(rows, struct {
+			name string
+			get  func(Report) float64
+		}{"uncovered answered @thr", func(r Report) float64 { return r.UncoveredAnswered }})
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "%-28s", row.name)
+		for _, r := range reports {
+			fmt.Fprintf(w, "%22.3f", row.get(r))
+		}
+		fmt.Fprintln(w)
+	}
+	for _, r := range reports {
+		fmt.Fprintf(w, "\n[%s] threshold curve (top-1 confidence ≥ t)\n  %6s %12s %12s %12s\n", r.System, "t", "correct", "neg-lookalike", "neg-answered")
+		for _, p := range r.Curve {
+			fmt.Fprintf(w, "  %6.2f %12.3f %12.3f %12.3f\n", p.Threshold, p.AnsweredCorrect, p.NegativeLookalike, p.NegativeAnswered)
+		}
+		fmt.Fprintf(w, "[%s] reliability (is the top-1 right?)\n  %-11s %7s %12s %10s\n", r.System, "confidence", "count", "mean conf.", "accuracy")
+		for _, b := range r.Reliability {
+			if b.Count > 0 {
+				fmt.Fprintf(w, "  %.1f–%.1f   %7d %12.3f %10.3f\n", b.Low, b.High, b.Count, b.MeanConfidence, b.Accuracy)
+			}
+		}
+	}
+}
