@@ -33,13 +33,13 @@ func (r MaskReport) Total() int {
 //
 // It replaces, each with a bracketed placeholder naming the kind:
 //   - mainland ID-card numbers, 18 characters with a valid MOD 11-2 check
-//     character and a real birth date, or 15 digits with a real birth date
-//     → [身份证号];
+//     character and a real birth date, run together or written 6-8-4, or 15
+//     digits with a real birth date → [身份证号];
 //   - mobile numbers 1[3-9] plus 9 digits, optionally after +86, 86 or 0086
 //     and optionally written 3-4-4 with spaces or dashes → [手机号];
-//   - landlines with an area code (010, 02x or 0 plus three digits), written
-//     with a dash, a space, in brackets or run together, and an optional
-//     extension → [电话];
+//   - landlines with an area code (010, 02x or 0 plus three digits) and a
+//     7- or 8-digit number, written with a dash, a space, in brackets or run
+//     together, and an optional extension → [电话];
 //   - e-mail addresses → [邮箱];
 //   - bank-card numbers of 16 to 19 digits that pass the Luhn check, run
 //     together or grouped in fours → [银行卡号].
@@ -250,15 +250,6 @@ func (sc *piiScanner) token(p int) int {
 	return n
 }
 
-// value parses the n digits at p.
-func (sc *piiScanner) value(p, n int) int {
-	v := 0
-	for i := p; i < p+n; i++ {
-		v = v*10 + int(sc.text[i]-'0')
-	}
-	return v
-}
-
 // matchAt returns the end and kind of the longest item starting at p. A
 // kindNone result with end > p means the text up to end is a number that
 // must be passed over whole.
@@ -304,33 +295,67 @@ var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 const idCheckChars = "10X98765432"
 
 // matchIDCard matches an 18-character ID number with a valid check
-// character and birth date, or a 15-digit one with a valid birth date.
+// character and birth date, run together or written 6-8-4 with spaces or
+// dashes, or a 15-digit one with a valid birth date.
 func (sc *piiScanner) matchIDCard(p int) int {
-	n := sc.digits(p)
-	switch {
-	case n == 18 && !isAlnum(sc.at(p+18)), n == 17 && sc.at(p+17)|0x20 == 'x' && !isAlnum(sc.at(p+18)):
-		sum := 0
-		for i, w := range idWeights {
-			sum += int(sc.text[p+i]-'0') * w
+	switch n := sc.digits(p); {
+	case sc.idTail(p+14) && n >= 17:
+		if validID18(sc.text[p : p+18]) {
+			return p + 18
 		}
-		check := rune(idCheckChars[sum%11])
-		if r := sc.text[p+17]; r != check && !(check == 'X' && r == 'x') {
-			return -1
-		}
-		if !realDate(sc.value(p+6, 4), sc.value(p+10, 2), sc.value(p+12, 2)) {
-			return -1
-		}
-		return p + 18
 	case n == 15 && !isAlnum(sc.at(p+15)):
 		// Old numbers carry no check digit; demand a province code
 		// (first digit 1-8) as well as a real date.
-		if sc.text[p] < '1' || sc.text[p] > '8' ||
-			!realDate(1900+sc.value(p+6, 2), sc.value(p+8, 2), sc.value(p+10, 2)) {
+		if '1' <= sc.text[p] && sc.text[p] <= '8' &&
+			realDate(1900+number(sc.text[p+6:p+8]), number(sc.text[p+8:p+10]), number(sc.text[p+10:p+12])) {
+			return p + 15
+		}
+	case n == 6:
+		sep := sc.at(p + 6)
+		if (sep != ' ' && sep != '-') || sc.token(p+7) != 8 || sc.at(p+15) != sep || !sc.idTail(p+16) {
 			return -1
 		}
-		return p + 15
+		var id [18]rune
+		copy(id[:6], sc.text[p:p+6])
+		copy(id[6:14], sc.text[p+7:p+15])
+		copy(id[14:], sc.text[p+16:p+20])
+		if validID18(id[:]) {
+			return p + 20
+		}
 	}
 	return -1
+}
+
+// idTail reports whether the text at p is the last four characters of an
+// 18-character ID number: three digits and a digit or X, ending a token.
+func (sc *piiScanner) idTail(p int) bool {
+	if !isDigit(sc.at(p)) || !isDigit(sc.at(p+1)) || !isDigit(sc.at(p+2)) || isAlnum(sc.at(p+4)) {
+		return false
+	}
+	last := sc.at(p + 3)
+	return isDigit(last) || last|0x20 == 'x'
+}
+
+// validID18 reports whether the 18 characters have a valid check character
+// and birth date.
+func validID18(id []rune) bool {
+	sum := 0
+	for i, w := range idWeights {
+		sum += int(id[i]-'0') * w
+	}
+	if check := rune(idCheckChars[sum%11]); id[17] != check && !(check == 'X' && id[17] == 'x') {
+		return false
+	}
+	return realDate(number(id[6:10]), number(id[10:12]), number(id[12:14]))
+}
+
+// number parses a run of ASCII digits.
+func number(digits []rune) int {
+	v := 0
+	for _, d := range digits {
+		v = v*10 + int(d-'0')
+	}
+	return v
 }
 
 // realDate reports whether the date exists and falls in 1900..2100.
@@ -384,9 +409,12 @@ func (sc *piiScanner) matchBankCard(p int) int {
 		}
 	}
 	// A short last group belongs to the card only if the longer number
-	// passes the check; otherwise it is taken as separate text.
+	// passes the check and the group does not begin a mobile number
+	// written 3-4-4; otherwise it is taken as separate text.
 	if sc.at(end) == sep {
-		if k := sc.token(end + 1); k >= 1 && k <= 3 && luhnValid(append(card, sc.text[end+1:end+1+k]...)) {
+		k := sc.token(end + 1)
+		startsMobile := k == 3 && sc.matchMobile(end+1) > 0
+		if k >= 1 && k <= 3 && !startsMobile && luhnValid(append(card, sc.text[end+1:end+1+k]...)) {
 			return end + 1 + k
 		}
 	}
@@ -460,8 +488,8 @@ func (sc *piiScanner) hasPrefix(p int, prefix string) bool {
 }
 
 // matchLandline matches an area code and a 7- or 8-digit number written
-// 021-12345678, 021 12345678, (021)12345678 or 02112345678, with an
-// optional extension.
+// 021-12345678, 021 12345678, (021)12345678, 021-1234-5678 or 02112345678,
+// with an optional extension.
 func (sc *piiScanner) matchLandline(p int) int {
 	if sc.at(p) == '(' {
 		n := sc.token(p + 1)
@@ -473,10 +501,7 @@ func (sc *piiScanner) matchLandline(p int) int {
 		if r := sc.at(q); r == ' ' || r == '-' {
 			q++
 		}
-		if m := sc.token(q); m == 7 || m == 8 {
-			return sc.extension(q + m)
-		}
-		return -1
+		return sc.extension(sc.localNumber(q))
 	}
 	n := sc.token(p)
 	if sc.areaCode(p, n) {
@@ -484,14 +509,25 @@ func (sc *piiScanner) matchLandline(p int) int {
 		if r := sc.at(q); r != ' ' && r != '-' {
 			return -1
 		}
-		if m := sc.token(q + 1); m == 7 || m == 8 {
-			return sc.extension(q + 1 + m)
-		}
-		return -1
+		return sc.extension(sc.localNumber(q + 1))
 	}
 	for _, area := range [2]int{3, 4} {
 		if local := n - area; (local == 7 || local == 8) && sc.areaCode(p, area) {
 			return sc.extension(p + n)
+		}
+	}
+	return -1
+}
+
+// localNumber returns the end of a 7- or 8-digit local number at p, also
+// written 4-4 with a space or dash, or -1.
+func (sc *piiScanner) localNumber(p int) int {
+	switch m := sc.token(p); {
+	case m == 7 || m == 8:
+		return p + m
+	case m == 4:
+		if sep := sc.at(p + 4); (sep == ' ' || sep == '-') && sc.token(p+5) == 4 {
+			return p + 9
 		}
 	}
 	return -1
@@ -515,6 +551,9 @@ func (sc *piiScanner) areaCode(p, n int) bool {
 // extension extends a landline ending at p over an extension of up to five
 // digits after "-", "#" or "转".
 func (sc *piiScanner) extension(p int) int {
+	if p < 0 {
+		return p
+	}
 	if r := sc.at(p); r == '-' || r == '#' || r == '转' {
 		if k := sc.token(p + 1); k >= 1 && k <= 5 {
 			return p + 1 + k

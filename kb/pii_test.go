@@ -1,6 +1,7 @@
 package kb_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +129,8 @@ func TestMaskPIIIDCard(t *testing.T) {
 		{"29 February of a leap year", "身份证" + leap, "身份证[身份证号]"},
 		{"full-width digits", "身份证号" + fullWidth(id) + "办理", "身份证号[身份证号]办理"},
 		{"between spaces", "号码 " + id + " 已提交", "号码 [身份证号] 已提交"},
+		{"grouped 6-8-4 with spaces", "身份证 310115 19900307 " + id[14:] + " 谢谢", "身份证 [身份证号] 谢谢"},
+		{"grouped 6-8-4 with dashes", "身份证" + idX[:6] + "-" + idX[6:14] + "-" + idX[14:], "身份证[身份证号]"},
 		{"15-digit old number", "老身份证310115900307123还能用吗", "老身份证[身份证号]还能用吗"},
 
 		{"wrong check character", "编号" + wrongCheck(id), "编号" + wrongCheck(id)},
@@ -135,6 +138,7 @@ func TestMaskPIIIDCard(t *testing.T) {
 		{"year before 1900", "编号" + idNumber("31011518991231123"), "编号" + idNumber("31011518991231123")},
 		{"15 digits, no such month", "编号310115901307123", "编号310115901307123"},
 		{"15 digits, no province", "编号910115900307123", "编号910115900307123"},
+		{"grouped, wrong check character", "编号 310115 19900307 " + wrongCheck(id)[14:], "编号 310115 19900307 " + wrongCheck(id)[14:]},
 		{"glued to longer digit run", "流水号00" + id + "0", "流水号00" + id + "0"},
 		{"glued to letters", "证书编号AB" + id, "证书编号AB" + id},
 		{"followed by letters", "编号" + id + "CN", "编号" + id + "CN"},
@@ -177,6 +181,8 @@ func TestMaskPIILandline(t *testing.T) {
 		{"run together", "座机02112345678", "座机[电话]"},
 		{"run together, four-digit area", "座机057187654321", "座机[电话]"},
 		{"Beijing", "北京010-87654321", "北京[电话]"},
+		{"local number written 4-4", "电话021-6123 4567", "电话[电话]"},
+		{"local number written 4-4 after a space", "电话 0571 8765 4321", "电话 [电话]"},
 		{"extension after dash", "总机021-12345678-8001转人工", "总机[电话]转人工"},
 		{"extension after 转", "总机021-12345678转123", "总机[电话]"},
 		{"full-width", "电话０２１－１２３４５６７８", "电话[电话]"},
@@ -210,6 +216,14 @@ func TestMaskPIIEmail(t *testing.T) {
 func TestMaskPIIBankCard(t *testing.T) {
 	card16 := cardNumber(t, "622202123456789")
 	card19 := cardNumber(t, "621700123456789012")
+	// card138 is a card that would still pass the check with "138" after
+	// it, so only the mobile-number rule keeps the two apart.
+	var card138 string
+	for n := 100; card138 == ""; n++ {
+		if c := cardNumber(t, "622202123456"+strconv.Itoa(n)); luhnPasses(c + "138") {
+			card138 = c
+		}
+	}
 	checkMask(t, []maskCase{
 		{"16 digits", "银行卡号" + card16 + "退款", "银行卡号[银行卡号]退款"},
 		{"19 digits", "卡号：" + card19, "卡号：[银行卡号]"},
@@ -218,6 +232,7 @@ func TestMaskPIIBankCard(t *testing.T) {
 		{"19 grouped 4-4-4-4-3", "卡号 " + group(card19, " "), "卡号 [银行卡号]"},
 		{"full-width", "卡号" + fullWidth(card16), "卡号[银行卡号]"},
 		{"card then a short unrelated number", "卡号 " + group(card16, " ") + " 12元", "卡号 [银行卡号] 12元"},
+		{"card then a grouped mobile", "卡号 " + group(card138, " ") + " 138 1234 5678", "卡号 [银行卡号] [手机号]"},
 
 		{"16 digits failing Luhn", "编号" + failingLuhn(card16), "编号" + failingLuhn(card16)},
 		{"grouped, failing Luhn", "编号 " + group(failingLuhn(card16), " "), "编号 " + group(failingLuhn(card16), " ")},
