@@ -1,6 +1,7 @@
 package kb_test
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -403,4 +404,33 @@ func FuzzMaskPII(f *testing.F) {
 			t.Fatalf("MaskPII(%q) = %q still holds %s", in, got, left)
 		}
 	})
+}
+
+// TestMaskPIIRandomCompositions checks the fuzz invariants on many strings
+// built from fragments of real shapes, which byte-level mutation reaches
+// only rarely: valid numbers glued to, grouped with or wrapped in others.
+func TestMaskPIIRandomCompositions(t *testing.T) {
+	fragments := []string{
+		"13812345678", "138", "1234", "5678", "+86", "86", "0086", "021", "0571", "12345678", "8765432",
+		idNumber("31011519900307123"), idNumber("32010219850612001"), "310115900307123",
+		cardNumber(t, "622202123456789"), cardNumber(t, "621700123456789012"), "6222", "0212", "3456", "7890",
+		"zhang", "@", "qq", "example.com", ".", "-", " ", "　", "(", ")", "（", "）", "转", "#", "X", "x", "A",
+		"号", "手机", "，", "０", "１３８１２３４５６７８", "－", "〔2024〕", "2024-10-08",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	for i := 0; i < 50000; i++ {
+		b.Reset()
+		for n := 1 + rng.IntN(8); n > 0; n-- {
+			b.WriteString(fragments[rng.IntN(len(fragments))])
+		}
+		in := b.String()
+		got := kb.MaskPII(in)
+		if again := kb.MaskPII(got); again != got {
+			t.Fatalf("not idempotent: MaskPII(%q) = %q, then %q", in, got, again)
+		}
+		if left := survivingPII(got); left != "" {
+			t.Fatalf("MaskPII(%q) = %q still holds %s", in, got, left)
+		}
+	}
 }
