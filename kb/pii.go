@@ -135,8 +135,9 @@ func mayHoldPII(s string) bool {
 		if '0' <= c && c <= '9' || c == '@' {
 			return true
 		}
-		// U+FF10..U+FF19 (０-９) and U+FF20 (＠) are EF BC 90..A0 in UTF-8.
-		if c == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && 0x90 <= s[i+2] && s[i+2] <= 0xA0 {
+		// U+FF10..U+FF19 (０-９) are EF BC 90..99 in UTF-8 and U+FF20 (＠)
+		// is EF BC A0; the full-width colon and question mark lie between.
+		if c == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && (0x90 <= s[i+2] && s[i+2] <= 0x99 || s[i+2] == 0xA0) {
 			return true
 		}
 	}

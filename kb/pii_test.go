@@ -335,7 +335,7 @@ func BenchmarkMaskPII(b *testing.B) {
 		}
 	})
 	b.Run("without personal data", func(b *testing.B) {
-		q := "您好，我想咨询一下药店变更经营范围需要哪些材料，请问去哪个窗口办理比较方便呢"
+		q := "您好，我想咨询一下：药店变更经营范围需要哪些材料？请问去哪个窗口办理比较方便"
 		for b.Loop() {
 			kb.MaskPII(q)
 		}
