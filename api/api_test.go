@@ -197,3 +197,22 @@ func TestRequestIDHeader(t *testing.T) {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+func TestPersonalDataIsMaskedBeforeStorage(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	res := ts.ask(t, "我的手机13812345678，邮箱zhang.san@example.com，护照过期了怎么办")
+	var item kb.ReviewItemView
+	body := ts.call(t, "GET", "/api/v1/unanswered/"+itoa(res.Unanswered.ID), admin, "", 200, &item)
+	if strings.Contains(body, "13812345678") || strings.Contains(body, "zhang.san") {
+		t.Fatalf("personal data reached the review item: %s", body)
+	}
+	if !strings.Contains(item.Question, "[手机号]") || !strings.Contains(item.Question, "[邮箱]") {
+		t.Errorf("masked question = %q", item.Question)
+	}
+	var stored string
+	ts.env.Store.DB().QueryRow(`SELECT question FROM queries WHERE id = ?`, res.QueryID).Scan(&stored)
+	if strings.Contains(stored, "13812345678") {
+		t.Errorf("query log holds the phone number: %q", stored)
+	}
+}

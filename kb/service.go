@@ -163,6 +163,9 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Personal data never reaches the store, the logs or the review page;
+	// matching and grouping work on the masked text.
+	question = MaskPII(question)
 	now := s.Now()
 	cands, err := s.Index.Match(ctx, question, 8)
 	if err != nil {
