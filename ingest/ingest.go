@@ -128,6 +128,8 @@ var formats = map[string]format{
 	".jsonl": (*Upload).parseJSONL,
 	".md":    (*Upload).parseMarkdown,
 	".docx":  (*Upload).parseDOCX,
+	".html":  (*Upload).parseHTML,
+	".htm":   (*Upload).parseHTML,
 }
 
 // ParseFile parses one file of a fresh upload; see Upload.ParseReader.
@@ -160,7 +162,7 @@ func (u *Upload) ParseFile(path string, opts Options, fn func(*Record) error) ([
 func (u *Upload) ParseReader(name string, r io.Reader, opts Options, fn func(*Record) error) ([]*RowError, error) {
 	parse, ok := formats[strings.ToLower(filepath.Ext(name))]
 	if !ok {
-		return nil, &RowError{File: name, Message: "不支持的文件类型：应为 .xlsx、.csv、.json、.jsonl、.md 或 .docx"}
+		return nil, &RowError{File: name, Message: "不支持的文件类型：应为 .xlsx、.csv、.json、.jsonl、.md、.docx、.html 或 .htm"}
 	}
 	if opts.Column != "" && !opts.Column.Valid() {
 		return nil, &RowError{File: name, Field: "栏目", Message: fmt.Sprintf("默认栏目 %q 无效", opts.Column)}
