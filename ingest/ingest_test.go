@@ -57,7 +57,7 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 }
 
 // gbk encodes s as Excel in China saves a CSV file.
-func gbk(t *testing.T, s string) []byte {
+func gbk(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
 	if err != nil {
@@ -67,7 +67,7 @@ func gbk(t *testing.T, s string) []byte {
 }
 
 // gb18030 encodes s in GB18030.
-func gb18030(t *testing.T, s string) []byte {
+func gb18030(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(s))
 	if err != nil {
