@@ -5,6 +5,15 @@
 // DOCX and HTML files hold one entry each. Every parser streams: it hands
 // each valid record to a callback as soon as the row is read and collects a
 // RowError for every row it rejects.
+//
+// The header row of a spreadsheet or CSV file (and the keys of JSON
+// objects) name the fields, in Chinese or English: 标题/问题/用户问题/title,
+// 内容/答案/答复口径/正文/content/answer, 部门/责任部门/处理单位/department,
+// 相似问法/相似问题/similar, 关键词/关键字/keywords, 事项/matter,
+// 编号/id/external_id, 栏目/column, and each column's own fields by label or
+// code (文号, 实施日期, 电话, …). A cell with several similar questions or
+// keywords holds one per line, or separates them with ；;|、 (keywords also
+// with ，,). The writers produce files in the same layout.
 package ingest
 
 import (
@@ -30,6 +39,7 @@ type RowError struct {
 	Err error `json:"-"`
 }
 
+// Error describes the problem with its place, for logs and the command line.
 func (e *RowError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -52,7 +62,10 @@ func (e *RowError) Unwrap() error { return e.Err }
 
 // Record is one parsed entry with where it came from.
 type Record struct {
-	File  string
+	File string
+	// Row is the row as a spreadsheet shows it (the header is row 1), the
+	// line of a JSONL file, the position in a JSON array, 1 for Markdown and
+	// 0 for DOCX and HTML files.
 	Row   int
 	Entry *kb.Entry
 	// Interpretation is the external id of a policy's 解读 entry, if given.
@@ -91,7 +104,8 @@ func (o Options) maxCellBytes() int {
 
 // Upload parses the files of one upload and remembers what it has seen, so
 // that a title repeated within a column, or an external id repeated, is
-// reported even when the two rows sit in different files.
+// reported even when the two rows sit in different files. It is not safe
+// for concurrent use.
 type Upload struct {
 	titles map[titleKey]place
 	ids    map[string]place
