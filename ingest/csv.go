@@ -14,8 +14,10 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// sniffBytes is how much of a text file is examined to detect its encoding.
-const sniffBytes = 64 << 10
+// sniffBytes is how much of a text file is examined to detect its
+// encoding; generous, because a file may start with many lines of ASCII
+// before its first Chinese character.
+const sniffBytes = 1 << 20
 
 var utf8BOM = []byte("\xef\xbb\xbf")
 

@@ -60,6 +60,9 @@ func (b *rowBuilder) build(row int, cells []cell) (*Record, []*RowError) {
 			continue
 		}
 		c.text = cleanText(c.text)
+		for j := range c.items {
+			c.items[j] = cleanText(c.items[j])
+		}
 	}
 
 	e := &kb.Entry{Column: b.opts.Column, Fields: map[string]string{}}

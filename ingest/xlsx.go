@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -21,6 +22,29 @@ var xlsxOptions = excelize.Options{
 
 var rawCells = excelize.Options{RawCellValue: true}
 
+// xlsxFileLimit bounds the workbook read into memory.
+const xlsxFileLimit = 256 << 20
+
+var errTooLarge = errors.New("file too large")
+
+// capReader fails once more than n bytes have been read.
+type capReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n < 0 {
+		return 0, errTooLarge
+	}
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	if c.n < 0 {
+		return n, errTooLarge
+	}
+	return n, err
+}
+
 func (u *Upload) parseXLSX(name string, r io.Reader, opts Options, fn func(*Record) error) ([]*RowError, error) {
 	br, head, err := peekStart(name, r, 8)
 	if err != nil {
@@ -32,7 +56,10 @@ func (u *Upload) parseXLSX(name string, r io.Reader, opts Options, fn func(*Reco
 	case !bytes.HasPrefix(head, []byte("PK")):
 		return nil, &RowError{File: name, Message: "不是 XLSX 文件：文件已损坏，或其实是另一种格式"}
 	}
-	f, err := excelize.OpenReader(br, xlsxOptions)
+	f, err := excelize.OpenReader(&capReader{r: br, n: xlsxFileLimit}, xlsxOptions)
+	if errors.Is(err, errTooLarge) {
+		return nil, &RowError{File: name, Message: fmt.Sprintf("文件超过 %d MB，过大", xlsxFileLimit>>20)}
+	}
 	if err != nil {
 		return nil, &RowError{File: name, Message: "无法打开 XLSX 文件：文件已损坏或不完整，请在 Excel 中打开确认后重新保存", Err: fmt.Errorf("ingest: open xlsx %s: %w", name, err)}
 	}

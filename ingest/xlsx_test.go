@@ -2,6 +2,9 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,6 +149,9 @@ func TestXLSXDates(t *testing.T) {
 		}})
 		p := parse(t, "policy.xlsx", data, Options{Column: kb.ColumnPolicy})
 		wantError(t, p.errs, 3, "实施日期", "实施日期", "下个月一号")
+		if len(p.errs) != 1 || !strings.HasPrefix(p.errs[0].Error(), "policy.xlsx:3 [实施日期]: ") {
+			t.Errorf("errors = %v", p.errs)
+		}
 		if len(p.recs) != 1 {
 			t.Errorf("got %d records, want 1", len(p.recs))
 		}
@@ -212,4 +218,25 @@ func TestXLSXFileProblems(t *testing.T) {
 		}
 		wantError(t, p.errs, 1, "备注", "未知表头")
 	})
+}
+
+func TestCapReader(t *testing.T) {
+	tests := []struct {
+		name     string
+		size     int
+		limit    int64
+		tooLarge bool
+	}{
+		{"under", 9, 10, false},
+		{"at", 10, 10, false},
+		{"over", 11, 10, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := io.ReadAll(&capReader{r: bytes.NewReader(make([]byte, tt.size)), n: tt.limit})
+			if got := errors.Is(err, errTooLarge); got != tt.tooLarge {
+				t.Errorf("too large = %v (err %v), want %v", got, err, tt.tooLarge)
+			}
+		})
+	}
 }
