@@ -67,8 +67,9 @@ func (u *Upload) parseHTML(name string, r io.Reader, opts Options, fn func(*Reco
 	if err != nil {
 		return nil, &RowError{File: name, Message: "无法解析网页", Err: fmt.Errorf("ingest: parse html %s: %w", name, err)}
 	}
-	title, titleNode := htmlTitle(doc)
-	e := &kb.Entry{Column: opts.Column, Title: title, Content: htmlText(htmlMain(doc), titleNode), Department: opts.Department}
+	main := htmlMain(doc)
+	title, titleNode := htmlTitle(doc, main)
+	e := &kb.Entry{Column: opts.Column, Title: title, Content: htmlText(main, titleNode), Department: opts.Department}
 	if errs := u.finish(name, 0, e, nil, nil); len(errs) > 0 {
 		return errs, nil
 	}
@@ -96,28 +97,44 @@ func decodeHTML(data []byte) (string, error) {
 	return strings.TrimPrefix(string(out), "\ufeff"), nil
 }
 
-// htmlTitle returns the text of the first <h1>, and that node, or else
-// the text of <title>.
-func htmlTitle(doc *html.Node) (string, *html.Node) {
-	var h1, title *html.Node
+// htmlTitle returns the text of the page's <h1>, and that node, or else
+// the text of <title>. An <h1> in the main block wins over one in the page
+// chrome, where sites often put their name.
+func htmlTitle(doc, main *html.Node) (string, *html.Node) {
+	var inMain, outside, title *html.Node
 	for n := range doc.Descendants() {
 		if n.Type != html.ElementNode {
 			continue
 		}
 		switch {
-		case n.DataAtom == atom.H1 && h1 == nil && oneLine(nodeText(n)) != "":
-			h1 = n
 		case n.DataAtom == atom.Title && title == nil:
 			title = n
+		case n.DataAtom != atom.H1 || oneLine(nodeText(n)) == "":
+		case inMain == nil && within(n, main):
+			inMain = n
+		case outside == nil && !insideSkipped(n, doc):
+			outside = n
 		}
 	}
-	if h1 != nil {
-		return oneLine(nodeText(h1)), h1
+	for _, h1 := range []*html.Node{inMain, outside} {
+		if h1 != nil {
+			return oneLine(nodeText(h1)), h1
+		}
 	}
 	if title != nil {
 		return oneLine(nodeText(title)), nil
 	}
 	return "", nil
+}
+
+// within reports whether n is top or below it.
+func within(n, top *html.Node) bool {
+	for ; n != nil; n = n.Parent {
+		if n == top {
+			return true
+		}
+	}
+	return false
 }
 
 // nodeText is all the text below n, script and style excepted.

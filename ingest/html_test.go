@@ -33,6 +33,13 @@ func TestHTML(t *testing.T) {
 			content: "企业通过“一网通办”提交申请。\n\n所需材料：\n1. 申请书\n2. 营业执照\n\n- 受理\n- 审查\n\n事项 | 时限\n核发 | 20个工作日",
 		},
 		{
+			name: "site name in a header h1",
+			data: []byte(`<html><body><header><h1>上海市药品监督管理局</h1></header>
+<main><h1>医疗器械经营备案</h1><p>第二类医疗器械经营实行备案管理。</p></main></body></html>`),
+			title:   "医疗器械经营备案",
+			content: "第二类医疗器械经营实行备案管理。",
+		},
+		{
 			name: "article",
 			data: []byte(`<html><body><div class="menu"><a href="#">菜单一</a></div>
 <article><header><h1>某某通知</h1><span>发布日期：2024-05-31</span></header><p>第一段。</p><p>第二段。</p></article>
