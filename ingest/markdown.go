@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -61,15 +62,50 @@ type frontMatter struct {
 
 // ParseMarkdown parses one entry: YAML front matter between "---" lines,
 // then the content. defaultColumn applies when the front matter names none.
+// It returns the first problem found, as a *RowError.
 func ParseMarkdown(name string, data []byte, defaultColumn kb.Column) (*Record, error) {
+	rec, errs := parseMarkdown(name, data, Options{Column: defaultColumn})
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return rec, nil
+}
+
+// parseMarkdown parses one Markdown entry and returns every problem.
+func parseMarkdown(name string, data []byte, opts Options) (*Record, []*RowError) {
+	e, names, errs := readMarkdown(name, data, opts)
+	if errs != nil {
+		return nil, errs
+	}
+	e.Normalize()
+	var out []*RowError
+	for _, fe := range e.Validate() {
+		field := fe.Field
+		if n, ok := names[field]; ok {
+			field = n
+		}
+		out = append(out, &RowError{File: name, Row: 1, Field: field, Message: fe.Message})
+	}
+	if len(out) > 0 {
+		return nil, out
+	}
+	return &Record{File: name, Row: 1, Entry: e, Interpretation: e.Fields[kb.FieldInterpretation]}, nil
+}
+
+// readMarkdown reads a Markdown entry without validating it. names maps a
+// field code to the key the front matter used for it.
+func readMarkdown(name string, data []byte, opts Options) (*kb.Entry, map[string]string, []*RowError) {
+	fail := func(row int, field, msg string) (*kb.Entry, map[string]string, []*RowError) {
+		return nil, nil, []*RowError{{File: name, Row: row, Field: field, Message: msg}}
+	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	text := strings.ReplaceAll(string(data), "\r\n", "\n")
 	if !strings.HasPrefix(text, "---\n") {
-		return nil, &RowError{File: name, Row: 1, Message: "文件应以 --- 开头的 YAML 头部（front matter）开始"}
+		return fail(1, "", "文件应以 --- 开头的 YAML 头部（front matter）开始")
 	}
 	end := strings.Index(text[4:], "\n---")
 	if end < 0 {
-		return nil, &RowError{File: name, Row: 1, Message: "YAML 头部缺少结束的 --- 行"}
+		return fail(1, "", "YAML 头部缺少结束的 --- 行")
 	}
 	head := text[4 : 4+end]
 	body := text[4+end+4:]
@@ -82,29 +118,61 @@ func ParseMarkdown(name string, data []byte, defaultColumn kb.Column) (*Record, 
 	dec := yaml.NewDecoder(strings.NewReader(head))
 	dec.KnownFields(true)
 	if err := dec.Decode(&fm); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &RowError{File: name, Row: yamlLine(err) + 1, Message: "YAML 头部有误：" + err.Error()}
+		return fail(yamlLine(err)+1, "", "YAML 头部有误："+err.Error())
 	}
-	col := defaultColumn
+	col := opts.Column
 	if fm.Column != "" {
 		c, err := kb.ParseColumn(fm.Column)
 		if err != nil {
-			return nil, &RowError{File: name, Row: 1, Field: "column", Message: kb.ErrorMessage(err)}
+			return fail(1, "column", kb.ErrorMessage(err))
 		}
 		col = c
 	}
 	if col == "" {
-		return nil, &RowError{File: name, Row: 1, Field: "column", Message: "未指定栏目（column）"}
+		return fail(1, "column", "未指定栏目（column）")
+	}
+	if fm.Department == "" {
+		fm.Department = opts.Department
+	}
+	names := map[string]string{"title": "title", "department": "department", "column": "column", "external_id": "id"}
+	for k := range fm.Fields {
+		if spec, ok := col.FieldSpec(k); ok {
+			names[spec.Code] = k
+		}
 	}
 	e := &kb.Entry{
 		ExternalID: fm.ID, Column: col, Title: fm.Title, Content: body, Department: fm.Department,
 		Matter: fm.Matter, Keywords: fm.Keywords, Similar: fm.Similar, Fields: fm.Fields,
 	}
-	rec := &Record{File: name, Row: 1, Entry: e, Interpretation: fm.Fields[kb.FieldInterpretation]}
-	e.Normalize()
-	if errs := e.Validate(); len(errs) > 0 {
-		return nil, &RowError{File: name, Row: 1, Field: errs[0].Field, Message: errs[0].Message}
+	return e, names, nil
+}
+
+// markdownLimit bounds the Markdown file read into memory.
+const markdownLimit = 16 << 20
+
+func (u *Upload) parseMarkdown(name string, r io.Reader, opts Options, fn func(*Record) error) ([]*RowError, error) {
+	br, _, err := peekStart(name, r, 512)
+	if err != nil {
+		return nil, err
 	}
-	return rec, nil
+	data, err := io.ReadAll(io.LimitReader(br, markdownLimit+1))
+	if err != nil {
+		return nil, &RowError{File: name, Message: "读取文件失败", Err: fmt.Errorf("ingest: read %s: %w", name, err)}
+	}
+	if len(data) > markdownLimit {
+		return nil, &RowError{File: name, Message: fmt.Sprintf("文件超过 %d MB，过大", markdownLimit>>20)}
+	}
+	if !utf8.Valid(data) {
+		return nil, &RowError{File: name, Message: "文件不是 UTF-8 编码：Markdown 文件必须使用 UTF-8"}
+	}
+	e, names, errs := readMarkdown(name, data, opts)
+	if errs != nil {
+		return errs, nil
+	}
+	if errs := u.finish(name, 1, e, names, nil); len(errs) > 0 {
+		return errs, nil
+	}
+	return nil, callback(fn, &Record{File: name, Row: 1, Entry: e, Interpretation: e.Fields[kb.FieldInterpretation]})
 }
 
 // yamlLine digs the line number out of a yaml.v3 error, or returns 0.

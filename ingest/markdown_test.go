@@ -1,0 +1,84 @@
+package ingest
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"xiaoshen/corpus"
+	"xiaoshen/kb"
+)
+
+const policyMarkdown = `---
+id: policy-1
+title: 某管理办法
+department: 法规处
+keywords: [办法, 管理]
+fields:
+  文号: 沪药监规〔2024〕3号
+  实施日期: 2024年6月1日
+  interpretation: wiki-1
+---
+## 第一条
+
+为了规范管理，制定本办法。
+`
+
+func TestMarkdownThroughParseReader(t *testing.T) {
+	recs := mustParse(t, "policy-1.md", []byte(policyMarkdown), Options{Column: kb.ColumnPolicy})
+	if len(recs) != 1 {
+		t.Fatalf("got %d records", len(recs))
+	}
+	r := recs[0]
+	e := r.Entry
+	if e.ExternalID != "policy-1" || e.Title != "某管理办法" || e.Content != "## 第一条\n\n为了规范管理，制定本办法。" ||
+		e.Fields[kb.FieldDocNumber] != "沪药监规〔2024〕3号" || e.Fields[kb.FieldEffectiveOn] != "2024-06-01" || r.Interpretation != "wiki-1" {
+		t.Errorf("record = %+v, entry = %+v", r, e)
+	}
+
+	tests := []struct {
+		name      string
+		data      string
+		opts      Options
+		row       int
+		field     string
+		fragments []string
+	}{
+		{"no front matter", "# 标题\n正文", Options{Column: kb.ColumnFAQ}, 1, "", []string{"YAML 头部"}},
+		{"unknown key", "---\ntitle: 问\nremark: x\n---\n答", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 3, "", []string{"YAML 头部有误"}},
+		{"no column", "---\ntitle: 问\n---\n答", Options{}, 1, "column", []string{"未指定栏目"}},
+		{"bad date", "---\ntitle: 某办法\ndepartment: 法规处\nfields:\n  实施日期: 明年\n---\n正文", Options{Column: kb.ColumnPolicy}, 1, "实施日期", []string{"实施日期"}},
+		{"default department", "---\ntitle: 问\n---\n", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 1, "", []string{"内容不能为空"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := parse(t, "entry.md", []byte(tt.data), tt.opts)
+			if p.fatal != nil {
+				t.Fatalf("fatal: %v", p.fatal)
+			}
+			wantError(t, p.errs, tt.row, tt.field, tt.fragments...)
+			if len(p.recs) > 0 {
+				t.Errorf("got a record from a bad file")
+			}
+		})
+	}
+	t.Run("GBK", func(t *testing.T) {
+		p := parse(t, "entry.md", gbk(t, policyMarkdown), Options{})
+		wantFatal(t, p.fatal, "entry.md", "UTF-8")
+	})
+}
+
+func TestParseMarkdownFSStillSeedsTheCorpus(t *testing.T) {
+	recs, errs := ParseMarkdownFS(corpus.FS, ".")
+	if len(errs) > 0 {
+		t.Fatalf("embedded corpus: %v", errs)
+	}
+	if len(recs) < 50 {
+		t.Fatalf("only %d entries in the embedded corpus", len(recs))
+	}
+	// The folder gives the column when the front matter does not.
+	fsys := fstest.MapFS{"hotline/h.md": {Data: []byte("---\ntitle: 热线\ndepartment: 综合处\nfields:\n  phone: \"12345\"\n---\n")}}
+	recs, errs = ParseMarkdownFS(fsys, ".")
+	if len(errs) > 0 || len(recs) != 1 || recs[0].Entry.Column != kb.ColumnHotline {
+		t.Fatalf("recs %v errs %v", recs, errs)
+	}
+}

@@ -1,0 +1,176 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// xlsxOptions format cells as a Chinese Excel shows them; the unzip limit
+// stops a small upload from expanding into gigabytes.
+var xlsxOptions = excelize.Options{
+	ShortDatePattern: "yyyy-mm-dd",
+	CultureInfo:      excelize.CultureNameZhCN,
+	UnzipSizeLimit:   1 << 30,
+}
+
+var rawCells = excelize.Options{RawCellValue: true}
+
+// xlsxFileLimit bounds the workbook read into memory.
+const xlsxFileLimit = 256 << 20
+
+var errTooLarge = errors.New("file too large")
+
+// capReader fails once more than n bytes have been read.
+type capReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n < 0 {
+		return 0, errTooLarge
+	}
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	if c.n < 0 {
+		return n, errTooLarge
+	}
+	return n, err
+}
+
+func (u *Upload) parseXLSX(name string, r io.Reader, opts Options, fn func(*Record) error) ([]*RowError, error) {
+	br, head, err := peekStart(name, r, 8)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte{0xd0, 0xcf, 0x11, 0xe0}):
+		return nil, &RowError{File: name, Message: "文件是旧版 .xls 格式或设有打开密码：请在 Excel 中取消密码并另存为 .xlsx"}
+	case !bytes.HasPrefix(head, []byte("PK")):
+		return nil, &RowError{File: name, Message: "不是 XLSX 文件：文件已损坏，或其实是另一种格式"}
+	}
+	f, err := excelize.OpenReader(&capReader{r: br, n: xlsxFileLimit}, xlsxOptions)
+	if errors.Is(err, errTooLarge) {
+		return nil, &RowError{File: name, Message: fmt.Sprintf("文件超过 %d MB，过大", xlsxFileLimit>>20)}
+	}
+	if err != nil {
+		return nil, &RowError{File: name, Message: "无法打开 XLSX 文件：文件已损坏或不完整，请在 Excel 中打开确认后重新保存", Err: fmt.Errorf("ingest: open xlsx %s: %w", name, err)}
+	}
+	defer f.Close()
+
+	sheets := f.GetSheetList()
+	sheet := opts.Sheet
+	switch {
+	case len(sheets) == 0:
+		return nil, &RowError{File: name, Message: "XLSX 文件中没有工作表"}
+	case sheet == "":
+		sheet = sheets[0]
+	case !slices.Contains(sheets, sheet):
+		return nil, &RowError{File: name, Message: fmt.Sprintf("没有名为“%s”的工作表，文件中的工作表有：%s", sheet, strings.Join(sheets, "、"))}
+	}
+	date1904 := false
+	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
+		date1904 = *props.Date1904
+	}
+	readErr := func(row int, err error) error {
+		return &RowError{File: name, Row: row, Message: fmt.Sprintf("读取工作表“%s”失败：文件可能已损坏", sheet), Err: fmt.Errorf("ingest: read xlsx %s: %w", name, err)}
+	}
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil, readErr(0, err)
+	}
+	defer rows.Close()
+	// raw walks the sheet a second time, in step with rows, to read the
+	// serial numbers behind dates: a formatted date such as “1月5日” has
+	// lost its year.
+	var raw *excelize.Rows
+
+	b := &rowBuilder{u: u, file: name, opts: opts}
+	var h *header
+	var errs []*RowError
+	sawData := false
+	for row := 1; rows.Next(); row++ {
+		texts, err := rows.Columns()
+		if err != nil {
+			return errs, readErr(row, err)
+		}
+		if raw != nil {
+			raw.Next()
+			serials, err := raw.Columns(rawCells)
+			if err != nil {
+				return errs, readErr(row, err)
+			}
+			for i, isDate := range h.dates {
+				if isDate && i < len(texts) && i < len(serials) {
+					if d, ok := excelDate(serials[i], date1904); ok {
+						texts[i] = d
+					}
+				}
+			}
+		}
+		if h == nil {
+			if blankRow(texts) {
+				continue
+			}
+			var headErrs []*RowError
+			if h, headErrs = b.readHeader(row, texts); headErrs != nil {
+				return headErrs, nil
+			}
+			if slices.Contains(h.dates, true) {
+				if raw, err = f.Rows(sheet); err != nil {
+					return nil, readErr(row, err)
+				}
+				defer raw.Close()
+				for range row {
+					raw.Next()
+					if _, err := raw.Columns(rawCells); err != nil {
+						return nil, readErr(row, err)
+					}
+				}
+			}
+			continue
+		}
+		rec, rowErrs := b.row(h, row, texts)
+		if rec != nil || rowErrs != nil {
+			sawData = true
+		}
+		errs = append(errs, rowErrs...)
+		if rec != nil {
+			if err := callback(fn, rec); err != nil {
+				return errs, err
+			}
+		}
+	}
+	if err := rows.Error(); err != nil {
+		return errs, readErr(0, err)
+	}
+	if h == nil {
+		return nil, &RowError{File: name, Message: fmt.Sprintf("工作表“%s”是空的", sheet)}
+	}
+	if !sawData {
+		errs = append(errs, &RowError{File: name, Message: fmt.Sprintf("工作表“%s”只有表头，没有数据行", sheet)})
+	}
+	return errs, nil
+}
+
+// excelDate turns the serial number Excel stores for a date into
+// YYYY-MM-DD. Text, and numbers such as 20240531 that are no serial,
+// are left alone.
+func excelDate(v string, date1904 bool) (string, bool) {
+	serial, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(serial >= 1 && serial < 2958466) { // 2958465 is 9999-12-31
+		return "", false
+	}
+	t, err := excelize.ExcelDateToTime(serial, date1904)
+	if err != nil {
+		return "", false
+	}
+	return t.Format("2006-01-02"), true
+}
