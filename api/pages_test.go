@@ -60,10 +60,12 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func TestReviewPages(t *testing.T) {
 	ts := mustStartServer(t)
-	if _, err := ts.env.Store.CreateUser(t.Context(), "reviewer", kb.RoleReviewer, "综合处", "password-1"); err != nil {
+	if _, err := ts.env.Store.CreateUser(t.Context(), "reviewer", kb.RoleReviewer, "化妆品监管处", "password-1"); err != nil {
 		t.Fatal(err)
 	}
-	ts.ask(t, "<script>alert('x')</script>护照怎么办理")
+	if r := ts.ask(t, "<script>alert('x')</script>化妆品工厂的污水排放标准是多少"); r.Answered || r.Unanswered.Department != "化妆品监管处" {
+		t.Fatalf("want an unanswered question for 化妆品监管处: %+v", r)
+	}
 
 	t.Run("without login redirects to the login page", func(t *testing.T) {
 		rec := ts.page(t, "GET", "/review", nil, nil)
@@ -88,7 +90,7 @@ func TestReviewPages(t *testing.T) {
 		if strings.Contains(body, "<script>alert") {
 			t.Fatal("a question's <script> reached the page unescaped")
 		}
-		if !strings.Contains(body, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;护照怎么办理") {
+		if !strings.Contains(body, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;化妆品工厂的污水排放标准是多少") {
 			t.Errorf("escaped question missing from the list")
 		}
 		csp := rec.Header().Get("Content-Security-Policy")

@@ -60,6 +60,21 @@ type Index struct {
 	mu    sync.RWMutex
 	bi    bleve.Index
 	stats *termStats
+	model *Model
+}
+
+// SetModel replaces the matcher's model (for fitting and evaluation).
+func (idx *Index) SetModel(m *Model) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	idx.model = m
+}
+
+// Model returns the matcher's model.
+func (idx *Index) Model() *Model {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	return idx.model
 }
 
 var _ kb.Index = (*Index)(nil)
@@ -76,7 +91,7 @@ func Open(dir string, seg *Segmenter) (*Index, error) {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %s has mapping version %q, want %q", ErrRebuildNeeded, dir, v, MappingVersion)
 	}
-	idx := &Index{dir: dir, seg: seg, bi: bi}
+	idx := &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel}
 	if err := idx.refreshStats(); err != nil {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
@@ -96,7 +111,7 @@ func Build(ctx context.Context, dir string, seg *Segmenter, feed func(yield func
 	if err != nil {
 		return nil, fmt.Errorf("search: build: %w", err)
 	}
-	idx := &Index{dir: tmp, seg: seg, bi: bi}
+	idx := &Index{dir: tmp, seg: seg, bi: bi, model: DefaultModel}
 	const batchSize = 500
 	batch := make([]*kb.Entry, 0, batchSize)
 	n := 0

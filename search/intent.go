@@ -14,8 +14,9 @@ var intentWords = map[string]string{
 	"材料": "materials", "费用": "fees", "多久": "time", "流程": "process", "条件": "conditions",
 	"有效期": "validity", "延续": "renewal", "变更": "change", "注销": "cancel", "补发": "reissue",
 	"哪里": "where", "进度": "progress", "区别": "difference", "电话": "contact",
-	"原因": "cause", "为什么": "cause", "治疗": "treatment", "副作用": "side_effects", "意思": "definition",
-	"含义": "definition", "定义": "definition",
+	"原因": "cause", "治疗": "treatment", "副作用": "side_effects", "意思": "definition",
+	"症状": "symptom", "药": "medication", "传染": "contagion", "注意": "precaution", "饮食": "diet",
+	"有用": "efficacy", "严重": "severity", "预防": "prevention", "检查": "examination", "用量": "dosage",
 }
 
 // Signature returns the canonical terms of a question, weighted by idf,
@@ -24,8 +25,8 @@ func (idx *Index) Signature(question string) kb.QuestionSignature {
 	idx.mu.RLock()
 	stats := idx.stats
 	idx.mu.RUnlock()
-	terms := idx.weighTerms(idx.matchTerms(question), stats)
-	return kb.QuestionSignature{Terms: terms, Intents: intentsOf(terms)}
+	a := idx.analyze(question, stats)
+	return kb.QuestionSignature{Terms: a.terms, Intents: a.intents}
 }
 
 // intentsOf lists the intents of canonical terms, sorted and unique.

@@ -6,8 +6,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
-	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 
@@ -28,13 +26,6 @@ func (idx *Index) queryTerms(question string) []string {
 	return idx.terms(question, ModePrecise)
 }
 
-// matchTerms cuts a text in search mode, so that a compound word also yields
-// its parts (药品生产许可证 → 药品, 生产, 许可证, …), and drops filler words.
-// Matching on parts lets 药品生产许可 meet 药品生产许可证.
-func (idx *Index) matchTerms(text string) []string {
-	return idx.terms(text, ModeSearch)
-}
-
 func (idx *Index) terms(text string, mode Mode) []string {
 	var out []string
 	for _, t := range idx.seg.Terms(text, mode) {
@@ -49,61 +40,143 @@ func (idx *Index) terms(text string, mode Mode) []string {
 const candidatePool = 20
 
 // Match finds the entries that best answer question. Full-text search picks
-// a pool of candidates; each is rescored by how well its standard question
-// or a similar question agrees with the user's question, term by term,
-// weighted by idf and with synonyms folded.
+// a pool of candidates; the model then scores the user's question against
+// each candidate's standard question and similar questions, and the best
+// of these is the candidate's confidence.
 func (idx *Index) Match(ctx context.Context, question string, limit int) ([]kb.Candidate, error) {
+	pool, model, err := idx.pool(ctx, question)
+	if err != nil || len(pool) == 0 {
+		return nil, err
+	}
+	cands := make([]kb.Candidate, len(pool))
+	scores := make([]float64, len(pool))
+	matches := make([]float64, len(pool))
+	for i, p := range pool {
+		cands[i] = p.Candidate
+		scores[i] = math.Inf(-1)
+		for j, f := range p.features {
+			sc, match := model.Score(f), model.Match(f)
+			if f[featureExact] == 1 {
+				// The question is one of the entry's own wordings, written by
+				// its maintainers for it: that entry is the answer.
+				sc, match = sc+exactBoost, 1
+			}
+			if sc > scores[i] {
+				scores[i], cands[i].MatchedQuestion = sc, p.texts[j]
+			}
+			matches[i] = math.Max(matches[i], match)
+		}
+	}
+	// Confidence from the score and the margin over the best other candidate.
+	for i := range cands {
+		other := math.Inf(-1)
+		for j, sc := range scores {
+			if j != i && sc > other {
+				other = sc
+			}
+		}
+		margin := 0.0
+		if !math.IsInf(other, -1) {
+			margin = scores[i] - other
+		} else {
+			margin = maxMargin
+		}
+		cands[i].Confidence = model.Confidence(matches[i], math.Min(margin, maxMargin))
+	}
+	order := make([]int, len(cands))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
+	out := make([]kb.Candidate, 0, len(cands))
+	for _, i := range order {
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		out = append(out, cands[i])
+	}
+	return out, nil
+}
+
+// exactBoost lifts an entry whose wording equals the question above any
+// other candidate.
+const exactBoost = 100.0
+
+// maxMargin caps the margin feature, so that a lone candidate is not
+// infinitely sure.
+const maxMargin = 5.0
+
+// poolEntry is a full-text candidate with the features of each of its
+// question texts (standard question first, then similar questions).
+type poolEntry struct {
+	kb.Candidate
+	texts    []string
+	features [][]float64
+}
+
+// pool runs the full-text search and computes the features of every
+// candidate text.
+func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Model, error) {
 	terms := idx.queryTerms(question)
 	if len(terms) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sr := bleve.NewSearchRequestOptions(idx.textQuery(terms), candidatePool, 0, false)
 	sr.Fields = []string{fieldTitle, fieldSimilar, fieldColumn, fieldDepartment, fieldMatter}
 
 	idx.mu.RLock()
 	res, err := idx.bi.SearchInContext(ctx, sr)
-	stats := idx.stats
+	stats, model := idx.stats, idx.model
 	idx.mu.RUnlock()
 	if err != nil {
-		return nil, fmt.Errorf("search: match: %w", err)
+		return nil, nil, fmt.Errorf("search: match: %w", err)
 	}
 	if len(res.Hits) == 0 {
-		return nil, nil
+		return nil, model, nil
 	}
-	q := idx.weighTerms(idx.matchTerms(question), stats)
-	qBigrams := bigrams(question)
+	q := idx.analyze(question, stats)
 	maxScore := res.Hits[0].Score
-	type scored struct {
-		kb.Candidate
-		rank float64
-	}
-	cands := make([]scored, 0, len(res.Hits))
-	for _, h := range res.Hits {
+	pool := make([]poolEntry, 0, len(res.Hits))
+	for rank, h := range res.Hits {
 		id, _ := strconv.ParseInt(h.ID, 10, 64)
-		c := kb.Candidate{
+		p := poolEntry{Candidate: kb.Candidate{
 			EntryID: id, Column: kb.Column(str(h.Fields[fieldColumn])), Title: str(h.Fields[fieldTitle]),
 			Department: str(h.Fields[fieldDepartment]), Matter: str(h.Fields[fieldMatter]), Score: h.Score,
-		}
-		best := -1.0
-		for _, text := range append([]string{c.Title}, strs(h.Fields[fieldSimilar])...) {
-			d := idx.weighTerms(idx.matchTerms(text), stats)
-			s := termWeight*similarity(q, d) + (1-termWeight)*dice(qBigrams, bigrams(text))
-			if s > best {
-				best, c.MatchedQuestion = s, text
+		}}
+		p.texts = append([]string{p.Title}, strs(h.Fields[fieldSimilar])...)
+		for _, text := range p.texts {
+			f := pairFeatures(q, idx.analyze(text, stats))
+			f[len(featureNames)-2] = h.Score / maxScore
+			if rank == 0 {
+				f[len(featureNames)-1] = 1
 			}
+			p.features = append(p.features, f)
 		}
-		c.Confidence = best
-		cands = append(cands, scored{Candidate: c, rank: best + 0.15*h.Score/maxScore})
+		pool = append(pool, p)
 	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].rank > cands[j].rank })
-	if limit > 0 && len(cands) > limit {
-		cands = cands[:limit]
+	return pool, model, nil
+}
+
+// TrainingRow is one candidate text's features for fitting the model.
+type TrainingRow struct {
+	EntryID  int64
+	Features []float64
+}
+
+// TrainingRows returns the features of every candidate text the matcher
+// would score for question, as fitting needs them.
+func (idx *Index) TrainingRows(ctx context.Context, question string) ([]TrainingRow, error) {
+	pool, _, err := idx.pool(ctx, question)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]kb.Candidate, len(cands))
-	for i, c := range cands {
-		out[i] = c.Candidate
+	var rows []TrainingRow
+	for _, p := range pool {
+		for _, f := range p.features {
+			rows = append(rows, TrainingRow{EntryID: p.EntryID, Features: f})
+		}
 	}
-	return out, nil
+	return rows, nil
 }
 
 // weightedTerms maps canonical terms to idf weights.
@@ -112,7 +185,10 @@ type weightedTerms map[string]float64
 // weighTerms folds synonyms to their canonical form and weighs each term by
 // its inverse document frequency among the KB's questions.
 func (idx *Index) weighTerms(terms []string, stats *termStats) weightedTerms {
-	syn := idx.seg.Synonyms()
+	return weigh(idx.seg.Synonyms(), terms, stats)
+}
+
+func weigh(syn *Synonyms, terms []string, stats *termStats) weightedTerms {
 	out := make(weightedTerms, len(terms))
 	for _, t := range terms {
 		df := stats.df[t]
@@ -121,59 +197,6 @@ func (idx *Index) weighTerms(terms []string, stats *termStats) weightedTerms {
 		if idf > out[c] {
 			out[c] = idf
 		}
-	}
-	return out
-}
-
-// similarity is the idf-weighted Dice overlap of two term sets. A term that
-// contains, or is contained in, an unmatched term of the other side earns
-// partial credit, so 注册证 still meets 医疗器械注册证.
-func similarity(q, d weightedTerms) float64 {
-	var total, shared float64
-	for _, w := range q {
-		total += w
-	}
-	for _, w := range d {
-		total += w
-	}
-	if total == 0 {
-		return 0
-	}
-	for t, wq := range q {
-		if wd, ok := d[t]; ok {
-			shared += wq + wd
-			continue
-		}
-		for u, wd := range d {
-			if _, exact := q[u]; exact {
-				continue
-			}
-			if strings.Contains(u, t) || strings.Contains(t, u) {
-				shared += 0.5 * math.Min(wq, wd) * 2
-				break
-			}
-		}
-	}
-	return math.Min(1, shared/total)
-}
-
-// termWeight balances word overlap against character-bigram overlap, which
-// catches typos and words the segmenter cut differently.
-const termWeight = 0.6
-
-// bigrams returns the set of character bigrams of the letters and digits of
-// text, after folding.
-func bigrams(text string) map[string]bool {
-	folded, _ := fold(text)
-	var runes []rune
-	for _, r := range folded {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			runes = append(runes, r)
-		}
-	}
-	out := make(map[string]bool, len(runes))
-	for i := 0; i+1 < len(runes); i++ {
-		out[string(runes[i:i+2])] = true
 	}
 	return out
 }

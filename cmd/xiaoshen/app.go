@@ -120,6 +120,7 @@ func openApp(ctx context.Context, cfg appConfig) (*app, error) {
 	}
 	a.index = idx
 	a.service = kb.NewService(st, idx, idx, cal, logger)
+	a.service.Threshold = idx.Model().Threshold
 	return a, nil
 }
 

@@ -25,12 +25,15 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	tianchi := fs.String("tianchi", "", "Tianchi similar-question CSV (category,query1,query2,label)")
 	kuake := fs.String("kuake", "", "KUAKE-QQR JSON array")
 	questions := fs.String("corpus-questions", "", "evaluate on the embedded corpus with these question TSV files (a folder or file)")
-	threshold := fs.Float64("threshold", 0, "answer threshold (default: the built-in one)")
+	threshold := fs.Float64("threshold", 0, "answer threshold (default: the calibration profile's)")
+	profile := fs.String("calibration", "", "calibration profile of the model (default: the one fitted on a set of the same name, else the model's default)")
 	baselines := fs.Bool("baselines", true, "also evaluate the two baselines")
 	dict := fs.String("dict", "", "gojieba dictionary folder")
+	dump := fs.String("dump", "", "write the project's per-question outcomes to this TSV file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	dumpPath = *dump
 	var set *search.EvalSet
 	var err error
 	switch {
@@ -46,7 +49,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	reports, err := evaluate(ctx, set, *dict, *threshold, *baselines, stderr)
+	reports, err := evaluate(ctx, set, *dict, *profile, *threshold, *baselines, stderr)
 	if err != nil {
 		return err
 	}
@@ -55,7 +58,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // evaluate runs the project and, optionally, the baselines on set.
-func evaluate(ctx context.Context, set *search.EvalSet, dict string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, error) {
+func evaluate(ctx context.Context, set *search.EvalSet, dict, profile string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, error) {
 	tmp, err := os.MkdirTemp("", "xiaoshen-eval-")
 	if err != nil {
 		return nil, err
@@ -67,9 +70,20 @@ func evaluate(ctx context.Context, set *search.EvalSet, dict string, threshold f
 		return nil, err
 	}
 	defer a.Close()
+	model := a.index.Model()
+	if profile == "" {
+		if m, err := model.WithProfile(set.Name); err == nil {
+			model = m
+		}
+	} else if model, err = model.WithProfile(profile); err != nil {
+		return nil, err
+	}
+	a.index.SetModel(model)
+	a.service.Threshold = model.Threshold
 	if threshold > 0 {
 		a.service.Threshold = threshold
 	}
+	fmt.Fprintf(progressOut, "校准：%s，阈值 %.3f\n", model.Profile, a.service.Threshold)
 	admin := &kb.Principal{Name: "eval", Role: kb.RoleAdmin}
 	if set.Name != "corpus" {
 		rows := make([]kb.SyncRow, len(set.Entries))
@@ -108,6 +122,11 @@ func evaluate(ctx context.Context, set *search.EvalSet, dict string, threshold f
 		bar.Set(i + 1)
 	}
 	bar.Done()
+	if dumpPath != "" {
+		if err := dumpOutcomes(dumpPath, set, project); err != nil {
+			return nil, err
+		}
+	}
 	reports := []search.Report{search.Score("xiaoshen", set, project, a.service.Threshold)}
 	fmt.Fprintf(progressOut, "xiaoshen: %d 个问题，用时 %s\n", len(set.Questions), time.Since(start).Round(time.Millisecond))
 	if !baselines {
@@ -180,4 +199,32 @@ func loadCorpusSet(path string) (*search.EvalSet, error) {
 		fh.Close()
 	}
 	return set, nil
+}
+
+// dumpPath, when set, receives the per-question outcomes of the project.
+var dumpPath string
+
+// dumpOutcomes writes kind, question, expected title, top-1 title and its
+// confidence, one question a line, for reading the errors.
+func dumpOutcomes(path string, set *search.EvalSet, outcomes []search.Outcome) error {
+	title := map[string]string{}
+	for _, e := range set.Entries {
+		title[e.ExternalID] = e.Title
+	}
+	var b strings.Builder
+	b.WriteString("kind\tquestion\texpected\ttop1\tconfidence\ttop1_right\n")
+	for i, q := range set.Questions {
+		kind := "paraphrase"
+		if q.Negative {
+			kind = "negative"
+		} else if q.Key == "" {
+			kind = "uncovered"
+		}
+		top, conf := "", 0.0
+		if r := outcomes[i].Ranking; len(r) > 0 {
+			top, conf = r[0].Key, r[0].Confidence
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%.3f\t%v\n", kind, q.Question, title[q.Key], title[top], conf, top == q.Key)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

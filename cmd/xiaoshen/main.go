@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"user":        {"创建审核、维护或管理员账号：user create --data DIR --name N --role R [--department D]", runUser},
 	"token":       {"创建、列出、吊销访问令牌：token create|list|revoke --data DIR ...", runToken},
 	"eval":        {"评测答复质量：eval --tianchi FILE | --kuake FILE | --corpus-questions DIR", runEval},
+	"fit":         {"拟合匹配模型：fit --kuake TRAIN.json --calibrate DEV.csv --out search/model.json", runFit},
 	"overdue":     {"列出逾期未答复的问题（有逾期时退出码为 1，供每日定时任务使用）", runOverdue},
 }
 

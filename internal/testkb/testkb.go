@@ -90,6 +90,7 @@ func New(t testing.TB, opts Options) *Env {
 	t.Cleanup(func() { idx.Close() })
 	env.Index = idx
 	env.Service = kb.NewService(st, idx, idx, kb.NewCalendar(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	env.Service.Threshold = idx.Model().Threshold
 	if opts.Now != nil {
 		env.Service.Now = opts.Now
 	}

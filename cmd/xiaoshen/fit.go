@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"xiaoshen/kb"
+	"xiaoshen/search"
+)
+
+// runFit fits the matcher's model on labelled question sets run through
+// the real index: ranking weights on pairs (the right entry's texts above a
+// wrong entry's), then, per set, a calibration of the confidence and an
+// answer threshold from out-of-fold predictions, so the figures it prints
+// are honest estimates. The result is a data file to commit
+// (search/model.json).
+func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("fit", stderr)
+	kuake := fs.String("kuake", "", "KUAKE-QQR JSON pairs (label 2 = same meaning): extra ranking data")
+	tianchi := fs.String("tianchi", "", "Tianchi CSV: ranking data, cross-validated for its calibration profile")
+	corpusQuestions := fs.String("corpus-questions", "", "corpus question TSV folder: ranking data, cross-validated for the default profile")
+	folds := fs.Int("folds", 5, "cross-validation folds, grouped by standard question")
+	out := fs.String("out", "search/model.json", "where to write the model")
+	l2 := fs.Float64("l2", 1.0, "L2 penalty on the ranking weights")
+	maxNegative := fs.Float64("max-negative", 0.10, "largest share of hard negatives answered with their look-alike at a threshold")
+	dict := fs.String("dict", "", "gojieba dictionary folder")
+	marginMode := fs.String("margin", "auto", "use the ranking margin in the calibration: auto (per set, whichever answers more correctly), on or off")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	marginChoices := map[string][]bool{"auto": {true, false}, "on": {true}, "off": {false}}[*marginMode]
+	if marginChoices == nil {
+		return usageError{fmt.Errorf("--margin 应为 auto、on 或 off")}
+	}
+	if *tianchi == "" && *corpusQuestions == "" || *folds < 2 {
+		return usageError{fmt.Errorf("需要 --tianchi 或 --corpus-questions，且 --folds 至少为 2")}
+	}
+	start := time.Now()
+	var base []labelledRows
+	if *kuake != "" {
+		set, err := search.LoadKuake(*kuake)
+		if err != nil {
+			return err
+		}
+		if base, err = collectRows(ctx, set, *dict); err != nil {
+			return err
+		}
+	}
+	// The deployment's own questions first: their profile is the default.
+	var cvSets []*search.EvalSet
+	if *corpusQuestions != "" {
+		cs, err := loadCorpusSet(*corpusQuestions)
+		if err != nil {
+			return err
+		}
+		cvSets = append(cvSets, cs)
+	}
+	if *tianchi != "" {
+		dev, err := search.LoadTianchi(*tianchi)
+		if err != nil {
+			return err
+		}
+		cvSets = append(cvSets, dev)
+	}
+	cvRows := make([][]labelledRows, len(cvSets))
+	for i, set := range cvSets {
+		var err error
+		if cvRows[i], err = collectRows(ctx, set, *dict); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "候选特征已计算：%d 个训练问题，用时 %s\n", len(base)+len(cvRows[0])+len(cvRows[len(cvRows)-1]), time.Since(start).Round(time.Millisecond))
+
+	// Out-of-fold rankings: a question is ranked by weights fitted without
+	// it and without its standard question's group.
+	fold := func(q search.EvalQuestion) int {
+		key := q.Key
+		if key == "" {
+			key = q.Question
+		}
+		h := 0
+		for _, r := range key {
+			h = h*31 + int(r)
+		}
+		return (h%*folds + *folds) % *folds
+	}
+	type oofTop struct {
+		ranking []ranked
+		margin  float64
+	}
+	oof := make([][]oofTop, len(cvSets))
+	for i := range cvSets {
+		oof[i] = make([]oofTop, len(cvSets[i].Questions))
+	}
+	for k := 0; k < *folds; k++ {
+		train := append([]labelledRows{}, base...)
+		for i, set := range cvSets {
+			for j, q := range set.Questions {
+				if fold(q) != k {
+					train = append(train, cvRows[i][j])
+				}
+			}
+		}
+		m := fitModel(train, *l2)
+		for i, set := range cvSets {
+			for j, q := range set.Questions {
+				if fold(q) == k {
+					oof[i][j].ranking, oof[i][j].margin = cvRows[i][j].rank(m)
+				}
+			}
+		}
+	}
+
+	// Per set: calibrate (score, margin) of the top-1 to "is it right", and
+	// choose the threshold on the calibrated out-of-fold outcomes.
+	var profiles []search.CalibrationProfile
+	outcomes := make([][]search.Outcome, len(cvSets))
+	for i, set := range cvSets {
+		// Two candidate calibrations, with and without the ranking margin;
+		// the one that answers more questions correctly at its threshold
+		// wins. The margin helps where entries have many similar
+		// questions, and can hurt where hard negatives are near-copies.
+		var best search.CalibrationProfile
+		bestCorrect := -1.0
+		for _, useMargin := range marginChoices {
+			var x [][]float64
+			var y []float64
+			for j, o := range oof[i] {
+				if len(o.ranking) == 0 {
+					continue
+				}
+				margin := 0.0
+				if useMargin {
+					margin = o.margin * o.ranking[0].match
+				}
+				x = append(x, []float64{search.Logit(o.ranking[0].match), margin})
+				right := 0.0
+				if q := set.Questions[j]; !q.Negative && q.Key != "" && o.ranking[0].key == q.Key {
+					right = 1
+				}
+				y = append(y, right)
+			}
+			w, b := search.FitLogistic(x, y, 0.01, 50)
+			cal := [3]float64{w[0], w[1], b}
+			m := &search.Model{Calibration: cal}
+			candidate := make([]search.Outcome, len(oof[i]))
+			for j, o := range oof[i] {
+				for r, c := range o.ranking {
+					if r == 5 {
+						break
+					}
+					margin := o.margin
+					if r > 0 {
+						margin = c.score - o.ranking[0].score
+					}
+					candidate[j].Ranking = append(candidate[j].Ranking, search.Ranked{Key: c.key, Confidence: m.Confidence(c.match, margin)})
+				}
+			}
+			th, rule := chooseThreshold(set, candidate, *maxNegative)
+			rep := search.Score("", set, withAnswers(candidate, th), th)
+			if rep.AnsweredCorrect > bestCorrect {
+				bestCorrect = rep.AnsweredCorrect
+				use := "with the ranking margin"
+				if !useMargin {
+					use = "without the ranking margin"
+				}
+				best = search.CalibrationProfile{Name: set.Name, Calibration: cal, Threshold: th,
+					FittedOn: fmt.Sprintf("%d-fold out-of-fold top-1 predictions on %s (%d questions), %s; threshold: %s", *folds, set.Name, len(set.Questions), use, rule)}
+				outcomes[i] = candidate
+			}
+		}
+		profiles = append(profiles, best)
+	}
+
+	all := append([]labelledRows{}, base...)
+	names := []string{}
+	for i, rows := range cvRows {
+		all = append(all, rows...)
+		names = append(names, cvSets[i].Name)
+	}
+	final := fitModel(all, *l2)
+	final.Profiles = profiles
+	final.Calibration, final.Threshold, final.Profile = profiles[0].Calibration, profiles[0].Threshold, profiles[0].Name
+	final.TrainedOn = fmt.Sprintf("xiaoshen fit --kuake %s --tianchi %s --corpus-questions %s --folds %d: ranking weights from pairs of retrieved candidates of %s and %s",
+		filepath.Base(*kuake), filepath.Base(*tianchi), *corpusQuestions, *folds, filepath.Base(*kuake), strings.Join(names, " and "))
+	fmt.Fprintf(stdout, "  %-22s %8s %8s\n", "feature", "rank", "match")
+	for i, name := range final.Features {
+		fmt.Fprintf(stdout, "  %-22s %+8.3f %+8.3f\n", name, final.Weights[i], final.MatchWeights[i])
+	}
+	fmt.Fprintf(stdout, "  %-22s %8s %+8.3f\n", "bias", "", final.MatchBias)
+	for _, p := range profiles {
+		fmt.Fprintf(stdout, "校准 %s：logit(match) %+.3f，margin %+.3f，bias %+.3f；阈值 %.3f\n  （%s）\n", p.Name, p.Calibration[0], p.Calibration[1], p.Calibration[2], p.Threshold, p.FittedOn)
+	}
+	fmt.Fprintln(stdout)
+	for i, set := range cvSets {
+		th := profiles[i].Threshold
+		rep := search.Score("cross-validated", set, withAnswers(outcomes[i], th), th)
+		fmt.Fprintf(stdout, "交叉验证（%d 折）%s：hit@1 %.3f，MRR@5 %.3f，阈值下答对 %.3f、答错 %.3f，难负例误答 ≤ %.0f%% 时答对 %.3f\n",
+			*folds, set.Name, rep.HitAt1, rep.MRRAt5, rep.AnsweredCorrect, rep.AnsweredWrong, *maxNegative*100, rep.BestAt10)
+		search.WriteReports(stdout, set.Name+"（交叉验证）", []search.Report{rep})
+		fmt.Fprintln(stdout)
+	}
+	raw, _ := json.MarshalIndent(final, "", "  ")
+	if err := os.WriteFile(*out, append(raw, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "已写入 %s\n", *out)
+	return nil
+}
+
+// labelledRows are one question's candidate rows with their labels.
+type labelledRows struct {
+	keys   []string
+	rows   []search.TrainingRow
+	labels []float64
+}
+
+// ranked is one candidate entry of a question with its best text score
+// and its best match probability.
+type ranked struct {
+	key          string
+	score, match float64
+}
+
+// rank orders the question's candidates by the model's score, as the
+// matcher does (best text per entry), and returns the margin of the top
+// one over the next.
+func (lr labelledRows) rank(m *search.Model) ([]ranked, float64) {
+	best := map[string]*ranked{}
+	var order []string
+	for i, r := range lr.rows {
+		sc, p := m.Score(r.Features), m.Match(r.Features)
+		b, ok := best[lr.keys[i]]
+		if !ok {
+			b = &ranked{key: lr.keys[i], score: sc, match: p}
+			best[lr.keys[i]] = b
+			order = append(order, lr.keys[i])
+		}
+		b.score, b.match = math.Max(b.score, sc), math.Max(b.match, p)
+	}
+	out := make([]ranked, len(order))
+	for i, k := range order {
+		out[i] = *best[k]
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	margin := 5.0
+	if len(out) > 1 {
+		margin = math.Min(out[0].score-out[1].score, 5)
+	}
+	return out, margin
+}
+
+// fitModel fits the ranking weights on pairs and the match weights on
+// every row.
+func fitModel(sets []labelledRows, l2 float64) *search.Model {
+	m := fitRank(sets, l2)
+	var x [][]float64
+	var y []float64
+	for _, s := range sets {
+		for i, r := range s.rows {
+			x, y = append(x, r.Features), append(y, s.labels[i])
+		}
+	}
+	m.MatchWeights, m.MatchBias = search.FitLogistic(x, y, l2, 30)
+	return m
+}
+
+// fitRank fits the ranking weights on pairs: for every question, each row
+// of its right entry against each row of a wrong entry.
+func fitRank(sets []labelledRows, l2 float64) *search.Model {
+	var x [][]float64
+	var y []float64
+	for _, s := range sets {
+		for i, ri := range s.rows {
+			if s.labels[i] != 1 {
+				continue
+			}
+			for j, rj := range s.rows {
+				if s.labels[j] != 0 {
+					continue
+				}
+				d := make([]float64, len(ri.Features))
+				neg := make([]float64, len(ri.Features))
+				for k := range d {
+					d[k] = ri.Features[k] - rj.Features[k]
+					neg[k] = -d[k]
+				}
+				x, y = append(x, d, neg), append(y, 1, 0)
+			}
+		}
+	}
+	w, _ := search.FitLogistic(x, y, l2, 30)
+	return &search.Model{Version: 2, Features: search.FeatureNames(), Weights: w}
+}
+
+// chooseThreshold picks the lowest threshold that keeps wrong answers rare:
+// with hard negatives, at most maxNegative of them answered with their
+// look-alike; otherwise at most 5% of covered questions answered wrongly
+// and at most 10% of uncovered questions answered.
+func chooseThreshold(set *search.EvalSet, outcomes []search.Outcome, maxNegative float64) (float64, string) {
+	hasNegatives := false
+	for _, q := range set.Questions {
+		hasNegatives = hasNegatives || q.Negative
+	}
+	var confs []float64
+	for _, o := range outcomes {
+		if len(o.Ranking) > 0 {
+			confs = append(confs, math.Ceil(o.Ranking[0].Confidence*1000)/1000)
+		}
+	}
+	sort.Float64s(confs)
+	for _, th := range confs {
+		rep := search.Score("", set, withAnswers(outcomes, th), th)
+		if hasNegatives && rep.NegativeLookalike <= maxNegative {
+			return th, fmt.Sprintf("lowest with at most %.0f%% of hard negatives answered with their look-alike", maxNegative*100)
+		}
+		if !hasNegatives && rep.AnsweredWrong <= 0.05 && rep.UncoveredAnswered <= 0.10 {
+			return th, "lowest with at most 5% of covered questions answered wrongly and 10% of uncovered ones answered"
+		}
+	}
+	return 1, "none met the rule"
+}
+
+// withAnswers sets each outcome's answer: its top-1 at or above threshold.
+func withAnswers(outcomes []search.Outcome, threshold float64) []search.Outcome {
+	for i, o := range outcomes {
+		outcomes[i].Answered = ""
+		if len(o.Ranking) > 0 && o.Ranking[0].Confidence >= threshold {
+			outcomes[i].Answered = o.Ranking[0].Key
+		}
+	}
+	return outcomes
+}
+
+func collectRows(ctx context.Context, set *search.EvalSet, dict string) ([]labelledRows, error) {
+	out := make([]labelledRows, len(set.Questions))
+	err := withSet(ctx, set, dict, func(idx *search.Index, keyOf map[int64]string) error {
+		for i, q := range set.Questions {
+			rows, err := idx.TrainingRows(ctx, q.Question)
+			if err != nil {
+				return err
+			}
+			lr := labelledRows{rows: rows}
+			for _, r := range rows {
+				key := keyOf[r.EntryID]
+				lr.keys = append(lr.keys, key)
+				label := 0.0
+				if !q.Negative && key == q.Key {
+					label = 1
+				}
+				lr.labels = append(lr.labels, label)
+			}
+			out[i] = lr
+		}
+		return nil
+	})
+	return out, err
+}
+
+func withSet(ctx context.Context, set *search.EvalSet, dict string, fn func(idx *search.Index, keyOf map[int64]string) error) error {
+	tmp, err := os.MkdirTemp("", "xiaoshen-fit-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	a, err := openApp(ctx, appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: dict, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rows := make([]kb.SyncRow, len(set.Entries))
+	for i, e := range set.Entries {
+		rows[i] = kb.SyncRow{Row: i + 1, Entry: e}
+	}
+	if _, err := a.service.Sync(ctx, &kb.Principal{Name: "fit", Role: kb.RoleAdmin}, kb.SyncRequest{Rows: rows, SkipInvalid: true}); err != nil {
+		return err
+	}
+	keyOf := map[int64]string{}
+	if err := a.store.EachEntry(ctx, func(e *kb.Entry) error { keyOf[e.ID] = e.ExternalID; return nil }); err != nil {
+		return err
+	}
+	return fn(a.index, keyOf)
+}

@@ -1,0 +1,241 @@
+package search
+
+import (
+	"math"
+	"strings"
+	"unicode"
+)
+
+// analyzed is a question prepared for pairwise comparison.
+type analyzed struct {
+	norm    []rune        // folded letters and digits
+	terms   weightedTerms // canonical terms → idf
+	intents []string
+	bigrams map[string]bool
+	chars   map[rune]bool
+	maxIDF  float64
+}
+
+// analyze prepares text for comparison, with idf weights from stats.
+func (idx *Index) analyze(text string, stats *termStats) *analyzed {
+	return analyzeWith(idx.seg, text, stats)
+}
+
+func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
+	a := &analyzed{bigrams: map[string]bool{}, chars: map[rune]bool{}}
+	// Surface features read the text with every word in its canonical
+	// form, so that 药证 and 药品生产许可证 look alike character by character.
+	syn := seg.Synonyms()
+	var canon strings.Builder
+	for _, t := range seg.Terms(text, ModePrecise) {
+		if !fillers[t] {
+			canon.WriteString(syn.Canonical(t))
+		}
+	}
+	for _, r := range canon.String() {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			a.norm = append(a.norm, r)
+			a.chars[r] = true
+		}
+	}
+	for i := 0; i+1 < len(a.norm); i++ {
+		a.bigrams[string(a.norm[i:i+2])] = true
+	}
+	var terms []string
+	for _, t := range seg.Terms(text, ModeSearch) {
+		if !fillers[t] {
+			terms = append(terms, t)
+		}
+	}
+	a.terms = weigh(seg.Synonyms(), terms, stats)
+	for _, w := range a.terms {
+		a.maxIDF = math.Max(a.maxIDF, w)
+	}
+	a.intents = intentsOf(a.terms)
+	return a
+}
+
+// featureNames names the pairwise features, in order; the model file
+// lists them so that a mismatch is caught at load.
+var featureNames = []string{
+	"term_dice", "coverage_query", "coverage_entry", "bigram_dice", "char_dice",
+	"unmatched_query_max", "unmatched_entry_max", "intent_same", "intent_conflict",
+	"intent_one_sided", "intent_partial", "length_ratio", "edit_similarity", "exact",
+	"unmatched_query_sum", "unmatched_entry_sum",
+	// Retrieval context, set by the matcher: the full-text score relative
+	// to the best one, and whether the candidate was the full-text top hit.
+	"score_ratio", "score_first",
+}
+
+// featureExact is the index of the "exact" feature.
+const featureExact = 13
+
+// pairFeatures describes how well entry question d answers user question q.
+func pairFeatures(q, d *analyzed) []float64 {
+	f := make([]float64, len(featureNames))
+	var qTotal, dTotal, sharedQ, sharedD float64
+	for _, w := range q.terms {
+		qTotal += w
+	}
+	for _, w := range d.terms {
+		dTotal += w
+	}
+	var unmatchedQ, unmatchedD, unmatchedQSum, unmatchedDSum float64
+	for t, wq := range q.terms {
+		if wd, ok := d.terms[t]; ok {
+			sharedQ += wq
+			sharedD += wd
+			continue
+		}
+		credit := 0.0
+		for u, wd := range d.terms {
+			if _, exact := q.terms[u]; !exact && (strings.Contains(u, t) || strings.Contains(t, u)) {
+				credit = 0.5 * math.Min(wq, wd)
+				break
+			}
+		}
+		sharedQ += credit
+		sharedD += credit
+		if credit == 0 {
+			unmatchedQ = math.Max(unmatchedQ, wq)
+			unmatchedQSum += wq
+		}
+	}
+	for t, wd := range d.terms {
+		if _, ok := q.terms[t]; !ok {
+			matched := false
+			for u := range q.terms {
+				if _, exact := d.terms[u]; !exact && (strings.Contains(u, t) || strings.Contains(t, u)) {
+					matched = true
+					break
+				}
+			}
+			if !matched {
+				unmatchedD = math.Max(unmatchedD, wd)
+				unmatchedDSum += wd
+			}
+		}
+	}
+	if qTotal+dTotal > 0 {
+		f[0] = math.Min(1, (sharedQ+sharedD)/(qTotal+dTotal))
+	}
+	if qTotal > 0 {
+		f[1] = math.Min(1, sharedQ/qTotal)
+	}
+	if dTotal > 0 {
+		f[2] = math.Min(1, sharedD/dTotal)
+	}
+	f[3] = dice(q.bigrams, d.bigrams)
+	f[4] = diceRunes(q.chars, d.chars)
+	if q.maxIDF > 0 {
+		f[5] = unmatchedQ / q.maxIDF
+	}
+	if d.maxIDF > 0 {
+		f[6] = unmatchedD / d.maxIDF
+	}
+	shared := 0
+	for _, x := range q.intents {
+		for _, y := range d.intents {
+			if x == y {
+				shared++
+			}
+		}
+	}
+	switch {
+	case len(q.intents) == 0 && len(d.intents) == 0:
+	case len(q.intents) == 0 || len(d.intents) == 0:
+		f[9] = 1
+	case shared == len(q.intents) && shared == len(d.intents):
+		f[7] = 1
+	case shared == 0:
+		f[8] = 1
+	default:
+		f[10] = 1
+	}
+	lq, ld := float64(len(q.norm)), float64(len(d.norm))
+	if lq > 0 && ld > 0 {
+		f[11] = math.Min(lq, ld) / math.Max(lq, ld)
+		f[12] = 1 - float64(levenshtein(q.norm, d.norm))/math.Max(lq, ld)
+	}
+	if string(q.norm) == string(d.norm) {
+		f[13] = 1
+	}
+	// In idf units over ten: an unmatched rare word weighs more than several
+	// common ones.
+	f[14], f[15] = unmatchedQSum/10, unmatchedDSum/10
+	return f
+}
+
+func diceRunes(a, b map[rune]bool) float64 {
+	if len(a)+len(b) == 0 {
+		return 0
+	}
+	n := 0
+	for r := range a {
+		if b[r] {
+			n++
+		}
+	}
+	return 2 * float64(n) / float64(len(a)+len(b))
+}
+
+// levenshtein is the edit distance between two rune slices.
+func levenshtein(a, b []rune) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Featurizer computes pair features for fitting the model, with document
+// frequencies taken from a KB's question texts as the index would.
+type Featurizer struct {
+	seg   *Segmenter
+	stats *termStats
+	cache map[string]*analyzed
+}
+
+// NewFeaturizer counts document frequencies over kbTexts (one per entry).
+func NewFeaturizer(seg *Segmenter, kbTexts []string) *Featurizer {
+	st := &termStats{docs: len(kbTexts), df: map[string]int{}}
+	for _, text := range kbTexts {
+		seen := map[string]bool{}
+		for _, t := range seg.Terms(text, ModeSearch) {
+			if !seen[t] {
+				seen[t] = true
+				st.df[t]++
+			}
+		}
+	}
+	return &Featurizer{seg: seg, stats: st, cache: map[string]*analyzed{}}
+}
+
+func (fz *Featurizer) analyzed(text string) *analyzed {
+	if a, ok := fz.cache[text]; ok {
+		return a
+	}
+	a := analyzeWith(fz.seg, text, fz.stats)
+	fz.cache[text] = a
+	return a
+}
+
+// Features returns the pair features of user question q and entry question d.
+func (fz *Featurizer) Features(q, d string) []float64 {
+	return pairFeatures(fz.analyzed(q), fz.analyzed(d))
+}
+
+// FeatureNames lists the model's features in order.
+func FeatureNames() []string { return append([]string(nil), featureNames...) }
