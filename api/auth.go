@@ -86,3 +86,10 @@ func checkCSRF(c echo.Context) error {
 	}
 	return nil
 }
+
+// me is GET /api/v1/me: who the token belongs to, so that tools can
+// default to the holder's department.
+func (s *Server) me(c echo.Context) error {
+	p := principal(c)
+	return c.JSON(200, map[string]string{"name": p.Name, "role": p.Role, "department": p.Department})
+}

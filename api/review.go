@@ -23,6 +23,7 @@ func (s *Server) registerReview(g *echo.Group) {
 	g.POST("/proposals/:id/accept", s.decideProposal(true), requireAuth)
 	g.POST("/proposals/:id/reject", s.decideProposal(false), requireAuth)
 	g.GET("/stats", s.stats, requireAuth)
+	g.GET("/me", s.me, requireAuth)
 }
 
 // reviewFilter reads the list filters shared by the API and the page.

@@ -8,8 +8,9 @@ import (
 
 // analyzed is a question prepared for pairwise comparison.
 type analyzed struct {
-	norm    []rune        // folded letters and digits
-	terms   weightedTerms // canonical terms → idf
+	oov     map[string]bool // canonical terms that no KB question uses
+	norm    []rune          // folded letters and digits
+	terms   weightedTerms   // canonical terms → idf
 	intents []string
 	bigrams map[string]bool
 	chars   map[rune]bool
@@ -48,6 +49,12 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 		}
 	}
 	a.terms = weigh(seg.Synonyms(), terms, stats)
+	a.oov = map[string]bool{}
+	for _, t := range terms {
+		if stats.df[t] == 0 {
+			a.oov[syn.Canonical(t)] = true
+		}
+	}
 	for _, w := range a.terms {
 		a.maxIDF = math.Max(a.maxIDF, w)
 	}
@@ -62,13 +69,27 @@ var featureNames = []string{
 	"unmatched_query_max", "unmatched_entry_max", "intent_same", "intent_conflict",
 	"intent_one_sided", "intent_partial", "length_ratio", "edit_similarity", "exact",
 	"unmatched_query_sum", "unmatched_entry_sum",
+	// Words of the question that no KB question uses at all (a subject the
+	// KB does not know), and the largest unmatched word the KB does know.
+	"unknown_query_share", "unmatched_known_max",
+	// Whether the question names the candidate's matter (事项): +1 it does,
+	// -1 it names none of its words, 0 the candidate has no matter. Set by
+	// the matcher. "许可证多久能办下来" about some other licence must not
+	// get the 化妆品生产许可 answer.
+	"matter_named",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.
 	"score_ratio", "score_first",
 }
 
-// featureExact is the index of the "exact" feature.
-const featureExact = 13
+// Indexes of features read by name.
+const (
+	featureUnmatchedQueryMax = 5
+	featureExact             = 13
+	featureUnknownQuery      = 16
+	featureUnmatchedKnownMax = 17
+	featureMatterNamed       = 18
+)
 
 // pairFeatures describes how well entry question d answers user question q.
 func pairFeatures(q, d *analyzed) []float64 {
@@ -80,7 +101,7 @@ func pairFeatures(q, d *analyzed) []float64 {
 	for _, w := range d.terms {
 		dTotal += w
 	}
-	var unmatchedQ, unmatchedD, unmatchedQSum, unmatchedDSum float64
+	var unmatchedQ, unmatchedD, unmatchedQSum, unmatchedDSum, unknownQ, unmatchedKnown float64
 	for t, wq := range q.terms {
 		if wd, ok := d.terms[t]; ok {
 			sharedQ += wq
@@ -99,6 +120,11 @@ func pairFeatures(q, d *analyzed) []float64 {
 		if credit == 0 {
 			unmatchedQ = math.Max(unmatchedQ, wq)
 			unmatchedQSum += wq
+			if q.oov[t] {
+				unknownQ += wq
+			} else {
+				unmatchedKnown = math.Max(unmatchedKnown, wq)
+			}
 		}
 	}
 	for t, wd := range d.terms {
@@ -163,6 +189,12 @@ func pairFeatures(q, d *analyzed) []float64 {
 	// In idf units over ten: an unmatched rare word weighs more than several
 	// common ones.
 	f[14], f[15] = unmatchedQSum/10, unmatchedDSum/10
+	if qTotal > 0 {
+		f[16] = unknownQ / qTotal
+	}
+	if q.maxIDF > 0 {
+		f[17] = unmatchedKnown / q.maxIDF
+	}
 	return f
 }
 

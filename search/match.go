@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 
@@ -51,6 +52,7 @@ func (idx *Index) Match(ctx context.Context, question string, limit int) ([]kb.C
 	cands := make([]kb.Candidate, len(pool))
 	scores := make([]float64, len(pool))
 	matches := make([]float64, len(pool))
+	best := make([][]float64, len(pool)) // features of each candidate's best text
 	for i, p := range pool {
 		cands[i] = p.Candidate
 		scores[i] = math.Inf(-1)
@@ -62,7 +64,7 @@ func (idx *Index) Match(ctx context.Context, question string, limit int) ([]kb.C
 				sc, match = sc+exactBoost, 1
 			}
 			if sc > scores[i] {
-				scores[i], cands[i].MatchedQuestion = sc, p.texts[j]
+				scores[i], cands[i].MatchedQuestion, best[i] = sc, p.texts[j], f
 			}
 			matches[i] = math.Max(matches[i], match)
 		}
@@ -81,7 +83,10 @@ func (idx *Index) Match(ctx context.Context, question string, limit int) ([]kb.C
 		} else {
 			margin = maxMargin
 		}
-		cands[i].Confidence = model.Confidence(matches[i], math.Min(margin, maxMargin))
+		cands[i].Confidence = model.Confidence(best[i], matches[i], math.Min(margin, maxMargin))
+		if best[i][featureExact] == 1 {
+			cands[i].Confidence = 1
+		}
 	}
 	order := make([]int, len(cands))
 	for i := range order {
@@ -135,6 +140,7 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 		return nil, model, nil
 	}
 	q := idx.analyze(question, stats)
+	folded, _ := fold(question)
 	maxScore := res.Hits[0].Score
 	pool := make([]poolEntry, 0, len(res.Hits))
 	for rank, h := range res.Hits {
@@ -144,8 +150,10 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 			Department: str(h.Fields[fieldDepartment]), Matter: str(h.Fields[fieldMatter]), Score: h.Score,
 		}}
 		p.texts = append([]string{p.Title}, strs(h.Fields[fieldSimilar])...)
+		named := matterNamed(folded, p.Matter)
 		for _, text := range p.texts {
 			f := pairFeatures(q, idx.analyze(text, stats))
+			f[featureMatterNamed] = named
 			f[len(featureNames)-2] = h.Score / maxScore
 			if rank == 0 {
 				f[len(featureNames)-1] = 1
@@ -213,4 +221,28 @@ func dice(a, b map[string]bool) float64 {
 		}
 	}
 	return 2 * float64(n) / float64(len(a)+len(b))
+}
+
+// matterNamed tells whether the (folded) question names the matter: +1 when
+// it holds one of the matter's words, -1 when it holds none, 0 when the
+// entry has no matter.
+func matterNamed(question, matter string) float64 {
+	if matter == "" {
+		return 0
+	}
+	for _, m := range kb.Matters {
+		if m.Name != matter {
+			continue
+		}
+		if strings.Contains(question, strings.ToLower(m.Name)) {
+			return 1
+		}
+		for _, k := range m.Keywords {
+			if strings.Contains(question, k) {
+				return 1
+			}
+		}
+		return -1
+	}
+	return 0
 }

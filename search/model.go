@@ -26,11 +26,14 @@ type Model struct {
 	// MatchWeights and MatchBias are the pointwise logistic regression.
 	MatchWeights []float64 `json:"match_weights"`
 	MatchBias    float64   `json:"match_bias"`
-	// Calibration maps (match probability p, margin) to a probability:
-	// σ(c[0]·logit(p) + c[1]·margin·p + c[2]). The margin counts in
-	// proportion to p, so that a poor match far ahead of worse ones is
-	// still a poor match.
-	Calibration [3]float64 `json:"calibration"`
+	// Calibration maps the top text's match probability p, its ranking
+	// margin and its subject evidence to a probability:
+	// σ(c·[logit(p), margin·p, the calibrationFeatures of the text] + bias),
+	// bias last. The margin counts in proportion to p, so that a poor match
+	// far ahead of worse ones is still a poor match; the subject evidence
+	// (words the KB does not know, important words left unmatched) lets a
+	// domain's calibration learn what its uncovered questions look like.
+	Calibration []float64 `json:"calibration"`
 	// Threshold is the answer threshold chosen from the evaluation curve.
 	Threshold float64 `json:"threshold"`
 	// Profile names the calibration in use.
@@ -44,10 +47,10 @@ type Model struct {
 
 // CalibrationProfile is a calibration and threshold fitted on one set.
 type CalibrationProfile struct {
-	Name        string     `json:"name"`
-	Calibration [3]float64 `json:"calibration"`
-	Threshold   float64    `json:"threshold"`
-	FittedOn    string     `json:"fitted_on"`
+	Name        string    `json:"name"`
+	Calibration []float64 `json:"calibration"`
+	Threshold   float64   `json:"threshold"`
+	FittedOn    string    `json:"fitted_on"`
 }
 
 // WithProfile returns a copy of m using the named calibration profile.
@@ -119,12 +122,34 @@ func Logit(p float64) float64 {
 	return math.Log(p / (1 - p))
 }
 
-// Confidence is the calibrated probability that a candidate with this
-// match probability and ranking margin over the best other candidate is
-// the right answer.
-func (m *Model) Confidence(match, margin float64) float64 {
+// calibrationFeatures are the pair features the calibration reads besides
+// the match probability and the margin.
+var calibrationFeatures = []int{featureUnknownQuery, featureUnmatchedQueryMax, featureUnmatchedKnownMax, featureMatterNamed}
+
+// CalibrationInputs are the calibration's inputs for a text with pair
+// features f, match probability match and ranking margin margin.
+func CalibrationInputs(f []float64, match, margin float64) []float64 {
+	in := []float64{Logit(match), margin * match}
+	for _, i := range calibrationFeatures {
+		in = append(in, f[i])
+	}
+	return in
+}
+
+// Confidence is the calibrated probability that a candidate whose best text
+// has pair features f, match probability match and ranking margin over the
+// best other candidate margin is the right answer.
+func (m *Model) Confidence(f []float64, match, margin float64) float64 {
+	in := CalibrationInputs(f, match, margin)
 	c := m.Calibration
-	return sigmoid(c[0]*Logit(match) + c[1]*margin*match + c[2])
+	if len(c) != len(in)+1 {
+		return match
+	}
+	z := c[len(in)]
+	for i, x := range in {
+		z += c[i] * x
+	}
+	return sigmoid(z)
 }
 
 // FitLogistic fits weights and bias by Newton's method (IRLS) with an L2

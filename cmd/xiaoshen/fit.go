@@ -31,7 +31,9 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	folds := fs.Int("folds", 5, "cross-validation folds, grouped by standard question")
 	out := fs.String("out", "search/model.json", "where to write the model")
 	l2 := fs.Float64("l2", 1.0, "L2 penalty on the ranking weights")
-	maxNegative := fs.Float64("max-negative", 0.10, "largest share of hard negatives answered with their look-alike at a threshold")
+	maxNegative := fs.Float64("max-negative", 0.10, "sets with hard negatives: largest share of them answered with their look-alike at the threshold")
+	maxWrong := fs.Float64("max-wrong", 0.03, "sets without hard negatives: largest share of covered questions answered wrongly at the threshold")
+	maxUncovered := fs.Float64("max-uncovered", 0.05, "sets without hard negatives: largest share of uncovered questions answered at the threshold")
 	dict := fs.String("dict", "", "gojieba dictionary folder")
 	marginMode := fs.String("margin", "auto", "use the ranking margin in the calibration: auto (per set, whichever answers more correctly), on or off")
 	if err := parseFlags(fs, args); err != nil {
@@ -140,17 +142,16 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				}
 				margin := 0.0
 				if useMargin {
-					margin = o.margin * o.ranking[0].match
+					margin = o.margin
 				}
-				x = append(x, []float64{search.Logit(o.ranking[0].match), margin})
+				x = append(x, search.CalibrationInputs(o.ranking[0].features, o.ranking[0].match, margin))
 				right := 0.0
 				if q := set.Questions[j]; !q.Negative && q.Key != "" && o.ranking[0].key == q.Key {
 					right = 1
 				}
 				y = append(y, right)
 			}
-			w, b := search.FitLogistic(x, y, 0.01, 50)
-			cal := [3]float64{w[0], w[1], b}
+			cal := fitSigned(x, y, calibrationSigns)
 			m := &search.Model{Calibration: cal}
 			candidate := make([]search.Outcome, len(oof[i]))
 			for j, o := range oof[i] {
@@ -162,10 +163,13 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 					if r > 0 {
 						margin = c.score - o.ranking[0].score
 					}
-					candidate[j].Ranking = append(candidate[j].Ranking, search.Ranked{Key: c.key, Confidence: m.Confidence(c.match, margin)})
+					if !useMargin {
+						margin = 0
+					}
+					candidate[j].Ranking = append(candidate[j].Ranking, search.Ranked{Key: c.key, Confidence: m.Confidence(c.features, c.match, margin)})
 				}
 			}
-			th, rule := chooseThreshold(set, candidate, *maxNegative)
+			th, rule := chooseThreshold(set, candidate, thresholdRule{*maxNegative, *maxWrong, *maxUncovered})
 			rep := search.Score("", set, withAnswers(candidate, th), th)
 			if rep.AnsweredCorrect > bestCorrect {
 				bestCorrect = rep.AnsweredCorrect
@@ -198,7 +202,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "  %-22s %8s %+8.3f\n", "bias", "", final.MatchBias)
 	for _, p := range profiles {
-		fmt.Fprintf(stdout, "校准 %s：logit(match) %+.3f，margin %+.3f，bias %+.3f；阈值 %.3f\n  （%s）\n", p.Name, p.Calibration[0], p.Calibration[1], p.Calibration[2], p.Threshold, p.FittedOn)
+		fmt.Fprintf(stdout, "校准 %s：系数 %.3f；阈值 %.3f\n  （%s）\n", p.Name, p.Calibration, p.Threshold, p.FittedOn)
 	}
 	fmt.Fprintln(stdout)
 	for i, set := range cvSets {
@@ -229,6 +233,7 @@ type labelledRows struct {
 type ranked struct {
 	key          string
 	score, match float64
+	features     []float64 // of the best-scoring text
 }
 
 // rank orders the question's candidates by the model's score, as the
@@ -241,11 +246,14 @@ func (lr labelledRows) rank(m *search.Model) ([]ranked, float64) {
 		sc, p := m.Score(r.Features), m.Match(r.Features)
 		b, ok := best[lr.keys[i]]
 		if !ok {
-			b = &ranked{key: lr.keys[i], score: sc, match: p}
+			b = &ranked{key: lr.keys[i], score: sc, match: p, features: r.Features}
 			best[lr.keys[i]] = b
 			order = append(order, lr.keys[i])
 		}
-		b.score, b.match = math.Max(b.score, sc), math.Max(b.match, p)
+		if sc > b.score {
+			b.score, b.features = sc, r.Features
+		}
+		b.match = math.Max(b.match, p)
 	}
 	out := make([]ranked, len(order))
 	for i, k := range order {
@@ -302,11 +310,14 @@ func fitRank(sets []labelledRows, l2 float64) *search.Model {
 	return &search.Model{Version: 2, Features: search.FeatureNames(), Weights: w}
 }
 
+// thresholdRule bounds the wrong answers a threshold may let through.
+type thresholdRule struct{ maxNegative, maxWrong, maxUncovered float64 }
+
 // chooseThreshold picks the lowest threshold that keeps wrong answers rare:
 // with hard negatives, at most maxNegative of them answered with their
-// look-alike; otherwise at most 5% of covered questions answered wrongly
-// and at most 10% of uncovered questions answered.
-func chooseThreshold(set *search.EvalSet, outcomes []search.Outcome, maxNegative float64) (float64, string) {
+// look-alike; otherwise at most maxWrong of covered questions answered
+// wrongly and at most maxUncovered of uncovered questions answered.
+func chooseThreshold(set *search.EvalSet, outcomes []search.Outcome, r thresholdRule) (float64, string) {
 	hasNegatives := false
 	for _, q := range set.Questions {
 		hasNegatives = hasNegatives || q.Negative
@@ -320,11 +331,11 @@ func chooseThreshold(set *search.EvalSet, outcomes []search.Outcome, maxNegative
 	sort.Float64s(confs)
 	for _, th := range confs {
 		rep := search.Score("", set, withAnswers(outcomes, th), th)
-		if hasNegatives && rep.NegativeLookalike <= maxNegative {
-			return th, fmt.Sprintf("lowest with at most %.0f%% of hard negatives answered with their look-alike", maxNegative*100)
+		if hasNegatives && rep.NegativeLookalike <= r.maxNegative {
+			return th, fmt.Sprintf("lowest with at most %.0f%% of hard negatives answered with their look-alike", r.maxNegative*100)
 		}
-		if !hasNegatives && rep.AnsweredWrong <= 0.05 && rep.UncoveredAnswered <= 0.10 {
-			return th, "lowest with at most 5% of covered questions answered wrongly and 10% of uncovered ones answered"
+		if !hasNegatives && rep.AnsweredWrong <= r.maxWrong && rep.UncoveredAnswered <= r.maxUncovered {
+			return th, fmt.Sprintf("lowest with at most %.0f%% of covered questions answered wrongly and %.0f%% of uncovered ones answered", r.maxWrong*100, r.maxUncovered*100)
 		}
 	}
 	return 1, "none met the rule"
@@ -389,4 +400,49 @@ func withSet(ctx context.Context, set *search.EvalSet, dict string, fn func(idx 
 		return err
 	}
 	return fn(a.index, keyOf)
+}
+
+// calibrationSigns are the signs the calibration's inputs must have: a
+// better match and a larger margin can only raise the confidence; unknown
+// or unmatched important words can only lower it.
+var calibrationSigns = []float64{+1, +1, -1, -1, -1, +1}
+
+// fitSigned fits a logistic regression whose weights keep the given signs:
+// an input whose fitted weight has the wrong sign is dropped (weight 0) and
+// the rest refitted, until all signs agree. It returns the weights, then
+// the bias.
+func fitSigned(x [][]float64, y []float64, signs []float64) []float64 {
+	active := make([]bool, len(signs))
+	for i := range active {
+		active[i] = true
+	}
+	for {
+		var cols []int
+		for i, a := range active {
+			if a {
+				cols = append(cols, i)
+			}
+		}
+		sub := make([][]float64, len(x))
+		for r := range x {
+			sub[r] = make([]float64, len(cols))
+			for j, c := range cols {
+				sub[r][j] = x[r][c]
+			}
+		}
+		w, b := search.FitLogistic(sub, y, 0.1, 50)
+		out := make([]float64, len(signs)+1)
+		wrong := -1
+		for j, c := range cols {
+			out[c] = w[j]
+			if w[j]*signs[c] < 0 && (wrong < 0 || math.Abs(w[j]) > math.Abs(out[wrong])) {
+				wrong = c
+			}
+		}
+		out[len(signs)] = b
+		if wrong < 0 {
+			return out
+		}
+		active[wrong] = false
+	}
 }

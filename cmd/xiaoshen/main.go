@@ -31,7 +31,11 @@ var commands = map[string]command{
 	"user":        {"创建审核、维护或管理员账号：user create --data DIR --name N --role R [--department D]", runUser},
 	"token":       {"创建、列出、吊销访问令牌：token create|list|revoke --data DIR ...", runToken},
 	"eval":        {"评测答复质量：eval --tianchi FILE | --kuake FILE | --corpus-questions DIR", runEval},
-	"fit":         {"拟合匹配模型：fit --kuake TRAIN.json --calibrate DEV.csv --out search/model.json", runFit},
+	"fit":         {"拟合匹配模型（见 docs/quality.md）：fit --kuake TRAIN.json --tianchi DEV.csv --corpus-questions corpus/testdata", runFit},
+	"upload":      {"上传 Excel、CSV、JSON、Markdown、Word、网页文件到知识库（经服务器 API）", runUpload},
+	"import":      {"离线导入文件到已停止服务的数据目录（首次批量导入）", runImport},
+	"export":      {"导出栏目为 xlsx、csv 或 jsonl，可原样再上传", runExport},
+	"entries":     {"查看、删除条目及其修改历史：entries list|show|delete|history", runEntries},
 	"overdue":     {"列出逾期未答复的问题（有逾期时退出码为 1，供每日定时任务使用）", runOverdue},
 }
 

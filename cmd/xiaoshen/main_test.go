@@ -139,7 +139,7 @@ func TestBinaryRunsFromAnotherDirectory(t *testing.T) {
 	env := []string{"HOME=" + empty, "GOMODCACHE=" + empty, "GOPATH=" + empty, "PATH=/usr/bin:/bin", "TMPDIR=" + empty}
 
 	addr, cmd, logs := startServe(t, bin, dir, env)
-	if !strings.Contains(logs.String(), "dict="+filepath.Join(dir, "dict")) {
+	if !waitFor(logs, "dict="+filepath.Join(dir, "dict"), 5*time.Second) {
 		t.Errorf("the dictionaries next to the binary must be used; logs:\n%s", logs)
 	}
 	if got := ask(t, addr, "二类械注册要交哪些材料"); got["answered"] != true {
@@ -166,7 +166,7 @@ func TestBinaryRunsFromAnotherDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr, _, logs = startServe(t, bin, dir, env)
-	if !strings.Contains(logs.String(), "index built") {
+	if !waitFor(logs, "index built", 5*time.Second) {
 		t.Errorf("missing index not rebuilt; logs:\n%s", logs)
 	}
 	if got := ask(t, addr, "二类械注册要交哪些材料"); got["answered"] != true {
@@ -210,4 +210,15 @@ func TestCalendarImport(t *testing.T) {
 	if code := run(t.Context(), []string{"calendar", "import", "--data", data, bad}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "2027-02-30") {
 		t.Errorf("bad file: exit %d, %s", code, stderr.String())
 	}
+}
+
+// waitFor waits until the process logs contain text: a child's output is
+// copied by a goroutine and may lag behind its answers.
+func waitFor(logs *syncBuffer, text string, limit time.Duration) bool {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(logs.String(), text) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"xiaoshen/api"
+	"xiaoshen/internal/testkb"
+	"xiaoshen/kb"
+)
+
+// uploadEnv is a real server on a real KB, driven through the CLI.
+type uploadEnv struct {
+	env *testkb.Env
+	url string
+	dir string
+}
+
+func mustStartUploadServer(t *testing.T, now func() time.Time) *uploadEnv {
+	t.Helper()
+	env := testkb.New(t, testkb.Options{Now: now})
+	srv := api.New(env.Service, env.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), api.Options{})
+	srv.SetReady(true)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &uploadEnv{env: env, url: hs.URL, dir: t.TempDir()}
+}
+
+func (u *uploadEnv) token(t *testing.T, role, department string) string {
+	t.Helper()
+	_, tok, err := u.env.Store.CreateToken(t.Context(), "维护员-"+department, role, department)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// cli runs the xiaoshen command and returns its exit code and output.
+func (u *uploadEnv) cli(t *testing.T, token string, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	head := 1
+	if args[0] == "entries" {
+		head = 2 // entries <action> --server …
+	}
+	full := append(append(append([]string{}, args[:head]...), "--server", u.url, "--token", token), args[head:]...)
+	code := run(t.Context(), full, &out, &out)
+	return code, out.String()
+}
+
+func (u *uploadEnv) count(t *testing.T) int {
+	t.Helper()
+	n, err := u.env.Store.CountEntries(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (u *uploadEnv) file(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(u.dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func xlsxFile(t *testing.T, rows [][]any) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func gbk(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// docxFile builds a minimal Word policy document.
+func docxFile(t *testing.T, paragraphs ...string) []byte {
+	t.Helper()
+	var body strings.Builder
+	for _, p := range paragraphs {
+		body.WriteString(`<w:p><w:r><w:t>` + p + `</w:t></w:r></w:p>`)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, content := range map[string]string{
+		"[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
+		"word/document.xml": `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>` +
+			body.String() + `</w:body></w:document>`,
+	} {
+		w, _ := zw.Create(name)
+		w.Write([]byte(content))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestUploadCLI(t *testing.T) {
+	u := mustStartUploadServer(t, nil)
+	maint := u.token(t, kb.RoleMaintainer, "器械注册处")
+	faqXLSX := u.file(t, "器械问答.xlsx", xlsxFile(t, [][]any{
+		{"编号", "问题", "答复口径", "相似问法", "关键词"},
+		{"QX-1", "医疗器械注册证可以转让吗？", "医疗器械注册证不得转让。", "械注册证能卖给别的公司吗\n注册证能转给别人吗", "转让"},
+		{"QX-2", "二类械注册证补发要多久？", "【待维护人员填写：补发时限】", "", "补发"},
+	}))
+	before := u.count(t)
+
+	t.Run("dry run writes nothing", func(t *testing.T) {
+		code, out := u.cli(t, maint, "upload", "--column", "faq", "--dry-run", faqXLSX)
+		if code != 0 || !strings.Contains(out, "试运行，未写入：新增 2") || u.count(t) != before {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
+	t.Run("upload, then the same file again changes nothing", func(t *testing.T) {
+		code, out := u.cli(t, maint, "upload", "--column", "常见问题", faqXLSX)
+		if code != 0 || !strings.Contains(out, "已写入：新增 2，更新 0") || u.count(t) != before+2 {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+		code, out = u.cli(t, maint, "upload", "--column", "faq", faqXLSX)
+		if code != 0 || !strings.Contains(out, "新增 0，更新 0，不变 2") {
+			t.Fatalf("second upload: exit %d: %s", code, out)
+		}
+		res, err := u.env.Service.Ask(t.Context(), kb.AskRequest{Question: "械注册证能卖给别的公司吗"})
+		if err != nil || !res.Answered || res.Answer.Department != "器械注册处" {
+			t.Fatalf("uploaded entry not answered: %+v %v", res, err)
+		}
+	})
+	t.Run("GBK CSV as Excel saves it", func(t *testing.T) {
+		csv := gbk(t, "编号,标题,内容\r\nQX-3,第二类医疗器械注册证能抵押吗？,注册证不是财产权利凭证，不能抵押。\r\n")
+		code, out := u.cli(t, maint, "upload", "--column", "faq", u.file(t, "gbk.csv", csv))
+		if code != 0 || !strings.Contains(out, "新增 1") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
+	t.Run("a maintainer is refused on another department", func(t *testing.T) {
+		n := u.count(t)
+		code, out := u.cli(t, maint, "upload", "--column", "faq", "--department", "化妆品监管处", faqXLSX)
+		if code == 0 || !strings.Contains(out, "403") || u.count(t) != n {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
+
+	malformed := []struct {
+		name, file string
+		data       []byte
+		want       string
+	}{
+		{"missing required column", "缺列.csv", []byte("编号,内容\nA,答案\n"), "缺少必需的列"},
+		{"bad date", "政策.xlsx", xlsxFile(t, [][]any{{"标题", "内容", "实施日期"}, {"某政策", "正文", "下个月"}}), "政策.xlsx:2"},
+		{"wrong encoding", "utf16.csv", append([]byte{0xff, 0xfe}, []byte("t\x00i\x00t\x00l\x00e\x00")...), "utf16.csv"},
+		{"empty file", "空.csv", nil, "空.csv"},
+		{"a 1 MB cell", "大.csv", []byte("标题,内容\n大单元格," + strings.Repeat("长", 350_000) + "\n"), "大.csv:2"},
+		{"truncated XLSX", "截断.xlsx", xlsxFile(t, [][]any{{"标题", "内容"}, {"问", "答"}})[:300], "截断.xlsx"},
+	}
+	for _, m := range malformed {
+		t.Run(m.name, func(t *testing.T) {
+			n := u.count(t)
+			col := "faq"
+			if strings.HasPrefix(m.file, "政策") {
+				col = "policy"
+			}
+			code, out := u.cli(t, maint, "upload", "--column", col, u.file(t, m.file, m.data))
+			if code == 0 || !strings.Contains(out, m.want) || !strings.Contains(out, "未上传任何内容") {
+				t.Errorf("exit %d, output lacks %q:\n%s", code, m.want, out)
+			}
+			if u.count(t) != n {
+				t.Errorf("entry count changed %d → %d", n, u.count(t))
+			}
+		})
+	}
+
+	t.Run("a policy from a Word document", func(t *testing.T) {
+		doc := docxFile(t, "关于优化第二类医疗器械注册审评流程的通知", "沪药监械注〔2099〕1号", "为进一步优化审评流程，现就有关事项通知如下。")
+		code, out := u.cli(t, maint, "upload", "--column", "政策文件", u.file(t, "通知.docx", doc))
+		if code != 0 || !strings.Contains(out, "新增 1") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+		entries, _, _ := u.env.Store.FindEntries(t.Context(), kb.EntryFilter{Column: kb.ColumnPolicy, Title: "关于优化第二类医疗器械注册审评流程的通知"})
+		if len(entries) != 1 || entries[0].Fields[kb.FieldDocNumber] != "沪药监械注〔2099〕1号" {
+			t.Fatalf("policy entry: %+v", entries)
+		}
+	})
+	t.Run("export then upload is a no-op", func(t *testing.T) {
+		for _, format := range []string{"xlsx", "csv", "jsonl"} {
+			out := filepath.Join(u.dir, "导出."+format)
+			code, msg := u.cli(t, maint, "export", "--column", "faq", "--department", "器械注册处", "--out", out)
+			if code != 0 {
+				t.Fatalf("export %s: %s", format, msg)
+			}
+			code, msg = u.cli(t, maint, "upload", "--column", "faq", out)
+			if code != 0 || !strings.Contains(msg, "新增 0，更新 0") {
+				t.Errorf("round trip %s: exit %d: %s", format, code, msg)
+			}
+		}
+	})
+	t.Run("history and delete", func(t *testing.T) {
+		entries, _, _ := u.env.Store.FindEntries(t.Context(), kb.EntryFilter{ExternalID: "QX-1"})
+		id := fmt.Sprint(entries[0].ID)
+		code, out := u.cli(t, maint, "entries", "history", id)
+		if code != 0 || !strings.Contains(out, "创建") {
+			t.Fatalf("history: %s", out)
+		}
+		code, out = u.cli(t, maint, "entries", "delete", "--yes", id)
+		if code != 0 || !strings.Contains(out, "已删除") {
+			t.Fatalf("delete: %s", out)
+		}
+		if _, err := u.env.Store.FindEntry(t.Context(), entries[0].ID); kb.ErrorCode(err) != kb.ENOTFOUND {
+			t.Error("deleted entry still live")
+		}
+	})
+}
+
+func TestPolicyTimelinessOnUpload(t *testing.T) {
+	now := time.Date(2024, 9, 30, 16, 0, 0, 0, kb.Shanghai)
+	u := mustStartUploadServer(t, func() time.Time { return now })
+	maint := u.token(t, kb.RoleMaintainer, "法规处")
+	policy := func(id, title string) string {
+		return u.file(t, id+".csv", []byte("编号,标题,内容,实施日期\n"+id+","+title+",正文,2024年10月8日\n"))
+	}
+	code, out := u.cli(t, maint, "upload", "--column", "policy", policy("P1", "按时入库的政策"))
+	if code != 0 || strings.Contains(out, "逾期") || !strings.Contains(out, "未关联解读") {
+		t.Fatalf("on time: exit %d: %s", code, out)
+	}
+	now = time.Date(2024, 10, 1, 10, 0, 0, 0, kb.Shanghai)
+	code, out = u.cli(t, maint, "upload", "--column", "policy", policy("P2", "逾期入库的政策"))
+	if code != 0 || !strings.Contains(out, "记为逾期") || !strings.Contains(out, "2024-09-30 23:59") {
+		t.Fatalf("late: exit %d: %s", code, out)
+	}
+}
+
+// TestLargeUploadWhileAsking uploads 20,000 rows in one CSV while askers
+// keep asking; it prints the throughput rather than asserting a time.
+func TestLargeUploadWhileAsking(t *testing.T) {
+	if testing.Short() {
+		t.Skip("uploads 20,000 rows")
+	}
+	u := mustStartUploadServer(t, nil)
+	admin := u.token(t, kb.RoleAdmin, "")
+	var csv strings.Builder
+	csv.WriteString("编号,标题,内容,部门,相似问法\n")
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&csv, "BULK-%05d,批量条目第%d号事项如何办理？,第%d号事项的答复口径。,综合处,第%d号事项咋办\n", i, i, i, i)
+	}
+	file := u.file(t, "批量.csv", []byte(csv.String()))
+	before := u.count(t)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var asks, failures int
+	var mu sync.Mutex
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Post(u.url+"/api/v1/ask", "application/json", strings.NewReader(`{"question":"二类械注册要交哪些材料"}`))
+				mu.Lock()
+				asks++
+				if err != nil || resp.StatusCode != 200 {
+					failures++
+				}
+				mu.Unlock()
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	start := time.Now()
+	code, out := u.cli(t, admin, "upload", "--column", "faq", file)
+	elapsed := time.Since(start)
+	close(stop)
+	wg.Wait()
+	if code != 0 || !strings.Contains(out, "新增 20000") || u.count(t) != before+20000 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	if failures > 0 {
+		t.Errorf("%d of %d asks failed during the upload", failures, asks)
+	}
+	t.Logf("20,000 rows uploaded in %s (%.0f rows/s); %d asks answered meanwhile", elapsed.Round(time.Millisecond), 20000/elapsed.Seconds(), asks)
+	res, err := u.env.Service.Ask(t.Context(), kb.AskRequest{Question: "批量条目第12345号事项如何办理"})
+	if err != nil || !res.Answered {
+		t.Errorf("a bulk entry is not answerable: %+v %v", res, err)
+	}
+}
