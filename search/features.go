@@ -152,7 +152,7 @@ func pairFeatures(q, d *analyzed) []float64 {
 		f[2] = math.Min(1, sharedD/dTotal)
 	}
 	f[3] = dice(q.bigrams, d.bigrams)
-	f[4] = diceRunes(q.chars, d.chars)
+	f[4] = dice(q.chars, d.chars)
 	if q.maxIDF > 0 {
 		f[5] = unmatchedQ / q.maxIDF
 	}
@@ -198,13 +198,14 @@ func pairFeatures(q, d *analyzed) []float64 {
 	return f
 }
 
-func diceRunes(a, b map[rune]bool) float64 {
+// dice is the Dice coefficient of two sets.
+func dice[K comparable](a, b map[K]bool) float64 {
 	if len(a)+len(b) == 0 {
 		return 0
 	}
 	n := 0
-	for r := range a {
-		if b[r] {
+	for k := range a {
+		if b[k] {
 			n++
 		}
 	}

@@ -190,12 +190,8 @@ func (idx *Index) TrainingRows(ctx context.Context, question string) ([]Training
 // weightedTerms maps canonical terms to idf weights.
 type weightedTerms map[string]float64
 
-// weighTerms folds synonyms to their canonical form and weighs each term by
-// its inverse document frequency among the KB's questions.
-func (idx *Index) weighTerms(terms []string, stats *termStats) weightedTerms {
-	return weigh(idx.seg.Synonyms(), terms, stats)
-}
-
+// weigh folds synonyms to their canonical form and weighs each term by its
+// inverse document frequency among the KB's questions.
 func weigh(syn *Synonyms, terms []string, stats *termStats) weightedTerms {
 	out := make(weightedTerms, len(terms))
 	for _, t := range terms {
@@ -207,20 +203,6 @@ func weigh(syn *Synonyms, terms []string, stats *termStats) weightedTerms {
 		}
 	}
 	return out
-}
-
-// dice is the Dice coefficient of two sets.
-func dice(a, b map[string]bool) float64 {
-	if len(a)+len(b) == 0 {
-		return 0
-	}
-	n := 0
-	for k := range a {
-		if b[k] {
-			n++
-		}
-	}
-	return 2 * float64(n) / float64(len(a)+len(b))
 }
 
 // matterNamed tells whether the (folded) question names the matter: +1 when

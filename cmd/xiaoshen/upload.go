@@ -158,6 +158,28 @@ func printSyncResult(w io.Writer, res *kb.SyncResult) {
 	fmt.Fprintf(w, "%s：新增 %d，更新 %d，不变 %d，删除 %d，驳回 %d\n", verb, res.Created, res.Updated, res.Unchanged, res.Deleted, res.Rejected)
 }
 
+// readUpload parses the files named on the command line; with any row
+// problem and no --skip-invalid it reports that nothing was written and
+// returns ok=false.
+func readUpload(uf *uploadFlags, args []string, stdout, stderr io.Writer) (rows []kb.SyncRow, opts ingest.Options, ok bool, err error) {
+	if opts, err = uf.options(); err != nil {
+		return nil, opts, false, err
+	}
+	files, err := expandFiles(args)
+	if err != nil {
+		return nil, opts, false, err
+	}
+	rows, problems, err := parseUpload(files, opts, stderr)
+	if err != nil {
+		return nil, opts, false, err
+	}
+	if problems > 0 && !uf.skipInvalid {
+		fmt.Fprintf(stdout, "发现 %d 处错误，本次未写入任何内容。请修正后重新上传，或加 --skip-invalid 跳过错误行。\n", problems)
+		return nil, opts, false, nil
+	}
+	return rows, opts, true, nil
+}
+
 // confirm asks a yes/no question on a terminal.
 func confirm(stderr io.Writer, question string) bool {
 	if !isTerminal(os.Stdin) {
@@ -192,21 +214,11 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if uf.department == "" && me.Role != kb.RoleAdmin {
 		uf.department = me.Department // a maintainer's rows default to its department
 	}
-	opts, err := uf.options()
-	if err != nil {
-		return err
-	}
-	files, err := expandFiles(fs.Args())
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	rows, problems, err := parseUpload(files, opts, stderr)
+	rows, opts, ok, err := readUpload(&uf, fs.Args(), stdout, stderr)
 	if err != nil {
 		return err
-	}
-	if problems > 0 && !uf.skipInvalid {
-		fmt.Fprintf(stdout, "发现 %d 处错误，本次未上传任何内容。请修正后重新上传，或加 --skip-invalid 跳过错误行。\n", problems)
+	} else if !ok {
 		return exitCode(1)
 	}
 	req := kb.SyncRequest{Column: opts.Column, Department: uf.department, DryRun: uf.dryRun, Prune: uf.prune, SkipInvalid: uf.skipInvalid, Rows: rows}
@@ -253,21 +265,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	opts, err := uf.options()
-	if err != nil {
-		return err
-	}
-	files, err := expandFiles(fs.Args())
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	rows, problems, err := parseUpload(files, opts, stderr)
+	rows, opts, ok, err := readUpload(&uf, fs.Args(), stdout, stderr)
 	if err != nil {
 		return err
-	}
-	if problems > 0 && !uf.skipInvalid {
-		fmt.Fprintf(stdout, "发现 %d 处错误，本次未导入任何内容。\n", problems)
+	} else if !ok {
 		return exitCode(1)
 	}
 	if uf.prune && !uf.dryRun && !uf.yes && !confirm(stderr, "--prune 会删除本次导入中没有的条目，确认吗？") {

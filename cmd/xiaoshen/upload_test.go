@@ -192,7 +192,7 @@ func TestUploadCLI(t *testing.T) {
 				col = "policy"
 			}
 			code, out := u.cli(t, maint, "upload", "--column", col, u.file(t, m.file, m.data))
-			if code == 0 || !strings.Contains(out, m.want) || !strings.Contains(out, "未上传任何内容") {
+			if code == 0 || !strings.Contains(out, m.want) || !strings.Contains(out, "未写入任何内容") {
 				t.Errorf("exit %d, output lacks %q:\n%s", code, m.want, out)
 			}
 			if u.count(t) != n {
