@@ -323,3 +323,29 @@ func TestOnTimeAndOverdue(t *testing.T) {
 	ts.call(t, "GET", "/api/v1/stats?from=2024-10-31&to=2024-09-01", admin, "", 400, nil)
 	ts.call(t, "GET", "/api/v1/stats?from=yesterday", admin, "", 400, nil)
 }
+
+func TestLinkTeachesTheWordings(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	res := ts.ask(t, "许可证上的字印错了找谁改")
+	if res.Answered {
+		t.Skip("answered by the corpus already")
+	}
+	entryID := ts.env.ByExternalID["faq-general-licence-lost"]
+	var linked struct {
+		EntryID int64             `json:"entry_id"`
+		Item    kb.ReviewItemView `json:"item"`
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/link", res.Unanswered.ID), admin, fmt.Sprintf(`{"entry_id":%d}`, entryID), 200, &linked)
+	if linked.EntryID != entryID || linked.Item.Status != kb.StatusAnswered || linked.Item.EntryID != entryID {
+		t.Fatalf("link: %+v", linked)
+	}
+	e, err := ts.env.Store.FindEntry(t.Context(), entryID)
+	if err != nil || !containsString(e.Similar, "许可证上的字印错了找谁改") {
+		t.Fatalf("the wording is not a similar question of the entry: %v %v", e.Similar, err)
+	}
+	if again := ts.ask(t, "许可证上的字印错了找谁改"); !again.Answered || again.Answer.EntryID != entryID {
+		t.Errorf("after linking: %+v", again)
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/link", res.Unanswered.ID), admin, `{"entry_id":999999}`, 409, nil)
+}
