@@ -94,6 +94,7 @@ func New(svc *kb.Service, accounts kb.AccountStore, logger *slog.Logger, opts Op
 	s.registerSearch(v1)
 	s.registerEntries(v1)
 	s.registerColumns(v1)
+	s.registerOpenAPI(v1)
 	s.registerPages()
 	s.routes = map[string]bool{}
 	for _, r := range e.Routes() {
@@ -104,6 +105,10 @@ func New(svc *kb.Service, accounts kb.AccountStore, logger *slog.Logger, opts Op
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Routes lists the registered routes, so that tests can hold the OpenAPI
+// document to them.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 
 // errorBody is the JSON shape of every error.
 type errorBody struct {

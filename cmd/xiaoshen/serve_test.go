@@ -84,6 +84,9 @@ func TestServeWiresLimitsMetricsAndReadiness(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+	if code, _, body := get(t, "http://"+addr+"/api/v1/openapi.json"); code != 200 || !strings.Contains(body, `"openapi":"3.`) {
+		t.Errorf("/api/v1/openapi.json: %d %.80s", code, body)
+	}
 }
 
 func TestServeWithoutMetricsOrLimit(t *testing.T) {
