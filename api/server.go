@@ -226,6 +226,9 @@ func decodeJSON(c echo.Context, v any) error {
 		}
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
+			if typeErr.Field == "" {
+				return kb.Errorf(kb.EINVALID, "请求体应为 JSON 对象")
+			}
 			return kb.Errorf(kb.EINVALID, "字段 %s 的类型不正确", typeErr.Field)
 		}
 		return kb.Errorf(kb.EINVALID, "请求体不是有效的 JSON")
