@@ -33,8 +33,14 @@ func mustStartServer(t *testing.T) *testServer {
 // mustStartServerWithClock starts a server whose clock reads *now.
 func mustStartServerWithClock(t *testing.T, now *time.Time) *testServer {
 	t.Helper()
+	return mustStartServerWithOptions(t, now, api.Options{BodyLimit: "64K"})
+}
+
+// mustStartServerWithOptions starts a server with opts whose clock reads *now.
+func mustStartServerWithOptions(t *testing.T, now *time.Time, opts api.Options) *testServer {
+	t.Helper()
 	env := testkb.New(t, testkb.Options{Now: func() time.Time { return *now }})
-	srv := api.New(env.Service, env.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), api.Options{BodyLimit: "64K"})
+	srv := api.New(env.Service, env.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	srv.SetReady(true)
 	return &testServer{Server: srv, env: env}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Server) registerAsk(g *echo.Group) {
-	g.POST("/ask", s.ask)
+	g.POST("/ask", s.ask, s.rateLimit)
 }
 
 // ask answers a chatbot question: POST /api/v1/ask {"question", "channel", "session_id"}.

@@ -30,11 +30,14 @@ func bearerToken(c echo.Context) string {
 	return ""
 }
 
-// identify sets the principal from a bearer token when one is sent; a bad
-// token is an error even on public routes, so that a broken integration is
-// noticed.
+// identify sets the principal of an API request from a bearer token when
+// one is sent; a bad token is an error even on public routes, so that a
+// broken integration is noticed. Pages use the session cookie instead.
 func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+			return next(c)
+		}
 		if tok := bearerToken(c); tok != "" {
 			p, err := s.accounts.PrincipalForToken(c.Request().Context(), tok)
 			if err != nil {

@@ -14,7 +14,7 @@ import (
 const maxSearchLimit = 50
 
 func (s *Server) registerSearch(g *echo.Group) {
-	g.GET("/search", s.search)
+	g.GET("/search", s.search, s.rateLimit)
 }
 
 // search is GET /api/v1/search?q=&column=&department=&matter=&limit=&offset=.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"xiaoshen/kb"
+	"xiaoshen/metrics"
 )
 
 // Options configures the HTTP server.
@@ -25,6 +27,16 @@ type Options struct {
 	BodyLimit string
 	// SecureCookies marks the session cookie Secure (serve over HTTPS).
 	SecureCookies bool
+	// RateLimit is how many requests per minute one client address may make
+	// to the public /ask and /search; 0 turns the limit off. Tokens with the
+	// chatbot role are exempt.
+	RateLimit int
+	// TrustProxy takes the client address from X-Forwarded-For or X-Real-IP
+	// when the request comes from a proxy on a loopback, link-local or
+	// private address; otherwise the TCP peer address is the client.
+	TrustProxy bool
+	// Metrics, when set, records every request and is served at /metrics.
+	Metrics *metrics.Registry
 }
 
 // Server is the HTTP front of the service.
@@ -35,6 +47,10 @@ type Server struct {
 	logger   *slog.Logger
 	opts     Options
 	ready    atomic.Bool
+	limiter  *rateLimiter
+	// routes holds every registered route template, so that requests to
+	// unknown paths share one metrics label.
+	routes map[string]bool
 }
 
 // New builds the router with every route, the middleware and the error
@@ -45,38 +61,54 @@ func New(svc *kb.Service, accounts kb.AccountStore, logger *slog.Logger, opts Op
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = clientAddress(opts.TrustProxy)
 	s := &Server{echo: e, svc: svc, accounts: accounts, logger: logger, opts: opts}
+	if opts.RateLimit > 0 {
+		s.limiter = newRateLimiter(opts.RateLimit, maxRateLimitClients, time.Now)
+	}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, middleware.Recover(), s.accessLog, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+	// observe sits outside Recover so that a panic is logged and counted as
+	// the 500 it becomes.
+	e.Use(s.requestID, s.observe, middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableErrorHandler: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.logger.ErrorContext(c.Request().Context(), "panic", "error", err.Error(), "stack", string(stack))
+			return fmt.Errorf("panic: %w", err)
+		},
+	}), middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: opts.BodyLimit,
 		// Uploads have their own, larger limit on their route.
 		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/api/v1/entries/sync" },
-	}))
+	}), s.identify)
 
-	e.GET("/healthz", s.healthz)
-	v1 := e.Group("/api/v1", s.identify)
+	s.registerHealth()
+	if opts.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(opts.Metrics.Handler(logger)))
+	}
+	// No middleware on the group: echo would then route every unknown
+	// method or path below it to a catch-all 404, and never answer 405.
+	v1 := e.Group("/api/v1")
 	s.registerAsk(v1)
 	s.registerFeedback(v1)
 	s.registerReview(v1)
 	s.registerSearch(v1)
 	s.registerEntries(v1)
 	s.registerColumns(v1)
+	s.registerOpenAPI(v1)
 	s.registerPages()
+	s.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		s.routes[r.Path] = true
+	}
 	return s
 }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
-// SetReady marks the service ready (index loaded, store open) or not.
-func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
-
-func (s *Server) healthz(c echo.Context) error {
-	if !s.ready.Load() {
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "starting"})
-	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-}
+// Routes lists the registered routes, so that tests can hold the OpenAPI
+// document to them.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 
 // errorBody is the JSON shape of every error.
 type errorBody struct {
@@ -88,14 +120,15 @@ type errorBody struct {
 }
 
 var statusByCode = map[string]int{
-	kb.EINVALID:   http.StatusBadRequest,
-	kb.EUNAUTH:    http.StatusUnauthorized,
-	kb.EFORBIDDEN: http.StatusForbidden,
-	kb.ENOTFOUND:  http.StatusNotFound,
-	kb.ECONFLICT:  http.StatusConflict,
-	kb.ETOOLARGE:  http.StatusRequestEntityTooLarge,
-	kb.ELIMIT:     http.StatusTooManyRequests,
-	kb.EINTERNAL:  http.StatusInternalServerError,
+	kb.EINVALID:     http.StatusBadRequest,
+	kb.EUNAUTH:      http.StatusUnauthorized,
+	kb.EFORBIDDEN:   http.StatusForbidden,
+	kb.ENOTFOUND:    http.StatusNotFound,
+	kb.ECONFLICT:    http.StatusConflict,
+	kb.ETOOLARGE:    http.StatusRequestEntityTooLarge,
+	kb.ELIMIT:       http.StatusTooManyRequests,
+	kb.EUNAVAILABLE: http.StatusServiceUnavailable,
+	kb.EINTERNAL:    http.StatusInternalServerError,
 }
 
 // handleError maps domain and echo errors to statuses and the JSON error
@@ -118,7 +151,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	default:
 		body.Error.Code, body.Error.Message = kb.EINTERNAL, kb.ErrorMessage(err)
 	}
-	if status >= 500 {
+	// A 503 (not ready, draining) is expected and logged where it arises.
+	if body.Error.Code == kb.EINTERNAL {
 		s.logger.ErrorContext(c.Request().Context(), "request failed", "error", err.Error(), "method", c.Request().Method, "path", c.Path())
 	}
 	if c.Request().Method == http.MethodHead {
@@ -144,6 +178,8 @@ func httpErrorCode(status int) string {
 		return kb.ETOOLARGE
 	case http.StatusTooManyRequests:
 		return kb.ELIMIT
+	case http.StatusServiceUnavailable:
+		return kb.EUNAVAILABLE
 	case http.StatusUnauthorized:
 		return kb.EUNAUTH
 	case http.StatusForbidden:
@@ -190,6 +226,9 @@ func decodeJSON(c echo.Context, v any) error {
 		}
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
+			if typeErr.Field == "" {
+				return kb.Errorf(kb.EINVALID, "请求体应为 JSON 对象")
+			}
 			return kb.Errorf(kb.EINVALID, "字段 %s 的类型不正确", typeErr.Field)
 		}
 		return kb.Errorf(kb.EINVALID, "请求体不是有效的 JSON")
@@ -227,17 +266,37 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+// observe logs every request and counts it in the metrics, once the error
+// handler has written the response.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		err := next(c)
-		if err != nil {
+		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		s.logger.InfoContext(c.Request().Context(), "request", "method", c.Request().Method, "route", c.Path(),
-			"status", c.Response().Status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		elapsed := time.Since(start)
+		req, status := c.Request(), c.Response().Status
+		route := c.Path()
+		if !s.routes[route] {
+			route = "unmatched"
+		}
+		s.logger.InfoContext(req.Context(), "request", "method", req.Method, "route", route,
+			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000)
+		if s.opts.Metrics != nil {
+			s.opts.Metrics.ObserveRequest(metricMethod(req.Method), route, status, elapsed)
+		}
 		return nil
 	}
+}
+
+// metricMethod keeps the method label to the methods HTTP defines, so that
+// made-up methods cannot add series.
+func metricMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions, http.MethodPatch:
+		return method
+	}
+	return "other"
 }
 
 // LogHandler wraps a slog handler so that every record logged with a request
@@ -259,4 +318,19 @@ func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h *logHandler) WithGroup(name string) slog.Handler {
 	return &logHandler{h.Handler.WithGroup(name)}
+}
+
+// TimeoutHandler answers a request that h has not answered within limit
+// with 503 and the JSON error body, and cancels the request's context.
+func TimeoutHandler(h http.Handler, limit time.Duration) http.Handler {
+	var body errorBody
+	body.Error.Code, body.Error.Message = kb.EUNAVAILABLE, "请求处理超时，请稍后再试"
+	msg, _ := json.Marshal(body)
+	timeout := http.TimeoutHandler(h, limit, string(msg))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A response h writes in time replaces this header with its own;
+		// the timeout message keeps it.
+		w.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+		timeout.ServeHTTP(w, r)
+	})
 }

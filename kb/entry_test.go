@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"xiaoshen/kb"
 )
@@ -108,6 +110,11 @@ func TestCleanQuestion(t *testing.T) {
 		{"  二类械\t注册 ", "二类械 注册", ""},
 		{"护照\x00过期", "护照 过期", ""},
 		{"bad \xff utf8", "bad utf8", ""},
+		{"replaced \uFFFD character", "replaced character", ""},
+		{"零\u200b宽\u200d空格\ufeff", "零宽空格", ""},
+		{"\u202e反向\u202c文字", "反向文字", ""},
+		{"换行\r\n与\u0085控制符\x1b[31m", "换行 与 控制符 [31m", ""},
+		{"\u200b\ufeff", "", kb.EINVALID},
 		{"", "", kb.EINVALID},
 		{" \n ", "", kb.EINVALID},
 		{strings.Repeat("问", kb.MaxQuestionLength+1), "", kb.EINVALID},
@@ -134,4 +141,33 @@ func TestGroupKey(t *testing.T) {
 	if kb.GroupKey("护照过期了怎么办") == kb.GroupKey("护照过期了收费吗") {
 		t.Error("different questions must not share a key")
 	}
+}
+
+func FuzzCleanQuestion(f *testing.F) {
+	for _, seed := range []string{"二类械注册要交哪些材料", "护照\x00过期", "bad \xff utf8", "零\u200b宽", "\u202e反向", " \t\r\n ", strings.Repeat("问", 201)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := kb.CleanQuestion(in)
+		if err != nil {
+			if kb.ErrorCode(err) != kb.EINVALID {
+				t.Fatalf("CleanQuestion(%q): code %q", in, kb.ErrorCode(err))
+			}
+			return
+		}
+		if !utf8.ValidString(got) || got == "" || utf8.RuneCountInString(got) > kb.MaxQuestionLength {
+			t.Fatalf("CleanQuestion(%q) = %q: invalid, empty or too long", in, got)
+		}
+		if got != strings.TrimSpace(got) || strings.Contains(got, "  ") {
+			t.Fatalf("CleanQuestion(%q) = %q: untrimmed or double spaces", in, got)
+		}
+		for _, r := range got {
+			if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+				t.Fatalf("CleanQuestion(%q) = %q keeps %U", in, got, r)
+			}
+		}
+		if again, err := kb.CleanQuestion(got); err != nil || again != got {
+			t.Fatalf("not idempotent: %q → %q, %v", got, again, err)
+		}
+	})
 }

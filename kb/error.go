@@ -14,7 +14,10 @@ const (
 	EUNAUTH    = "unauthorized"
 	ETOOLARGE  = "too_large"
 	ELIMIT     = "rate_limited"
-	EINTERNAL  = "internal"
+	// EUNAVAILABLE marks a service that cannot serve for now: starting,
+	// stopping, or its store or index out of reach.
+	EUNAVAILABLE = "unavailable"
+	EINTERNAL    = "internal"
 )
 
 // Error is a domain error whose message is safe to show to users.

@@ -3,7 +3,6 @@ package kb
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -82,7 +81,7 @@ func (s *Service) RecordFeedback(ctx context.Context, req FeedbackRequest) (*Fee
 	if (req.Helpful == nil) == (req.SelectedEntryID == 0) {
 		return nil, Errorf(EINVALID, "请提供 helpful（true/false）或 selected_entry_id 其中之一")
 	}
-	req.Comment = MaskPII(strings.TrimSpace(req.Comment))
+	req.Comment = MaskPII(CleanText(req.Comment))
 	if utf8.RuneCountInString(req.Comment) > MaxCommentLength {
 		return nil, Errorf(EINVALID, "评价内容过长，请控制在 %d 字以内", MaxCommentLength)
 	}

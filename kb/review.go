@@ -92,6 +92,16 @@ type ReviewStore interface {
 	// DismissReviewItem closes an open item with a reason; for a duplicate,
 	// its questions move to the item it duplicates.
 	DismissReviewItem(ctx context.Context, id int64, reason string, duplicateOf int64, actor string, at time.Time) (*ReviewItem, error)
+	// ReviewBacklog counts the open and overdue items of every department
+	// that has ever had an item; it is cheap enough to run on every scrape.
+	ReviewBacklog(ctx context.Context, now time.Time) ([]DepartmentBacklog, error)
+}
+
+// DepartmentBacklog is a department's open review items as of a moment.
+type DepartmentBacklog struct {
+	Department string
+	Open       int
+	Overdue    int
 }
 
 // QuestionSignature is what grouping compares: canonical terms with weights,

@@ -14,6 +14,13 @@ import (
 // MaxQuestionLength is the longest question, in characters, /ask accepts.
 const MaxQuestionLength = 200
 
+// MaxChannelLength and MaxSessionIDLength cap the labels a chatbot sends
+// with a question, which are stored with every query.
+const (
+	MaxChannelLength   = 32
+	MaxSessionIDLength = 128
+)
+
 // DefaultThreshold is the confidence at or above which a question is answered.
 const DefaultThreshold = 0.55
 
@@ -42,6 +49,9 @@ type Service struct {
 	DefaultDepartment string
 	// SuggestThreshold is the least confidence for a 猜你想问 suggestion.
 	SuggestThreshold float64
+	// Observer, when set, is told the outcome of every question, e.g. to
+	// count answered and unanswered questions.
+	Observer AskObserver
 
 	groupOnce  sync.Once
 	groupCache *groupCache
@@ -125,19 +135,15 @@ type AskResult struct {
 	Fallback    *Fallback         `json:"fallback,omitempty"`
 }
 
-// CleanQuestion trims a question, turns control characters into spaces and
-// checks its length.
+// AskObserver is told the outcome of every question Ask answers or records.
+type AskObserver interface {
+	ObserveAsk(res *AskResult)
+}
+
+// CleanQuestion trims a question, turns control characters into spaces,
+// drops invisible format characters and invalid UTF-8, and checks its length.
 func CleanQuestion(q string) (string, error) {
-	if !utf8.ValidString(q) {
-		q = strings.ToValidUTF8(q, "")
-	}
-	q = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, q)
-	q = strings.Join(strings.Fields(q), " ")
+	q = CleanText(q)
 	if q == "" {
 		return "", Errorf(EINVALID, "问题不能为空")
 	}
@@ -145,6 +151,27 @@ func CleanQuestion(q string) (string, error) {
 		return "", Errorf(EINVALID, "问题过长（%d 字），请控制在 %d 字以内", n, MaxQuestionLength)
 	}
 	return q, nil
+}
+
+// CleanText makes outside text safe to match, store and show: invalid UTF-8
+// and the replacement character a JSON decoder puts in its place are
+// dropped, control characters become spaces, invisible format characters
+// (zero-width spaces, byte-order marks, bidirectional overrides) are
+// dropped, and runs of spaces become one.
+func CleanText(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "")
+	}
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == utf8.RuneError || unicode.Is(unicode.Cf, r):
+			return -1
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // Suggestion is an entry offered as 猜你想问 when the question was not
@@ -162,6 +189,13 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	question, err := CleanQuestion(req.Question)
 	if err != nil {
 		return nil, err
+	}
+	req.Channel, req.SessionID = CleanText(req.Channel), CleanText(req.SessionID)
+	if utf8.RuneCountInString(req.Channel) > MaxChannelLength {
+		return nil, Errorf(EINVALID, "channel 过长，请控制在 %d 个字符以内", MaxChannelLength)
+	}
+	if utf8.RuneCountInString(req.SessionID) > MaxSessionIDLength {
+		return nil, Errorf(EINVALID, "session_id 过长，请控制在 %d 个字符以内", MaxSessionIDLength)
 	}
 	// Personal data never reaches the store, the logs or the review page;
 	// matching and grouping work on the masked text.
@@ -208,6 +242,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		}
 		res.QueryID = q.ID
 		s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", true, "entry_id", q.EntryID, "confidence", q.Confidence)
+		s.observe(res)
 		return res, nil
 	}
 
@@ -255,7 +290,14 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	res.Fallback = &Fallback{Message: msg, Hotlines: hotlines}
 	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "review_item_id", item.ID, "confidence", q.Confidence,
 		"department", item.Department, "suggestions", len(res.Suggestions))
+	s.observe(res)
 	return res, nil
+}
+
+func (s *Service) observe(res *AskResult) {
+	if s.Observer != nil {
+		s.Observer.ObserveAsk(res)
+	}
 }
 
 // route picks the department responsible for an unanswered question: the

@@ -97,4 +97,6 @@ type Store interface {
 	// was not answered: it joins the open review item with the same group key,
 	// or item is created. item is updated to the stored state.
 	RecordQuery(ctx context.Context, q *Query, item *ReviewItem) error
+	// Ping checks that the store answers a trivial query.
+	Ping(ctx context.Context) error
 }

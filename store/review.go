@@ -522,3 +522,29 @@ func (s *Store) Stats(ctx context.Context, f kb.StatsFilter) (*kb.Stats, error) 
 	}
 	return st, rows.Err()
 }
+
+// ReviewBacklog counts open and overdue review items per department. It
+// reads only the review_items_department index, so a metrics scrape stays
+// cheap however many items have been closed.
+func (s *Store) ReviewBacklog(ctx context.Context, now time.Time) ([]kb.DepartmentBacklog, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT department,
+		COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'open' AND due_at < ? THEN 1 ELSE 0 END), 0)
+		FROM review_items GROUP BY department ORDER BY department`, formatTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: review backlog: %w", err)
+	}
+	defer rows.Close()
+	var out []kb.DepartmentBacklog
+	for rows.Next() {
+		var b kb.DepartmentBacklog
+		if err := rows.Scan(&b.Department, &b.Open, &b.Overdue); err != nil {
+			return nil, fmt.Errorf("store: review backlog: %w", err)
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: review backlog: %w", err)
+	}
+	return out, nil
+}

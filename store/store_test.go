@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -199,5 +200,45 @@ func TestRecordQueryGroupsOpenItems(t *testing.T) {
 	}
 	if ids[0] != ids[1] || ids[1] != ids[2] {
 		t.Errorf("three asks made items %v, want one", ids)
+	}
+}
+
+func TestReviewBacklog(t *testing.T) {
+	s := mustOpenStore(t)
+	ctx := context.Background()
+	now := time.Date(2024, 10, 11, 2, 0, 0, 0, time.UTC)
+	add := func(question, department string, due time.Time) int64 {
+		t.Helper()
+		q := &kb.Query{Question: question, AskedAt: due.Add(-7 * 24 * time.Hour)}
+		item := &kb.ReviewItem{Type: kb.ReviewUnanswered, Question: question, GroupKey: question, Department: department, DueAt: due}
+		if err := s.RecordQuery(ctx, q, item); err != nil {
+			t.Fatal(err)
+		}
+		return item.ID
+	}
+	add("护照过期了怎么办", "综合处", now.Add(-time.Hour))            // overdue
+	add("社保怎么转移", "综合处", now.Add(48*time.Hour))            // open, on time
+	closed := add("公积金怎么提取", "器械注册处", now.Add(-time.Hour)) // overdue, then dismissed
+	if _, err := s.DismissReviewItem(ctx, closed, kb.DismissOutOfScope, 0, "审核员", now); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ReviewBacklog(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []kb.DepartmentBacklog{{Department: "器械注册处"}, {Department: "综合处", Open: 2, Overdue: 1}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("backlog = %v, want %v (a department whose items are all closed stays at zero)", got, want)
+	}
+}
+
+func TestPing(t *testing.T) {
+	s := mustOpenStore(t)
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	s.Close()
+	if err := s.Ping(context.Background()); err == nil {
+		t.Fatal("a closed store answers Ping")
 	}
 }

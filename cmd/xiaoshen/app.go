@@ -12,6 +12,7 @@ import (
 	"xiaoshen/corpus"
 	"xiaoshen/ingest"
 	"xiaoshen/kb"
+	"xiaoshen/metrics"
 	"xiaoshen/search"
 	"xiaoshen/store"
 )
@@ -23,6 +24,8 @@ type appConfig struct {
 	CalendarFiles []string
 	Seed          bool
 	Logger        *slog.Logger
+	// Metrics, when set, counts index rebuilds.
+	Metrics *metrics.Registry
 }
 
 // app is an opened data directory: store, index and the domain service.
@@ -135,6 +138,9 @@ func (a *app) rebuild(ctx context.Context, progress func(int)) (*search.Index, e
 	}
 	n, _ := idx.Count()
 	a.cfg.Logger.Info("index built", "entries", n, "duration_ms", time.Since(start).Milliseconds())
+	if a.cfg.Metrics != nil {
+		a.cfg.Metrics.IndexRebuilt()
+	}
 	return idx, nil
 }
 

@@ -3,15 +3,27 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
 	"xiaoshen/api"
+	"xiaoshen/metrics"
 )
+
+// defaultRateLimit is the requests per minute one address may make to the
+// public endpoints: a person types a question every few seconds at most,
+// while a script looping on /ask is stopped within a minute.
+const defaultRateLimit = 120
+
+// readHeaderTimeout bounds how long a client may take to send its request
+// headers, against slow-header attacks; no honest client needs longer.
+const readHeaderTimeout = 5 * time.Second
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
@@ -22,13 +34,41 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	threshold := fs.Float64("threshold", envFloat("XIAOSHEN_THRESHOLD", 0), "least confidence for an answer, 0..1 (env XIAOSHEN_THRESHOLD; default: the built-in calibrated value)")
 	logFormat := fs.String("log-format", envOr("XIAOSHEN_LOG_FORMAT", "text"), "log format: text or json")
 	logLevel := fs.String("log-level", envOr("XIAOSHEN_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	rateLimit := fs.Int("rate-limit", defaultRateLimit, "requests per minute one client address may make to /api/v1/ask and /api/v1/search; 0 turns the limit off; chatbot tokens are exempt (env XIAOSHEN_RATE_LIMIT)")
+	trustProxy := fs.Bool("trust-proxy", false, "take the client address from X-Forwarded-For or X-Real-IP sent by a proxy on a loopback, link-local or private address (env XIAOSHEN_TRUST_PROXY)")
+	metricsOn := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics (env XIAOSHEN_METRICS)")
+	readTimeout := fs.Duration("read-timeout", 15*time.Second, "longest time to read a whole request, body included (env XIAOSHEN_READ_TIMEOUT)")
+	writeTimeout := fs.Duration("write-timeout", 30*time.Second, "longest time from the end of the request headers to the end of the response (env XIAOSHEN_WRITE_TIMEOUT)")
+	handlerTimeout := fs.Duration("handler-timeout", 15*time.Second, "longest time a request may be handled before it is answered 503; less than --write-timeout (env XIAOSHEN_HANDLER_TIMEOUT)")
+	idleTimeout := fs.Duration("idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open (env XIAOSHEN_IDLE_TIMEOUT)")
 	var calendars stringsFlag
 	fs.Var(&calendars, "calendar", "extra holiday arrangement file (JSON); repeatable")
+	if err := setFromEnv(fs, map[string]string{
+		"rate-limit": "XIAOSHEN_RATE_LIMIT", "trust-proxy": "XIAOSHEN_TRUST_PROXY", "metrics": "XIAOSHEN_METRICS",
+		"read-timeout": "XIAOSHEN_READ_TIMEOUT", "write-timeout": "XIAOSHEN_WRITE_TIMEOUT",
+		"handler-timeout": "XIAOSHEN_HANDLER_TIMEOUT", "idle-timeout": "XIAOSHEN_IDLE_TIMEOUT",
+	}); err != nil {
+		return err
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *threshold < 0 || *threshold > 1 {
 		return usageError{fmt.Errorf("--threshold 应在 0 到 1 之间")}
+	}
+	if *rateLimit < 0 {
+		return usageError{fmt.Errorf("--rate-limit 不能为负数（0 表示不限流）")}
+	}
+	for name, d := range map[string]time.Duration{"read-timeout": *readTimeout, "write-timeout": *writeTimeout,
+		"handler-timeout": *handlerTimeout, "idle-timeout": *idleTimeout} {
+		if d <= 0 {
+			return usageError{fmt.Errorf("--%s 应大于 0", name)}
+		}
+	}
+	if *handlerTimeout >= *writeTimeout {
+		// Past the write deadline the connection is cut and the client sees
+		// no answer at all, instead of the 503 the handler timeout gives.
+		return usageError{fmt.Errorf("--handler-timeout（%s）应小于 --write-timeout（%s）", *handlerTimeout, *writeTimeout)}
 	}
 	logger := newLogger(stderr, *logFormat, *logLevel)
 	start := time.Now()
@@ -37,7 +77,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
 	}
-	a, err := openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, CalendarFiles: calendars, Seed: *seed, Logger: logger})
+	var reg *metrics.Registry
+	if *metricsOn {
+		reg = metrics.New()
+	}
+	a, err := openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, CalendarFiles: calendars, Seed: *seed, Logger: logger, Metrics: reg})
 	if err != nil {
 		ln.Close()
 		return err
@@ -46,18 +90,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *threshold > 0 {
 		a.service.Threshold = *threshold
 	}
-	srv := api.New(a.service, a.store, logger, api.Options{})
+	if reg != nil {
+		a.service.Observer = reg
+		if err := reg.Watch(a.service); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	srv := api.New(a.service, a.store, logger, api.Options{RateLimit: *rateLimit, TrustProxy: *trustProxy, Metrics: reg})
 	httpSrv := &http.Server{
-		Handler:           http.TimeoutHandler(srv, 15*time.Second, `{"error":{"code":"internal","message":"请求处理超时"}}`),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Handler:           api.TimeoutHandler(srv, *handlerTimeout),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       *readTimeout,
+		WriteTimeout:      *writeTimeout,
+		IdleTimeout:       *idleTimeout,
 	}
 	srv.SetReady(true)
 	n, _ := a.index.Count()
 	logger.Info("xiaoshen ready", "addr", ln.Addr().String(), "data", *data, "entries", n, "threshold", a.service.Threshold,
-		"startup_ms", time.Since(start).Milliseconds())
+		"rate_limit", *rateLimit, "trust_proxy", *trustProxy, "metrics", *metricsOn, "startup_ms", time.Since(start).Milliseconds())
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -72,6 +122,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer cancel()
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// setFromEnv sets flags from their environment variables, before the
+// command line is parsed so that the command line wins; a malformed value
+// is a usage error naming the variable.
+func setFromEnv(fs *flag.FlagSet, vars map[string]string) error {
+	for name, env := range vars {
+		if v := os.Getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return usageError{fmt.Errorf("%s=%q: %w", env, v, err)}
+			}
+		}
 	}
 	return nil
 }

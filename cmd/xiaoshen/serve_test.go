@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serveInProcess runs "serve" with args in this process and waits until
+// /readyz answers 200; it stops the server when the test ends.
+func serveInProcess(t *testing.T, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := newSyncBuffer()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", addr, "--data", t.TempDir()}, args...), io.Discard, logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exit %d; logs:\n%s", code, logs)
+		}
+	})
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case code := <-done:
+			done <- code
+			t.Fatalf("serve exited %d; logs:\n%s", code, logs)
+		default:
+		}
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return addr
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready; logs:\n%s", logs)
+		}
+	}
+}
+
+func get(t *testing.T, url string) (int, http.Header, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(body)
+}
+
+func TestServeWiresLimitsMetricsAndReadiness(t *testing.T) {
+	addr := serveInProcess(t, "--rate-limit", "2")
+	search := "http://" + addr + "/api/v1/search?q=%E5%8C%96%E5%A6%86%E5%93%81"
+	for i := range 2 {
+		if code, _, body := get(t, search); code != 200 {
+			t.Fatalf("search %d: %d %s", i+1, code, body)
+		}
+	}
+	code, h, body := get(t, search)
+	if code != 429 || h.Get("Retry-After") != "30" || !strings.Contains(body, `"code":"rate_limited"`) {
+		t.Errorf("third search from the same address: %d, Retry-After %q, %s", code, h.Get("Retry-After"), body)
+	}
+	code, _, body = get(t, "http://"+addr+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []string{
+		// A new data directory is seeded, so the index is built once.
+		"xiaoshen_index_rebuilds_total 1",
+		`xiaoshen_http_requests_total{method="GET",route="/api/v1/search",status="429"} 1`,
+		`xiaoshen_asks_total{outcome="answered"} 0`,
+		"xiaoshen_index_documents ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if code, _, body := get(t, "http://"+addr+"/api/v1/openapi.json"); code != 200 || !strings.Contains(body, `"openapi":"3.`) {
+		t.Errorf("/api/v1/openapi.json: %d %.80s", code, body)
+	}
+}
+
+func TestServeWithoutMetricsOrLimit(t *testing.T) {
+	t.Setenv("XIAOSHEN_METRICS", "false")
+	t.Setenv("XIAOSHEN_RATE_LIMIT", "1")
+	addr := serveInProcess(t, "--rate-limit=0")
+	if code, _, _ := get(t, "http://"+addr+"/metrics"); code != 404 {
+		t.Errorf("/metrics with XIAOSHEN_METRICS=false: %d, want 404", code)
+	}
+	for i := range 5 {
+		if code, _, _ := get(t, "http://"+addr+"/api/v1/search?q=%E8%AE%B8%E5%8F%AF"); code != 200 {
+			t.Fatalf("search %d with --rate-limit=0 overriding the environment: %d", i+1, code)
+		}
+	}
+}
+
+func TestServeRejectsBadLimits(t *testing.T) {
+	tests := []struct {
+		name string
+		env  [2]string
+		args []string
+		want string
+	}{
+		{"negative rate limit", [2]string{}, []string{"--rate-limit", "-1"}, "--rate-limit"},
+		{"malformed environment", [2]string{"XIAOSHEN_RATE_LIMIT", "many"}, nil, "XIAOSHEN_RATE_LIMIT"},
+		{"handler timeout past the write deadline", [2]string{}, []string{"--handler-timeout", "30s", "--write-timeout", "30s"}, "--handler-timeout"},
+		{"zero read timeout", [2]string{"XIAOSHEN_READ_TIMEOUT", "0s"}, nil, "--read-timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env[0] != "" {
+				t.Setenv(tt.env[0], tt.env[1])
+			}
+			var stderr bytes.Buffer
+			args := append([]string{"serve", "--data", t.TempDir(), "--addr", freeAddr(t)}, tt.args...)
+			if code := run(t.Context(), args, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 naming %s", code, stderr.String(), tt.want)
+			}
+		})
+	}
+}

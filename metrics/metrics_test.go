@@ -1,0 +1,71 @@
+package metrics_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"xiaoshen/kb"
+	"xiaoshen/metrics"
+)
+
+func scrape(t *testing.T, reg *metrics.Registry) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	reg.Handler(slog.New(slog.NewTextHandler(io.Discard, nil))).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("scrape: %d", rec.Code)
+	}
+	return rec.Body.String()
+}
+
+func TestAskOutcomesExcludeEachOther(t *testing.T) {
+	reg := metrics.New()
+	for _, res := range []*kb.AskResult{
+		{Answered: true},
+		{Answered: true, Suggestions: []kb.Suggestion{{EntryID: 1}}}, // answered wins
+		{Suggestions: []kb.Suggestion{{EntryID: 1}}},
+		{},
+		{},
+	} {
+		reg.ObserveAsk(res)
+	}
+	body := scrape(t, reg)
+	for _, want := range []string{
+		`xiaoshen_asks_total{outcome="answered"} 2`,
+		`xiaoshen_asks_total{outcome="suggested"} 1`,
+		`xiaoshen_asks_total{outcome="unanswered"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestFamiliesShowBeforeAnyTraffic(t *testing.T) {
+	body := scrape(t, metrics.New())
+	for _, want := range []string{`xiaoshen_asks_total{outcome="answered"} 0`, "xiaoshen_index_rebuilds_total 0"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("a fresh registry lacks %q", want)
+		}
+	}
+}
+
+func TestObserveRequest(t *testing.T) {
+	reg := metrics.New()
+	reg.ObserveRequest("GET", "/api/v1/entries/:id", 200, 30*time.Millisecond)
+	reg.ObserveRequest("GET", "/api/v1/entries/:id", 200, 3*time.Second)
+	body := scrape(t, reg)
+	for _, want := range []string{
+		`xiaoshen_http_requests_total{method="GET",route="/api/v1/entries/:id",status="200"} 2`,
+		`xiaoshen_http_request_duration_seconds_bucket{method="GET",route="/api/v1/entries/:id",status="200",le="0.05"} 1`,
+		`xiaoshen_http_request_duration_seconds_count{method="GET",route="/api/v1/entries/:id",status="200"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
