@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"xiaoshen/api"
 	"xiaoshen/kb"
 )
 
@@ -203,5 +204,16 @@ func TestReviewListWithTenThousandItems(t *testing.T) {
 				t.Errorf("last page: %d rows", rows)
 			}
 		}
+	}
+}
+
+func TestSecureCookieOption(t *testing.T) {
+	now := fixedNow
+	ts := mustStartServerWithOptions(t, &now, api.Options{SecureCookies: true})
+	if _, err := ts.env.Store.CreateUser(t.Context(), "admin", kb.RoleAdmin, "", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if c := ts.login(t, "admin", "password-1"); !c.Secure {
+		t.Errorf("session cookie not Secure with SecureCookies: %+v", c)
 	}
 }

@@ -36,6 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", envOr("XIAOSHEN_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	rateLimit := fs.Int("rate-limit", defaultRateLimit, "requests per minute one client address may make to /api/v1/ask and /api/v1/search; 0 turns the limit off; chatbot tokens are exempt (env XIAOSHEN_RATE_LIMIT)")
 	trustProxy := fs.Bool("trust-proxy", false, "take the client address from X-Forwarded-For or X-Real-IP sent by a proxy on a loopback, link-local or private address (env XIAOSHEN_TRUST_PROXY)")
+	secureCookies := fs.Bool("secure-cookies", false, "mark the review page's session cookie Secure; set it when the service is reached over HTTPS (env XIAOSHEN_SECURE_COOKIES)")
 	metricsOn := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics (env XIAOSHEN_METRICS)")
 	readTimeout := fs.Duration("read-timeout", 15*time.Second, "longest time to read a whole request, body included (env XIAOSHEN_READ_TIMEOUT)")
 	writeTimeout := fs.Duration("write-timeout", 30*time.Second, "longest time from the end of the request headers to the end of the response (env XIAOSHEN_WRITE_TIMEOUT)")
@@ -44,7 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var calendars stringsFlag
 	fs.Var(&calendars, "calendar", "extra holiday arrangement file (JSON); repeatable")
 	if err := setFromEnv(fs, map[string]string{
-		"rate-limit": "XIAOSHEN_RATE_LIMIT", "trust-proxy": "XIAOSHEN_TRUST_PROXY", "metrics": "XIAOSHEN_METRICS",
+		"rate-limit": "XIAOSHEN_RATE_LIMIT", "trust-proxy": "XIAOSHEN_TRUST_PROXY", "metrics": "XIAOSHEN_METRICS", "secure-cookies": "XIAOSHEN_SECURE_COOKIES",
 		"read-timeout": "XIAOSHEN_READ_TIMEOUT", "write-timeout": "XIAOSHEN_WRITE_TIMEOUT",
 		"handler-timeout": "XIAOSHEN_HANDLER_TIMEOUT", "idle-timeout": "XIAOSHEN_IDLE_TIMEOUT",
 	}); err != nil {
@@ -96,7 +97,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("metrics: %w", err)
 		}
 	}
-	srv := api.New(a.service, a.store, logger, api.Options{RateLimit: *rateLimit, TrustProxy: *trustProxy, Metrics: reg})
+	srv := api.New(a.service, a.store, logger, api.Options{RateLimit: *rateLimit, TrustProxy: *trustProxy, Metrics: reg, SecureCookies: *secureCookies})
 	httpSrv := &http.Server{
 		Handler:           api.TimeoutHandler(srv, *handlerTimeout),
 		ReadHeaderTimeout: readHeaderTimeout,
