@@ -112,8 +112,19 @@ func (s *Server) loginPage(c echo.Context) error {
 	}{page: page{Title: "登录"}})
 }
 
+// loginAttemptsPerMinute bounds login attempts per client address.
+const loginAttemptsPerMinute = 10
+
 func (s *Server) login(c echo.Context) error {
 	name, password := strings.TrimSpace(c.FormValue("name")), c.FormValue("password")
+	if ok, wait := s.loginLimiter.allow(clientKey(c.RealIP())); !ok {
+		seconds := retryAfter(wait)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(seconds))
+		return s.render(c, http.StatusTooManyRequests, "login.html", struct {
+			page
+			Name string
+		}{page: page{Title: "登录", Error: fmt.Sprintf("登录尝试过于频繁，请 %d 秒后再试", seconds)}, Name: name})
+	}
 	p, err := s.accounts.Authenticate(c.Request().Context(), name, password)
 	if err != nil {
 		if kb.ErrorCode(err) != kb.EUNAUTH {

@@ -217,3 +217,14 @@ func TestSecureCookieOption(t *testing.T) {
 		t.Errorf("session cookie not Secure with SecureCookies: %+v", c)
 	}
 }
+
+func TestLoginAttemptsAreLimited(t *testing.T) {
+	ts := mustStartServer(t)
+	var last int
+	for i := 0; i < 12; i++ {
+		last = ts.page(t, "POST", "/review/login", nil, url.Values{"name": {"nobody"}, "password": {"guess"}}).Code
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("12th login attempt: status %d, want 429", last)
+	}
+}

@@ -48,6 +48,8 @@ type Server struct {
 	opts     Options
 	ready    atomic.Bool
 	limiter  *rateLimiter
+	// loginLimiter slows password guessing on the review page, always on.
+	loginLimiter *rateLimiter
 	// routes holds every registered route template, so that requests to
 	// unknown paths share one metrics label.
 	routes map[string]bool
@@ -66,6 +68,7 @@ func New(svc *kb.Service, accounts kb.AccountStore, logger *slog.Logger, opts Op
 	if opts.RateLimit > 0 {
 		s.limiter = newRateLimiter(opts.RateLimit, maxRateLimitClients, time.Now)
 	}
+	s.loginLimiter = newRateLimiter(loginAttemptsPerMinute, maxRateLimitClients, time.Now)
 	e.HTTPErrorHandler = s.handleError
 	// observe sits outside Recover so that a panic is logged and counted as
 	// the 500 it becomes.
