@@ -29,7 +29,9 @@ type Service struct {
 	Reviews  ReviewStore
 	Feedback FeedbackStore
 	Syncs    SyncStore
-	Index    Index
+	// Queue records the changes that have not reached the index.
+	Queue IndexQueue
+	Index Index
 	// Analyzer gives question signatures for grouping unanswered questions.
 	Analyzer QuestionAnalyzer
 	Calendar *Calendar
@@ -45,6 +47,8 @@ type Service struct {
 
 	groupOnce  sync.Once
 	groupCache *groupCache
+	// indexMu orders index updates: each reads the store's current state.
+	indexMu sync.Mutex
 }
 
 // FullStore is a store that serves the whole service.
@@ -53,12 +57,13 @@ type FullStore interface {
 	ReviewStore
 	FeedbackStore
 	SyncStore
+	IndexQueue
 }
 
 // NewService returns a service with default settings.
 func NewService(store FullStore, index Index, analyzer QuestionAnalyzer, cal *Calendar, logger *slog.Logger) *Service {
 	return &Service{
-		Store: store, Reviews: store, Feedback: store, Syncs: store, Index: index, Analyzer: analyzer, Calendar: cal, Logger: logger,
+		Store: store, Reviews: store, Feedback: store, Syncs: store, Queue: store, Index: index, Analyzer: analyzer, Calendar: cal, Logger: logger,
 		Now: time.Now, Threshold: DefaultThreshold, SuggestThreshold: DefaultSuggestThreshold, DefaultDepartment: "综合处",
 	}
 }
@@ -351,7 +356,8 @@ func (s *Service) CreateEntry(ctx context.Context, e *Entry, actor string) error
 	if err := s.Store.CreateEntry(ctx, e, actor); err != nil {
 		return err
 	}
-	return s.Index.Put(ctx, e)
+	s.indexWritten(ctx, e.ID)
+	return nil
 }
 
 // UpdateEntry validates and stores a changed entry, then re-indexes it.
@@ -363,7 +369,8 @@ func (s *Service) UpdateEntry(ctx context.Context, e *Entry, actor string) error
 	if err := s.Store.UpdateEntry(ctx, e, actor); err != nil {
 		return err
 	}
-	return s.Index.Put(ctx, e)
+	s.indexWritten(ctx, e.ID)
+	return nil
 }
 
 // DeleteEntry soft-deletes an entry and drops it from the index.
@@ -371,7 +378,8 @@ func (s *Service) DeleteEntry(ctx context.Context, id int64, actor string) error
 	if _, err := s.Store.DeleteEntry(ctx, id, actor); err != nil {
 		return err
 	}
-	return s.Index.Remove(ctx, id)
+	s.indexWritten(ctx, id)
+	return nil
 }
 
 // ColumnCount is a column with its number of live entries.
