@@ -81,8 +81,15 @@ func (idx *Index) Model() *Model {
 var _ kb.Index = (*Index)(nil)
 
 // Open opens the index in dir. It returns ErrRebuildNeeded (and no index)
-// when the folder is missing, unreadable or of another mapping version.
-func Open(dir string, seg *Segmenter) (*Index, error) {
+// when the folder is missing, unreadable, corrupt (a segment fails its
+// checksum) or of another mapping version.
+func Open(dir string, seg *Segmenter) (idx *Index, err error) {
+	// bleve's storage panics on some corrupt files rather than failing.
+	defer func() {
+		if p := recover(); p != nil {
+			idx, err = nil, fmt.Errorf("%w: open %s: %v", ErrRebuildNeeded, dir, p)
+		}
+	}()
 	bi, err := bleve.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: open %s: %v", ErrRebuildNeeded, dir, err)
@@ -92,7 +99,11 @@ func Open(dir string, seg *Segmenter) (*Index, error) {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %s has mapping version %q, want %q", ErrRebuildNeeded, dir, v, MappingVersion)
 	}
-	idx := &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel}
+	if err := verifySegments(bi); err != nil {
+		bi.Close()
+		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
+	}
+	idx = &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel}
 	if err := idx.refreshStats(); err != nil {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
