@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"xiaoshen/api"
+	"xiaoshen/kb"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -59,6 +60,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger.Info("xiaoshen ready", "addr", ln.Addr().String(), "data", *data, "entries", n, "threshold", a.service.Threshold,
 		"startup_ms", time.Since(start).Milliseconds())
 
+	repairCtx, stopRepair := context.WithCancel(ctx)
+	repairDone := make(chan struct{})
+	go func() {
+		defer close(repairDone)
+		repairIndexQueue(repairCtx, a, indexRepairInterval)
+	}()
+	defer func() { stopRepair(); <-repairDone }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	select {
@@ -74,6 +83,31 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// indexRepairInterval is how often serve looks for index updates that
+// failed after their write committed.
+const indexRepairInterval = 30 * time.Second
+
+// repairIndexQueue indexes, every interval, the changes that stayed queued
+// longer than kb.RetryAfter because their index update failed, until ctx
+// ends.
+func repairIndexQueue(ctx context.Context, a *app, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		n, err := a.service.RepairQueue(ctx, time.Now().Add(-kb.RetryAfter))
+		if err != nil {
+			a.cfg.Logger.Error("index repair failed; retrying later", "error", err.Error())
+		} else if n > 0 {
+			a.cfg.Logger.Warn("index repaired: queued changes indexed", "entries", n)
+		}
+	}
 }
 
 func envFloat(name string, def float64) float64 {
