@@ -218,6 +218,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	if len(creates)+len(updates)+len(deletes) == 0 {
 		return res, nil
 	}
+	s.Logger.InfoContext(ctx, "upload validated; writing", "actor", p.Actor(), "entries", len(creates)+len(updates)+len(deletes))
 	if err := s.Syncs.ApplySync(ctx, creates, updates, deletes, p.Actor()); err != nil {
 		return nil, err
 	}
