@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"xiaoshen/kb"
@@ -195,6 +196,7 @@ func Restore(ctx context.Context, from, dbPath string) (*BackupInfo, error) {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("store: restore: %w", err)
 	}
+	keepOwner(dbPath, tmp)
 	info, err := prepareRestored(ctx, tmp, from)
 	if err != nil {
 		os.Remove(tmp)
@@ -264,6 +266,19 @@ func retireDatabase(path string) error {
 		return err
 	}
 	return os.Link(path, kept)
+}
+
+// keepOwner gives dst the owner and group of src when src exists, so that a
+// restore run as root leaves the database writable by the service's user.
+// It does nothing where the process may not change owners.
+func keepOwner(src, dst string) {
+	fi, err := os.Stat(src)
+	if err != nil {
+		return
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		os.Chown(dst, int(st.Uid), int(st.Gid))
+	}
 }
 
 func copyFile(src, dst string) error {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,8 +108,21 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 			t.Fatal(err)
 		}
 		old.Close()
+		// The service's user owns the database; the restore may run as root.
+		const serviceUID, serviceGID = 10001, 10001
+		asRoot := os.Getuid() == 0
+		if asRoot {
+			if err := os.Chown(dst, serviceUID, serviceGID); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if _, err := store.Restore(ctx, backup, dst); err != nil {
 			t.Fatal(err)
+		}
+		if fi, err := os.Stat(dst); err != nil {
+			t.Fatal(err)
+		} else if st := fi.Sys().(*syscall.Stat_t); asRoot && (st.Uid != serviceUID || st.Gid != serviceGID) {
+			t.Errorf("restored database owned by %d:%d, want the old one's %d:%d", st.Uid, st.Gid, serviceUID, serviceGID)
 		}
 		for path, want := range map[string]int{dst: info.Entries, dst + ".before-restore": 1} {
 			s, err := store.Open(path)
