@@ -41,32 +41,34 @@ const reindexBatch = 500
 const RetryAfter = time.Minute
 
 // Reindex brings the index up to the store's current state of the given
-// entries (deleted ones are removed) and takes them off the queue. It reads
-// the entries from the store under one lock, so two writes of one entry
-// indexed in the wrong order still leave the newer version in the index.
+// entries (deleted ones are removed) and takes them off the queue. Each
+// batch reads its entries from the store and indexes them under one lock,
+// so two writes of one entry indexed in the wrong order still leave the
+// newer version in the index; between batches, other writes get their turn.
 func (s *Service) Reindex(ctx context.Context, ids ...int64) error {
-	s.indexMu.Lock()
-	defer s.indexMu.Unlock()
 	for start := 0; start < len(ids); start += reindexBatch {
-		entries, err := s.Queue.EntriesByID(ctx, ids[start:min(start+reindexBatch, len(ids))])
-		if err != nil {
-			return err
-		}
-		if len(entries) == 0 {
-			continue
-		}
-		if err := s.Index.Put(ctx, entries...); err != nil {
-			return err
-		}
-		done := make([]EntryVersion, len(entries))
-		for i, e := range entries {
-			done[i] = EntryVersion{ID: e.ID, Version: e.Version}
-		}
-		if err := s.Queue.MarkIndexed(ctx, done); err != nil {
+		if err := s.reindexBatch(ctx, ids[start:min(start+reindexBatch, len(ids))]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (s *Service) reindexBatch(ctx context.Context, ids []int64) error {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	entries, err := s.Queue.EntriesByID(ctx, ids)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	if err := s.Index.Put(ctx, entries...); err != nil {
+		return err
+	}
+	done := make([]EntryVersion, len(entries))
+	for i, e := range entries {
+		done[i] = EntryVersion{ID: e.ID, Version: e.Version}
+	}
+	return s.Queue.MarkIndexed(ctx, done)
 }
 
 // indexWritten indexes entries just written to the store. The write has

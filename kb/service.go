@@ -47,7 +47,8 @@ type Service struct {
 
 	groupOnce  sync.Once
 	groupCache *groupCache
-	// indexMu orders index updates: each reads the store's current state.
+	// indexMu orders index updates: each batch reads the store's current
+	// state, indexes it and takes it off the queue before the next.
 	indexMu sync.Mutex
 }
 
