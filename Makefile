@@ -17,12 +17,14 @@ test:
 build:
 	CGO_ENABLED=1 $(GO) build -trimpath -o xiaoshen ./cmd/xiaoshen
 
-# A self-contained folder: the binary and the gojieba dictionaries it needs.
+# A self-contained folder: the binary, the gojieba dictionaries it needs,
+# and the sample settings and systemd unit from deploy/.
 dist:
 	rm -rf $(DIST) && mkdir -p $(DIST)/dict
 	CGO_ENABLED=1 $(GO) build -trimpath -o $(DIST)/xiaoshen ./cmd/xiaoshen
 	cp $(GOJIEBA)/deps/cppjieba/dict/jieba.dict.utf8 $(GOJIEBA)/deps/cppjieba/dict/hmm_model.utf8 $(DIST)/dict/
-	chmod 644 $(DIST)/dict/*
+	cp deploy/xiaoshen.env.example deploy/xiaoshen.service $(DIST)/
+	chmod 644 $(DIST)/dict/* $(DIST)/xiaoshen.env.example $(DIST)/xiaoshen.service
 
 clean:
 	rm -rf dist xiaoshen

@@ -163,9 +163,7 @@ func (s *Service) DecideProposal(ctx context.Context, p *Principal, id int64, ac
 		return nil, err
 	}
 	if e != nil {
-		if err := s.Index.Put(ctx, e); err != nil {
-			return nil, err
-		}
+		s.indexWritten(ctx, e.ID)
 	}
 	return prop, nil
 }

@@ -362,9 +362,7 @@ func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req Back
 		return nil, nil, err
 	}
 	s.forgetItem(id)
-	if err := s.Index.Put(ctx, e); err != nil {
-		return nil, nil, err
-	}
+	s.indexWritten(ctx, e.ID)
 	s.Logger.InfoContext(ctx, "review item backfilled", "item_id", id, "entry_id", e.ID, "actor", p.Actor(), "on_time", closed.ClosedOnTime != nil && *closed.ClosedOnTime)
 	return closed, e, nil
 }
@@ -394,9 +392,7 @@ func (s *Service) Link(ctx context.Context, p *Principal, id, entryID int64) (*R
 		return nil, nil, err
 	}
 	s.forgetItem(id)
-	if err := s.Index.Put(ctx, e); err != nil {
-		return nil, nil, err
-	}
+	s.indexWritten(ctx, e.ID)
 	return closed, e, nil
 }
 

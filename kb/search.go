@@ -45,6 +45,7 @@ type Candidate struct {
 // Index is the full-text index derived from the store.
 type Index interface {
 	// Put adds or replaces entries; they are searchable when it returns.
+	// Entries with DeletedAt set are removed.
 	Put(ctx context.Context, entries ...*Entry) error
 	// Remove drops entries by id.
 	Remove(ctx context.Context, ids ...int64) error
@@ -54,4 +55,6 @@ type Index interface {
 	Match(ctx context.Context, question string, limit int) ([]Candidate, error)
 	// Count returns the number of indexed entries.
 	Count() (uint64, error)
+	// Versions returns the version each indexed entry was indexed at, by id.
+	Versions(ctx context.Context) (map[int64]int, error)
 }

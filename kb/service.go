@@ -36,7 +36,9 @@ type Service struct {
 	Reviews  ReviewStore
 	Feedback FeedbackStore
 	Syncs    SyncStore
-	Index    Index
+	// Queue records the changes that have not reached the index.
+	Queue IndexQueue
+	Index Index
 	// Analyzer gives question signatures for grouping unanswered questions.
 	Analyzer QuestionAnalyzer
 	Calendar *Calendar
@@ -55,6 +57,9 @@ type Service struct {
 
 	groupOnce  sync.Once
 	groupCache *groupCache
+	// indexMu orders index updates: each batch reads the store's current
+	// state, indexes it and takes it off the queue before the next.
+	indexMu sync.Mutex
 }
 
 // FullStore is a store that serves the whole service.
@@ -63,12 +68,13 @@ type FullStore interface {
 	ReviewStore
 	FeedbackStore
 	SyncStore
+	IndexQueue
 }
 
 // NewService returns a service with default settings.
 func NewService(store FullStore, index Index, analyzer QuestionAnalyzer, cal *Calendar, logger *slog.Logger) *Service {
 	return &Service{
-		Store: store, Reviews: store, Feedback: store, Syncs: store, Index: index, Analyzer: analyzer, Calendar: cal, Logger: logger,
+		Store: store, Reviews: store, Feedback: store, Syncs: store, Queue: store, Index: index, Analyzer: analyzer, Calendar: cal, Logger: logger,
 		Now: time.Now, Threshold: DefaultThreshold, SuggestThreshold: DefaultSuggestThreshold, DefaultDepartment: "综合处",
 	}
 }
@@ -393,7 +399,8 @@ func (s *Service) CreateEntry(ctx context.Context, e *Entry, actor string) error
 	if err := s.Store.CreateEntry(ctx, e, actor); err != nil {
 		return err
 	}
-	return s.Index.Put(ctx, e)
+	s.indexWritten(ctx, e.ID)
+	return nil
 }
 
 // UpdateEntry validates and stores a changed entry, then re-indexes it.
@@ -405,7 +412,8 @@ func (s *Service) UpdateEntry(ctx context.Context, e *Entry, actor string) error
 	if err := s.Store.UpdateEntry(ctx, e, actor); err != nil {
 		return err
 	}
-	return s.Index.Put(ctx, e)
+	s.indexWritten(ctx, e.ID)
+	return nil
 }
 
 // DeleteEntry soft-deletes an entry and drops it from the index.
@@ -413,7 +421,8 @@ func (s *Service) DeleteEntry(ctx context.Context, id int64, actor string) error
 	if _, err := s.Store.DeleteEntry(ctx, id, actor); err != nil {
 		return err
 	}
-	return s.Index.Remove(ctx, id)
+	s.indexWritten(ctx, id)
+	return nil
 }
 
 // ColumnCount is a column with its number of live entries.

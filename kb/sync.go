@@ -218,6 +218,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	if len(creates)+len(updates)+len(deletes) == 0 {
 		return res, nil
 	}
+	s.Logger.InfoContext(ctx, "upload validated; writing", "actor", p.Actor(), "entries", len(creates)+len(updates)+len(deletes))
 	if err := s.Syncs.ApplySync(ctx, creates, updates, deletes, p.Actor()); err != nil {
 		return nil, err
 	}
@@ -225,9 +226,12 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	for e, i := range createdChange {
 		res.Changes[i].EntryID = e.ID
 	}
-	if err := s.indexInBatches(ctx, append(creates, updates...), deletes); err != nil {
-		return nil, err
+	s.Logger.InfoContext(ctx, "upload stored; indexing", "actor", p.Actor(), "entries", len(creates)+len(updates)+len(deletes))
+	ids := make([]int64, 0, len(creates)+len(updates)+len(deletes))
+	for _, e := range append(creates, updates...) {
+		ids = append(ids, e.ID)
 	}
+	s.indexWritten(ctx, append(ids, deletes...)...)
 	s.Logger.InfoContext(ctx, "upload applied", "actor", p.Actor(), "created", res.Created, "updated", res.Updated,
 		"unchanged", res.Unchanged, "deleted", res.Deleted, "rejected", res.Rejected)
 	return res, nil
@@ -248,22 +252,6 @@ func problemsAsFieldErrors(ps []RowProblem) []FieldError {
 		out[i] = FieldError{Field: fmt.Sprintf("%s:%d", p.File, p.Row), Message: p.Message}
 	}
 	return out
-}
-
-// indexBatch is how many entries are indexed at a time, so that searches
-// keep being served between batches of a large upload.
-const indexBatch = 500
-
-func (s *Service) indexInBatches(ctx context.Context, put []*Entry, remove []int64) error {
-	for i := 0; i < len(put); i += indexBatch {
-		if err := s.Index.Put(ctx, put[i:min(i+indexBatch, len(put))]...); err != nil {
-			return err
-		}
-	}
-	if len(remove) > 0 {
-		return s.Index.Remove(ctx, remove...)
-	}
-	return nil
 }
 
 // policyWarnings adds the work plan's timeliness checks for 政策文件: a

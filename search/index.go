@@ -22,7 +22,7 @@ import (
 
 // MappingVersion changes whenever the mapping, the analyzers or the
 // dictionaries change in a way that needs the index rebuilt.
-const MappingVersion = "1"
+const MappingVersion = "2"
 
 var (
 	internalVersionKey = []byte("xiaoshen_mapping_version")
@@ -42,6 +42,7 @@ const (
 	fieldColumn     = "column"
 	fieldDepartment = "department"
 	fieldMatter     = "matter"
+	fieldVersion    = "version" // stored only: the entry version indexed, for consistency checks
 )
 
 var fieldBoosts = []struct {
@@ -80,8 +81,15 @@ func (idx *Index) Model() *Model {
 var _ kb.Index = (*Index)(nil)
 
 // Open opens the index in dir. It returns ErrRebuildNeeded (and no index)
-// when the folder is missing, unreadable or of another mapping version.
-func Open(dir string, seg *Segmenter) (*Index, error) {
+// when the folder is missing, unreadable, corrupt (a segment fails its
+// checksum) or of another mapping version.
+func Open(dir string, seg *Segmenter) (idx *Index, err error) {
+	// bleve's storage panics on some corrupt files rather than failing.
+	defer func() {
+		if p := recover(); p != nil {
+			idx, err = nil, fmt.Errorf("%w: open %s: %v", ErrRebuildNeeded, dir, p)
+		}
+	}()
 	bi, err := bleve.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: open %s: %v", ErrRebuildNeeded, dir, err)
@@ -91,7 +99,11 @@ func Open(dir string, seg *Segmenter) (*Index, error) {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %s has mapping version %q, want %q", ErrRebuildNeeded, dir, v, MappingVersion)
 	}
-	idx := &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel}
+	if err := verifySegments(bi); err != nil {
+		bi.Close()
+		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
+	}
+	idx = &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel}
 	if err := idx.refreshStats(); err != nil {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
@@ -195,6 +207,12 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt(fieldColumn, kw())
 	doc.AddFieldMappingsAt(fieldDepartment, kw())
 	doc.AddFieldMappingsAt(fieldMatter, kw())
+	version := bleve.NewNumericFieldMapping()
+	version.Index = false
+	version.Store = true
+	version.DocValues = false
+	version.IncludeInAll = false
+	doc.AddFieldMappingsAt(fieldVersion, version)
 	im.DefaultMapping = doc
 	return im
 }
@@ -211,6 +229,7 @@ func document(e *kb.Entry) map[string]interface{} {
 		fieldColumn:     string(e.Column),
 		fieldDepartment: e.Department,
 		fieldMatter:     e.Matter,
+		fieldVersion:    float64(e.Version),
 	}
 }
 
@@ -257,6 +276,40 @@ func (idx *Index) Count() (uint64, error) {
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
 	return idx.bi.DocCount()
+}
+
+// Versions returns the entry version stored with every indexed document,
+// by entry id, reading the documents in pages of ids.
+func (idx *Index) Versions(ctx context.Context) (map[int64]int, error) {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	const page = 5000
+	out := map[int64]int{}
+	var after []string
+	for {
+		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), page, 0, false)
+		req.Fields = []string{fieldVersion}
+		req.SortBy([]string{"_id"})
+		if after != nil {
+			req.SetSearchAfter(after)
+		}
+		res, err := idx.bi.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("search: versions: %w", err)
+		}
+		for _, h := range res.Hits {
+			id, err := strconv.ParseInt(h.ID, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("search: versions: document id %q: %w", h.ID, err)
+			}
+			v, _ := h.Fields[fieldVersion].(float64)
+			out[id] = int(v)
+		}
+		if len(res.Hits) < page {
+			return out, nil
+		}
+		after = []string{res.Hits[len(res.Hits)-1].ID}
+	}
 }
 
 // Close closes the index.

@@ -108,7 +108,12 @@ func (s *Store) addRevision(ctx context.Context, tx *sql.Tx, id int64, version i
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO entry_revisions (entry_id, version, action, actor, at, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		id, version, action, actor, formatTime(s.Now()), oldJSON, newJSON)
-	return err
+	if err != nil {
+		return err
+	}
+	// Every recorded change is queued for the index in the same
+	// transaction, so no change can reach the store without a marker.
+	return s.queueIndex(ctx, tx, id, version)
 }
 
 // UpdateEntry replaces an entry's data and records the old and new values.

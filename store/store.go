@@ -5,13 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the sqlite3 driver
+	"github.com/mattn/go-sqlite3"
 
 	"xiaoshen/kb"
 )
@@ -127,4 +128,61 @@ func nullTime(ns sql.NullString) *time.Time {
 	}
 	t := parseTime(ns.String)
 	return &t
+}
+
+// IntegrityCheck runs SQLite's integrity and foreign-key checks and returns
+// the problems they report; none means the database file is sound.
+func (s *Store) IntegrityCheck(ctx context.Context) ([]string, error) {
+	var problems []string
+	// SQLite reports some damage as rows and stops at worse damage with
+	// SQLITE_CORRUPT; both are problems of the file, not of the check.
+	corrupt := func(err error) bool {
+		var se sqlite3.Error
+		if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+			problems = append(problems, se.Error())
+			return true
+		}
+		return false
+	}
+	rows, err := s.db.QueryContext(ctx, `PRAGMA integrity_check`)
+	if corrupt(err) {
+		return problems, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("store: integrity check: %w", err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: integrity check: %w", err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if corrupt(err) {
+		return problems, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("store: integrity check: %w", err)
+	}
+	rows, err = s.db.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return nil, fmt.Errorf("store: foreign key check: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return nil, fmt.Errorf("store: foreign key check: %w", err)
+		}
+		problems = append(problems, fmt.Sprintf("%s row %d refers to a missing %s row", table, rowid.Int64, parent))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: foreign key check: %w", err)
+	}
+	return problems, nil
 }

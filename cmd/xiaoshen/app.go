@@ -30,11 +30,15 @@ type appConfig struct {
 
 // app is an opened data directory: store, index and the domain service.
 type app struct {
-	cfg     appConfig
-	store   *store.Store
-	index   *search.Index
-	service *kb.Service
-	seg     *search.Segmenter
+	cfg      appConfig
+	lock     *dataLock
+	calendar *kb.Calendar
+	store    *store.Store
+	index    *search.Index
+	service  *kb.Service
+	seg      *search.Segmenter
+	// seeded is set when this start loaded the embedded corpus.
+	seeded bool
 }
 
 func (cfg appConfig) dbPath() string    { return filepath.Join(cfg.DataDir, "xiaoshen.db") }
@@ -64,84 +68,141 @@ func loadCalendar(cfg appConfig) (*kb.Calendar, error) {
 }
 
 // openApp opens the store, seeds it on first use, and opens the index,
-// rebuilding it when it is missing, of an old mapping version, or out of
-// step with the store.
+// repairing it from the store: the queued changes a crash or a failed index
+// update left behind, then any difference in entries or versions. An index
+// that is missing, unreadable or of an old mapping version is rebuilt.
 func openApp(ctx context.Context, cfg appConfig) (*app, error) {
+	a, err := openData(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.openIndex(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// openData locks the data directory and opens the store, seeding it when
+// asked; the index is left closed.
+func openData(ctx context.Context, cfg appConfig) (*app, error) {
 	logger := cfg.Logger
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	cal, err := loadCalendar(cfg)
+	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
+	}
+	a := &app{cfg: cfg, lock: lock}
+	fail := func(err error) (*app, error) {
+		a.Close()
+		return nil, err
+	}
+	if a.calendar, err = loadCalendar(cfg); err != nil {
+		return fail(err)
 	}
 	dictDir, err := search.ResolveDictDir(cfg.DictDir)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	start := time.Now()
-	seg, err := search.LoadSegmenter(dictDir)
-	if err != nil {
-		return nil, err
+	if a.seg, err = search.LoadSegmenter(dictDir); err != nil {
+		return fail(err)
 	}
 	logger.Info("segmenter loaded", "dict", dictDir, "duration_ms", time.Since(start).Milliseconds())
-
-	st, err := store.Open(cfg.dbPath())
-	if err != nil {
-		return nil, err
+	if a.store, err = store.Open(cfg.dbPath()); err != nil {
+		return fail(err)
 	}
-	a := &app{cfg: cfg, store: st, seg: seg}
-	seeded := false
 	if cfg.Seed {
-		if seeded, err = a.seed(ctx); err != nil {
-			st.Close()
-			return nil, err
+		if a.seeded, err = a.seed(ctx); err != nil {
+			return fail(err)
 		}
 	}
-	idx, err := search.Open(cfg.indexPath(), seg)
-	if err == nil && !seeded {
-		var live int
-		var indexed uint64
-		if live, err = st.CountEntries(ctx); err == nil {
-			if indexed, err = idx.Count(); err == nil && uint64(live) != indexed {
-				logger.Warn("index out of step with store; rebuilding", "store_entries", live, "index_entries", indexed)
-				idx.Close()
-				idx, err = nil, search.ErrRebuildNeeded
-			}
-		}
-	} else if err == nil {
-		idx.Close()
-		idx, err = nil, search.ErrRebuildNeeded
-	}
-	if errors.Is(err, search.ErrRebuildNeeded) {
-		logger.Info("building index", "reason", err.Error())
-		idx, err = a.rebuild(ctx, nil)
-	}
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	a.index = idx
-	a.service = kb.NewService(st, idx, idx, cal, logger)
-	a.service.Threshold = idx.Model().Threshold
 	return a, nil
 }
 
-// rebuild builds the index from the store.
-func (a *app) rebuild(ctx context.Context, progress func(int)) (*search.Index, error) {
+// openIndex opens and repairs the index, or rebuilds it.
+func (a *app) openIndex(ctx context.Context) error {
+	logger := a.cfg.Logger
+	idx, err := search.Open(a.cfg.indexPath(), a.seg)
+	if err == nil && a.seeded {
+		idx.Close()
+		idx, err = nil, fmt.Errorf("%w: the store was just seeded", search.ErrRebuildNeeded)
+	}
+	if err == nil {
+		a.useIndex(idx)
+		report, cerr := a.checkIndex(ctx, true)
+		switch {
+		case cerr != nil:
+			logger.Warn("index unreadable; rebuilding", "error", cerr.Error())
+			idx.Close()
+			a.index, a.service = nil, nil
+			err = fmt.Errorf("%w: %v", search.ErrRebuildNeeded, cerr)
+		case report.Repaired:
+			logger.Warn("index repaired from the store", "store_entries", report.StoreEntries, "index_documents", report.IndexDocuments,
+				"queued", report.Queued, "missing", len(report.Missing), "stale", len(report.Stale), "extra", len(report.Extra))
+			return nil
+		default:
+			logger.Info("index consistent with the store", "entries", report.StoreEntries)
+			return nil
+		}
+	}
+	if !errors.Is(err, search.ErrRebuildNeeded) {
+		return err
+	}
+	logger.Info("building index", "reason", err.Error())
+	return a.rebuild(ctx, nil)
+}
+
+// useIndex makes idx the app's index and builds the service on it.
+func (a *app) useIndex(idx *search.Index) {
+	a.index = idx
+	a.service = kb.NewService(a.store, idx, idx, a.calendar, a.cfg.Logger)
+	a.service.Threshold = idx.Model().Threshold
+}
+
+// checkIndex compares the index with the store, repairing it when asked. A
+// corrupt index can make bleve panic while reading it; that is reported as
+// an error, so that the caller rebuilds.
+func (a *app) checkIndex(ctx context.Context, repair bool) (report *kb.IndexReport, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			report, err = nil, fmt.Errorf("reading the index panicked: %v", p)
+		}
+	}()
+	return a.service.CheckIndex(ctx, repair)
+}
+
+// rebuild builds the index from the store, makes it the app's index, and
+// empties the index queue: the entries it holds are taken off, and queued
+// deletions are applied. The caller holds the data directory's lock, so no
+// write runs meanwhile.
+func (a *app) rebuild(ctx context.Context, progress func(int)) error {
 	start := time.Now()
+	var indexed []kb.EntryVersion
 	idx, err := search.Build(ctx, a.cfg.indexPath(), a.seg, func(yield func(*kb.Entry) error) error {
-		return a.store.EachEntry(ctx, yield)
+		return a.store.EachEntry(ctx, func(e *kb.Entry) error {
+			indexed = append(indexed, kb.EntryVersion{ID: e.ID, Version: e.Version})
+			return yield(e)
+		})
 	}, progress)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	a.useIndex(idx)
+	if err := a.store.MarkIndexed(ctx, indexed); err != nil {
+		return err
+	}
+	if _, err := a.service.RepairQueue(ctx, time.Time{}); err != nil {
+		return err
 	}
 	n, _ := idx.Count()
 	a.cfg.Logger.Info("index built", "entries", n, "duration_ms", time.Since(start).Milliseconds())
 	if a.cfg.Metrics != nil {
 		a.cfg.Metrics.IndexRebuilt()
 	}
-	return idx, nil
+	return nil
 }
 
 // seed loads the embedded corpus into an empty store, in one transaction.
@@ -165,11 +226,15 @@ func (a *app) seed(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// Close closes the index and the store, then releases the data directory.
 func (a *app) Close() error {
 	var errs []error
 	if a.index != nil {
 		errs = append(errs, a.index.Close())
 	}
-	errs = append(errs, a.store.Close())
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+	}
+	errs = append(errs, a.lock.Release())
 	return errors.Join(errs...)
 }

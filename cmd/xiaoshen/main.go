@@ -26,6 +26,9 @@ type command struct {
 var commands = map[string]command{
 	"serve":       {"运行问答服务（默认加载内置知识库）", runServe},
 	"reindex":     {"从 SQLite 重建检索索引", runReindex},
+	"check":       {"检查数据库完整性及索引与数据库是否一致：check --data DIR [--repair]", runCheck},
+	"backup":      {"在线备份数据库（服务运行时也可）：backup --data DIR --out FILE", runBackup},
+	"restore":     {"从备份恢复数据库（服务须已停止）：restore --data DIR --in FILE [--yes]", runRestore},
 	"calendar":    {"导入新一年的节假日安排：calendar import --data DIR FILE", runCalendar},
 	"healthcheck": {"检查本机服务是否就绪（容器健康检查用）", runHealthcheck},
 	"user":        {"创建审核、维护或管理员账号：user create --data DIR --name N --role R [--department D]", runUser},

@@ -21,23 +21,20 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	logger := newLogger(stderr, "text", "warn")
-	a, err := openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: logger})
+	a, err := openData(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: logger})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	a.index.Close()
-	a.index = nil
 	start := time.Now()
 	total, _ := a.store.CountEntries(ctx)
 	bar := newProgress(stderr, "重建索引", total)
-	idx, err := a.rebuild(ctx, bar.Set)
+	err = a.rebuild(ctx, bar.Set)
 	bar.Done()
 	if err != nil {
 		return err
 	}
-	a.index = idx
-	n, _ := idx.Count()
+	n, _ := a.index.Count()
 	fmt.Fprintf(stdout, "索引已重建：%d 个条目，用时 %s\n", n, time.Since(start).Round(time.Millisecond))
 	return nil
 }

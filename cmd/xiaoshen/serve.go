@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"xiaoshen/api"
+	"xiaoshen/kb"
 	"xiaoshen/metrics"
 )
 
@@ -110,6 +111,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger.Info("xiaoshen ready", "addr", ln.Addr().String(), "data", *data, "entries", n, "threshold", a.service.Threshold,
 		"rate_limit", *rateLimit, "trust_proxy", *trustProxy, "metrics", *metricsOn, "startup_ms", time.Since(start).Milliseconds())
 
+	repairCtx, stopRepair := context.WithCancel(ctx)
+	repairDone := make(chan struct{})
+	go func() {
+		defer close(repairDone)
+		repairIndexQueue(repairCtx, a, indexRepairInterval)
+	}()
+	defer func() { stopRepair(); <-repairDone }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	select {
@@ -139,6 +148,31 @@ func setFromEnv(fs *flag.FlagSet, vars map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// indexRepairInterval is how often serve looks for index updates that
+// failed after their write committed.
+const indexRepairInterval = 30 * time.Second
+
+// repairIndexQueue indexes, every interval, the changes that stayed queued
+// longer than kb.RetryAfter because their index update failed, until ctx
+// ends.
+func repairIndexQueue(ctx context.Context, a *app, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		n, err := a.service.RepairQueue(ctx, time.Now().Add(-kb.RetryAfter))
+		if err != nil {
+			a.cfg.Logger.Error("index repair failed; retrying later", "error", err.Error())
+		} else if n > 0 {
+			a.cfg.Logger.Warn("index repaired: queued changes indexed", "entries", n)
+		}
+	}
 }
 
 func envFloat(name string, def float64) float64 {

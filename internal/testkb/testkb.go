@@ -81,10 +81,17 @@ func New(t testing.TB, opts Options) *Env {
 			env.ByExternalID[e.ExternalID] = e.ID
 		}
 	}
+	var indexed []kb.EntryVersion
 	idx, err := search.Build(ctx, filepath.Join(dir, "index"), seg, func(yield func(*kb.Entry) error) error {
-		return st.EachEntry(ctx, yield)
+		return st.EachEntry(ctx, func(e *kb.Entry) error {
+			indexed = append(indexed, kb.EntryVersion{ID: e.ID, Version: e.Version})
+			return yield(e)
+		})
 	}, nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkIndexed(ctx, indexed); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })

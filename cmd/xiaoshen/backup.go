@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"xiaoshen/kb"
+	"xiaoshen/store"
+)
+
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("backup", stderr)
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "数据目录（服务运行时也可备份）")
+	out := fs.String("out", "", "备份文件路径，如 /backup/xiaoshen-20261127.db")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{fmt.Errorf("需要 --out 备份文件路径")}
+	}
+	cfg := appConfig{DataDir: *data}
+	if _, err := os.Stat(cfg.dbPath()); err != nil {
+		return fmt.Errorf("数据目录 %s 中没有数据库 xiaoshen.db", *data)
+	}
+	start := time.Now()
+	info, err := store.Backup(ctx, cfg.dbPath(), *out, time.Now())
+	if err != nil {
+		return err
+	}
+	size := int64(0)
+	if fi, err := os.Stat(*out); err == nil {
+		size = fi.Size()
+	}
+	fmt.Fprintf(stdout, "备份完成：%s（%d 个条目，数据库结构 %s，%.1f MB，用时 %s）\n", *out, info.Entries, info.SchemaVersion,
+		float64(size)/(1<<20), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("restore", stderr)
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "要恢复到的数据目录（服务须已停止）")
+	in := fs.String("in", "", "由 xiaoshen backup 生成的备份文件")
+	yes := fs.Bool("yes", false, "不再询问确认")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return usageError{fmt.Errorf("需要 --in 备份文件")}
+	}
+	cfg := appConfig{DataDir: *data}
+	if err := os.MkdirAll(*data, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	lock, err := lockDataDir(*data)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	info, err := store.ReadBackupInfo(ctx, *in)
+	if err != nil {
+		return errors.New(kb.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "备份：%s，备份时间 %s，数据库结构 %s，%d 个条目\n", *in, info.CreatedAt.Format("2006-01-02 15:04:05"), info.SchemaVersion, info.Entries)
+	_, statErr := os.Stat(cfg.dbPath())
+	replacing := statErr == nil
+	if replacing && !*yes && !confirm(stderr, fmt.Sprintf("将用备份替换 %s 中的数据库（原数据库另存为 xiaoshen.db.before-restore），确认吗？", *data)) {
+		fmt.Fprintln(stdout, "已取消，未做任何更改。要在脚本中恢复，请加 --yes。")
+		return exitCode(1)
+	}
+	if _, err := store.Restore(ctx, *in, cfg.dbPath()); err != nil {
+		if kb.ErrorCode(err) != kb.EINTERNAL {
+			return errors.New(kb.ErrorMessage(err))
+		}
+		return err
+	}
+	// The index belongs to the old database; the next start rebuilds it
+	// from the restored one.
+	for _, dir := range []string{cfg.indexPath(), cfg.indexPath() + ".building"} {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("remove index: %w", err)
+		}
+	}
+	fmt.Fprintf(stdout, "已恢复到 %s：%d 个条目。检索索引已删除，下次启动服务时从数据库重建。\n", *data, info.Entries)
+	if replacing {
+		fmt.Fprintf(stdout, "原数据库保存在 %s.before-restore，确认无误后可删除。\n", cfg.dbPath())
+	}
+	return nil
+}

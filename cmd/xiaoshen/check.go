@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"xiaoshen/kb"
+	"xiaoshen/search"
+)
+
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", stderr)
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "已停止的服务的数据目录")
+	dict := fs.String("dict", "", "gojieba dictionary folder")
+	repair := fs.Bool("repair", false, "修复索引：补建缺失和过期的条目、删除多余的文档，索引无法读取时重建")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openData(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: newLogger(stderr, "text", "warn")})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	problems, err := a.store.IntegrityCheck(ctx)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stdout, "数据库完整性检查：发现 %d 个问题\n", len(problems))
+		for _, p := range problems[:min(len(problems), 20)] {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
+		fmt.Fprintln(stdout, "数据库已损坏，请停止服务并用 xiaoshen restore 从最近的备份恢复。")
+		return exitCode(1)
+	}
+	fmt.Fprintln(stdout, "数据库完整性检查：通过")
+
+	idx, err := search.Open(a.cfg.indexPath(), a.seg)
+	var report *kb.IndexReport
+	if err == nil {
+		a.useIndex(idx)
+		report, err = a.checkIndex(ctx, *repair)
+		if err != nil && report == nil {
+			err = fmt.Errorf("%w: %v", search.ErrRebuildNeeded, err)
+		}
+	}
+	if errors.Is(err, search.ErrRebuildNeeded) {
+		fmt.Fprintf(stdout, "索引无法使用：%v\n", err)
+		if !*repair {
+			fmt.Fprintln(stdout, "结论：索引需要重建；加 --repair 重建（或运行 xiaoshen reindex）")
+			return exitCode(1)
+		}
+		if a.index != nil {
+			a.index.Close()
+			a.index = nil
+		}
+		if err := a.rebuild(ctx, nil); err != nil {
+			return err
+		}
+		n, _ := a.index.Count()
+		fmt.Fprintf(stdout, "结论：已从数据库重建索引，共 %d 个条目\n", n)
+		return nil
+	}
+	if report != nil {
+		printIndexReport(stdout, report)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case report.Repaired:
+		fmt.Fprintln(stdout, "结论：索引与数据库不一致，已修复")
+	case report.Consistent() && report.Queued == 0:
+		fmt.Fprintln(stdout, "结论：索引与数据库一致")
+	case report.Consistent():
+		fmt.Fprintln(stdout, "结论：索引内容一致，但有待处理的索引队列；加 --repair 清理")
+		return exitCode(1)
+	default:
+		fmt.Fprintln(stdout, "结论：索引与数据库不一致；加 --repair 修复")
+		return exitCode(1)
+	}
+	return nil
+}
+
+// printIndexReport prints the comparison of the store with the index.
+func printIndexReport(w io.Writer, r *kb.IndexReport) {
+	fmt.Fprintf(w, "知识库条目（数据库）：%d\n", r.StoreEntries)
+	fmt.Fprintf(w, "索引文档：%d\n", r.IndexDocuments)
+	fmt.Fprintf(w, "待索引的变更：%d\n", r.Queued)
+	for _, part := range []struct {
+		name string
+		ids  []int64
+	}{{"缺失", r.Missing}, {"版本过期", r.Stale}, {"多余", r.Extra}} {
+		fmt.Fprintf(w, "%s：%d%s\n", part.name, len(part.ids), idList(part.ids))
+	}
+}
+
+// idList shows the first entry ids of a list.
+func idList(ids []int64) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	const shown = 20
+	parts := make([]string, 0, shown)
+	for _, id := range ids[:min(len(ids), shown)] {
+		parts = append(parts, fmt.Sprint(id))
+	}
+	more := ""
+	if len(ids) > shown {
+		more = " …"
+	}
+	return "（条目 " + strings.Join(parts, " ") + more + "）"
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"xiaoshen/kb"
+)
+
+// failingIndex is the app's index with writes failing, as a full disk or a
+// crash between the store and the index would leave it.
+type failingIndex struct{ kb.Index }
+
+func (failingIndex) Put(context.Context, ...*kb.Entry) error {
+	return errors.New("index: no space left on device")
+}
+
+func (failingIndex) Remove(context.Context, ...int64) error {
+	return errors.New("index: no space left on device")
+}
+
+func quietConfig(dir string) appConfig {
+	return appConfig{DataDir: dir, Seed: true, Logger: newLogger(io.Discard, "text", "error")}
+}
+
+func mustOpenApp(t *testing.T, cfg appConfig) *app {
+	t.Helper()
+	a, err := openApp(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// writeWithFailingIndex opens the data directory, creates an entry and
+// deletes another while the index fails, and closes it: the store has the
+// changes, the index does not.
+func writeWithFailingIndex(t *testing.T, dir string) (created, deleted int64) {
+	t.Helper()
+	a := mustOpenApp(t, quietConfig(dir))
+	defer a.Close()
+	a.service.Index = failingIndex{a.index}
+	e := &kb.Entry{Column: kb.ColumnFAQ, Title: "麻醉药品运输证明遗失了怎么补办", Content: "向原发证部门申请补办。", Department: "药品监管处"}
+	if err := a.service.CreateEntry(t.Context(), e, "t"); err != nil {
+		t.Fatalf("the store write committed, so the call succeeds: %v", err)
+	}
+	hotlines, _, err := a.store.FindEntries(t.Context(), kb.EntryFilter{Column: kb.ColumnHotline, Limit: 1})
+	if err != nil || len(hotlines) == 0 {
+		t.Fatalf("hotlines: %v", err)
+	}
+	if err := a.service.DeleteEntry(t.Context(), hotlines[0].ID, "t"); err != nil {
+		t.Fatal(err)
+	}
+	return e.ID, hotlines[0].ID
+}
+
+func runCLI(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code := run(t.Context(), args, &out, &out)
+	return code, out.String()
+}
+
+func TestCheckReportsAndRepairsAFailedIndexUpdate(t *testing.T) {
+	dir := t.TempDir()
+	writeWithFailingIndex(t, dir)
+
+	code, out := runCLI(t, "check", "--data", dir)
+	for _, want := range []string{"数据库完整性检查：通过", "待索引的变更：2", "缺失：1", "多余：1", "不一致"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 1 {
+		t.Errorf("check exit %d, want 1 for an inconsistent index", code)
+	}
+	if code, out = runCLI(t, "check", "--data", dir, "--repair"); code != 0 || !strings.Contains(out, "已修复") {
+		t.Fatalf("check --repair: exit %d\n%s", code, out)
+	}
+	if code, out = runCLI(t, "check", "--data", dir); code != 0 || !strings.Contains(out, "结论：索引与数据库一致") || !strings.Contains(out, "缺失：0") {
+		t.Fatalf("check after repair: exit %d\n%s", code, out)
+	}
+}
+
+func TestNextStartRepairsAFailedIndexUpdate(t *testing.T) {
+	dir := t.TempDir()
+	created, deleted := writeWithFailingIndex(t, dir)
+
+	a := mustOpenApp(t, quietConfig(dir))
+	defer a.Close()
+	report, err := a.service.CheckIndex(t.Context(), false)
+	if err != nil || !report.Consistent() || report.Queued != 0 {
+		t.Fatalf("after start: %+v, %v", report, err)
+	}
+	res, err := a.service.Ask(t.Context(), kb.AskRequest{Question: "麻醉药品运输证明遗失了怎么补办"})
+	if err != nil || !res.Answered || res.Answer.EntryID != created {
+		t.Errorf("the entry written while the index failed is not answered: %+v, %v", res, err)
+	}
+	versions, err := a.index.Versions(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := versions[deleted]; ok {
+		t.Errorf("entry %d, deleted while the index failed, is still indexed", deleted)
+	}
+}
+
+func TestCheckRebuildsAnUnreadableIndex(t *testing.T) {
+	dir := t.TempDir()
+	mustOpenApp(t, quietConfig(dir)).Close()
+	segments, _ := filepath.Glob(filepath.Join(dir, "index", "store", "*.zap"))
+	if len(segments) == 0 {
+		t.Fatal("no segment files")
+	}
+	garble(t, segments[0])
+
+	code, out := runCLI(t, "check", "--data", dir)
+	if code != 1 || !strings.Contains(out, "索引需要重建") {
+		t.Fatalf("check of a garbled index: exit %d\n%s", code, out)
+	}
+	if code, out = runCLI(t, "check", "--data", dir, "--repair"); code != 0 || !strings.Contains(out, "已从数据库重建索引") {
+		t.Fatalf("check --repair: exit %d\n%s", code, out)
+	}
+	if code, out = runCLI(t, "check", "--data", dir); code != 0 {
+		t.Fatalf("check after rebuild: exit %d\n%s", code, out)
+	}
+}
+
+// garble overwrites 4 KiB in the middle of a file.
+func garble(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xff}, 4096), fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDataDirectoryIsLockedWhileInUse(t *testing.T) {
+	dir := t.TempDir()
+	a := mustOpenApp(t, quietConfig(dir))
+	_, err := openData(t.Context(), quietConfig(dir))
+	var inUse *dataDirInUseError
+	if !errors.As(err, &inUse) {
+		t.Fatalf("second open: %v, want the directory reported in use", err)
+	}
+	for _, args := range [][]string{{"check", "--data", dir}, {"reindex", "--data", dir}} {
+		if code, out := runCLI(t, args...); code != 1 || !strings.Contains(out, "正被另一个 xiaoshen 进程") {
+			t.Errorf("%s while the directory is in use: exit %d\n%s", args[0], code, out)
+		}
+	}
+	a.Close()
+	if code, out := runCLI(t, "check", "--data", dir); code != 0 {
+		t.Fatalf("check after release: exit %d\n%s", code, out)
+	}
+}

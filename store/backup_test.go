@@ -1,0 +1,180 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"xiaoshen/kb"
+	"xiaoshen/store"
+)
+
+func TestBackupWhileWritingAndRestore(t *testing.T) {
+	dir := t.TempDir()
+	src, err := store.Open(filepath.Join(dir, "xiaoshen.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		if err := src.CreateEntry(ctx, faq(fmt.Sprintf("早先的问题%d", i)), "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A writer keeps writing uploads of 20 entries while the backup runs.
+	var written atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for batch := 0; ; batch++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			entries := make([]*kb.Entry, 20)
+			for i := range entries {
+				entries[i] = faq(fmt.Sprintf("批次%d问题%d", batch, i))
+			}
+			if err := src.ApplySync(ctx, entries, nil, nil, "t"); err != nil {
+				t.Error(err)
+				return
+			}
+			written.Add(20)
+		}
+	}()
+	for written.Load() < 100 {
+		time.Sleep(time.Millisecond)
+	}
+	backup := filepath.Join(t.TempDir(), "kb.backup")
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, kb.Shanghai)
+	info, err := store.Backup(ctx, filepath.Join(dir, "xiaoshen.db"), backup, at)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.SchemaVersion != store.SchemaVersion() || !info.CreatedAt.Equal(at) {
+		t.Errorf("info = %+v", info)
+	}
+	// A consistent copy holds whole uploads only.
+	if info.Entries < 150 || (info.Entries-50)%20 != 0 {
+		t.Errorf("backup holds %d entries, want 50 plus whole uploads of 20", info.Entries)
+	}
+	read, err := store.ReadBackupInfo(ctx, backup)
+	if err != nil || read.Entries != info.Entries || read.SchemaVersion != info.SchemaVersion || !read.CreatedAt.Equal(at) {
+		t.Fatalf("ReadBackupInfo = %+v, %v", read, err)
+	}
+
+	t.Run("restore into a new directory", func(t *testing.T) {
+		dst := filepath.Join(t.TempDir(), "xiaoshen.db")
+		if _, err := store.Restore(ctx, backup, dst); err != nil {
+			t.Fatal(err)
+		}
+		s, err := store.Open(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if n, _ := s.CountEntries(ctx); n != info.Entries {
+			t.Errorf("restored %d entries, want %d", n, info.Entries)
+		}
+		var tables int
+		s.DB().QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE name = 'backup_info'`).Scan(&tables)
+		if tables != 0 {
+			t.Error("the backup's metadata table was restored into the database")
+		}
+		if problems, err := s.IntegrityCheck(ctx); err != nil || len(problems) > 0 {
+			t.Errorf("integrity: %v %v", problems, err)
+		}
+	})
+	t.Run("restore over a database keeps the old one aside", func(t *testing.T) {
+		dst := filepath.Join(t.TempDir(), "xiaoshen.db")
+		old, err := store.Open(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := old.CreateEntry(ctx, faq("只在旧库中的问题"), "t"); err != nil {
+			t.Fatal(err)
+		}
+		old.Close()
+		// The service's user owns the database; the restore may run as root.
+		const serviceUID, serviceGID = 10001, 10001
+		asRoot := os.Getuid() == 0
+		if asRoot {
+			if err := os.Chown(dst, serviceUID, serviceGID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := store.Restore(ctx, backup, dst); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(dst); err != nil {
+			t.Fatal(err)
+		} else if st := fi.Sys().(*syscall.Stat_t); asRoot && (st.Uid != serviceUID || st.Gid != serviceGID) {
+			t.Errorf("restored database owned by %d:%d, want the old one's %d:%d", st.Uid, st.Gid, serviceUID, serviceGID)
+		}
+		for path, want := range map[string]int{dst: info.Entries, dst + ".before-restore": 1} {
+			s, err := store.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := s.CountEntries(ctx); n != want {
+				t.Errorf("%s: %d entries, want %d", filepath.Base(path), n, want)
+			}
+			s.Close()
+		}
+		if _, err := os.Stat(dst + ".restoring"); !os.IsNotExist(err) {
+			t.Error("the temporary copy was left behind")
+		}
+	})
+}
+
+func TestRestoreRefusesWhatIsNotARestorableBackup(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.db")
+	s, err := store.Open(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`INSERT INTO schema_migrations (name, applied_at) VALUES ('999_future.sql', '')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	future := filepath.Join(dir, "future.backup")
+	if _, err := store.Backup(ctx, plain, future, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage.backup")
+	os.WriteFile(garbage, []byte("not a database at all, just some text that is long enough"), 0o644)
+	tests := []struct {
+		name, file, code string
+	}{
+		{"a database that is not a backup", plain, kb.EINVALID},
+		{"a backup of a newer schema", future, kb.EINVALID},
+		{"not a database", garbage, kb.EINVALID},
+		{"missing", filepath.Join(dir, "missing.backup"), kb.ENOTFOUND},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "xiaoshen.db")
+			if _, err := store.Restore(ctx, tt.file, dst); kb.ErrorCode(err) != tt.code {
+				t.Fatalf("Restore = %v, want code %s", err, tt.code)
+			}
+			if _, err := os.Stat(dst); !os.IsNotExist(err) {
+				t.Error("a refused restore wrote the database")
+			}
+		})
+	}
+}
