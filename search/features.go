@@ -108,11 +108,12 @@ func pairFeatures(q, d *analyzed) []float64 {
 			sharedD += wd
 			continue
 		}
+		// The best partial credit over all words containing, or contained
+		// in, t: taking the first one found would depend on map order.
 		credit := 0.0
 		for u, wd := range d.terms {
 			if _, exact := q.terms[u]; !exact && (strings.Contains(u, t) || strings.Contains(t, u)) {
-				credit = 0.5 * math.Min(wq, wd)
-				break
+				credit = math.Max(credit, 0.5*math.Min(wq, wd))
 			}
 		}
 		sharedQ += credit
