@@ -12,8 +12,8 @@ import (
 // dev set (docs/quality.md): a change that loses ranking or confidence
 // quality fails here.
 const (
-	floorTianchiHitAt1      = 0.84 // reached 0.856
-	floorTianchiBestAt10    = 0.62 // reached 0.646: paraphrases answered correctly with ≤10% hard negatives answered with their look-alike
+	floorTianchiHitAt1      = 0.84 // reached 0.857
+	floorTianchiBestAt10    = 0.62 // reached 0.647: paraphrases answered correctly with ≤10% hard negatives answered with their look-alike
 	floorTianchiBaselineGap = 0.15 // the project must stay this far above the cjk-bigram baseline on that figure
 )
 
