@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -22,6 +23,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	threshold := fs.Float64("threshold", envFloat("XIAOSHEN_THRESHOLD", 0), "least confidence for an answer, 0..1 (env XIAOSHEN_THRESHOLD; default: the built-in calibrated value)")
 	logFormat := fs.String("log-format", envOr("XIAOSHEN_LOG_FORMAT", "text"), "log format: text or json")
 	logLevel := fs.String("log-level", envOr("XIAOSHEN_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	var calendars stringsFlag
 	fs.Var(&calendars, "calendar", "extra holiday arrangement file (JSON); repeatable")
 	if err := parseFlags(fs, args); err != nil {
@@ -29,6 +31,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *threshold < 0 || *threshold > 1 {
 		return usageError{fmt.Errorf("--threshold 应在 0 到 1 之间")}
+	}
+	if *pprofAddr != "" && !isLoopback(*pprofAddr) {
+		return usageError{fmt.Errorf("--pprof 只能监听本机地址（如 127.0.0.1:6060）")}
 	}
 	logger := newLogger(stderr, *logFormat, *logLevel)
 	start := time.Now()
@@ -59,8 +64,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger.Info("xiaoshen ready", "addr", ln.Addr().String(), "data", *data, "entries", n, "threshold", a.service.Threshold,
 		"startup_ms", time.Since(start).Milliseconds())
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
+	if *pprofAddr != "" {
+		pprofSrv, err := servePprof(*pprofAddr, errc)
+		if err != nil {
+			return err
+		}
+		defer pprofSrv.Close()
+		logger.Info("profiling on", "addr", *pprofAddr)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -81,4 +94,39 @@ func envFloat(name string, def float64) float64 {
 		return v
 	}
 	return def
+}
+
+// isLoopback reports whether addr listens on the loopback interface only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// servePprof serves the Go profiles on addr, for measuring the server under
+// load; its errors go to errc.
+func servePprof(addr string, errc chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("pprof: %w", err)
+		}
+	}()
+	return srv, nil
 }
