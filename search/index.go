@@ -56,6 +56,9 @@ var fieldBoosts = []struct {
 type Index struct {
 	dir string
 	seg *Segmenter
+	// candidates caches the analysed question texts of candidates; nil
+	// turns the cache off.
+	candidates *analysisCache
 
 	mu    sync.RWMutex
 	bi    bleve.Index
@@ -91,7 +94,7 @@ func Open(dir string, seg *Segmenter) (*Index, error) {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %s has mapping version %q, want %q", ErrRebuildNeeded, dir, v, MappingVersion)
 	}
-	idx := &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel}
+	idx := &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel, candidates: &analysisCache{}}
 	if err := idx.refreshStats(); err != nil {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
