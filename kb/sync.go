@@ -225,7 +225,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	for e, i := range createdChange {
 		res.Changes[i].EntryID = e.ID
 	}
-	if err := s.indexInBatches(ctx, append(creates, updates...), deletes); err != nil {
+	if err := s.indexUpload(ctx, append(creates, updates...), deletes); err != nil {
 		return nil, err
 	}
 	s.Logger.InfoContext(ctx, "upload applied", "actor", p.Actor(), "created", res.Created, "updated", res.Updated,
@@ -250,13 +250,11 @@ func problemsAsFieldErrors(ps []RowProblem) []FieldError {
 	return out
 }
 
-// indexBatch is how many entries are indexed at a time, so that searches
-// keep being served between batches of a large upload.
-const indexBatch = 500
-
-func (s *Service) indexInBatches(ctx context.Context, put []*Entry, remove []int64) error {
-	for i := 0; i < len(put); i += indexBatch {
-		if err := s.Index.Put(ctx, put[i:min(i+indexBatch, len(put))]...); err != nil {
+// indexUpload indexes an upload's writes; the index batches a large
+// upload itself and keeps serving searches meanwhile.
+func (s *Service) indexUpload(ctx context.Context, put []*Entry, remove []int64) error {
+	if len(put) > 0 {
+		if err := s.Index.Put(ctx, put...); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"testing"
@@ -110,6 +111,48 @@ func TestMatchSameWithAndWithoutCache(t *testing.T) {
 		t.Logf("%s: mean %.2g max %.2g", pass, sumDiff/float64(n), maxDiff)
 		if mean := sumDiff / float64(max(n, 1)); mean > 1e-3 || maxDiff > 0.1 {
 			t.Errorf("%s: confidence differs from Match without the cache by %.2g on average, %.2g at most", pass, mean, maxDiff)
+		}
+	}
+}
+
+// TestSearchesDuringUpload runs questions while a large upload is indexed:
+// none fails, and afterwards every new entry is found and counted.
+func TestSearchesDuringUpload(t *testing.T) {
+	ctx := context.Background()
+	env := testkb.New(t, testkb.Options{})
+	before, err := env.Index.Count()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []*kb.Entry
+	for i := 0; i < 1200; i++ {
+		entries = append(entries, &kb.Entry{ID: int64(100000 + i), Column: kb.ColumnFAQ, Department: "综合处",
+			Title: fmt.Sprintf("第%d号测试事项怎么办理", i), Content: "按办事指南办理。"})
+	}
+	last := entries[len(entries)-1]
+	last.Title = "乙类大型医用设备配置许可证怎么换证"
+	done := make(chan error, 1)
+	go func() { done <- env.Index.Put(ctx, entries...) }()
+	questions := readQuestions(t)
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := env.Index.Count()
+			if err != nil || n != before+uint64(len(entries)) {
+				t.Fatalf("count = %d (%v), want %d", n, err, before+uint64(len(entries)))
+			}
+			cands, err := env.Index.Match(ctx, last.Title, 1)
+			if err != nil || len(cands) == 0 || cands[0].EntryID != last.ID {
+				t.Fatalf("new entry not matched: %+v, %v", cands, err)
+			}
+			return
+		default:
+		}
+		if _, err := env.Index.Match(ctx, questions[i%len(questions)].Question, 3); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -60,10 +60,14 @@ type Index struct {
 	// turns the cache off.
 	candidates *analysisCache
 
-	mu    sync.RWMutex
-	bi    bleve.Index
-	stats *termStats
-	model *Model
+	// writeMu orders writers. mu guards the fields below it: searches hold
+	// it shared, and writers take it only to swap in new statistics, so a
+	// long upload does not hold up questions.
+	writeMu sync.Mutex
+	mu      sync.RWMutex
+	bi      bleve.Index
+	stats   *termStats
+	model   *Model
 }
 
 // SetModel replaces the matcher's model (for fitting and evaluation).
@@ -115,14 +119,14 @@ func Build(ctx context.Context, dir string, seg *Segmenter, feed func(yield func
 		return nil, fmt.Errorf("search: build: %w", err)
 	}
 	idx := &Index{dir: tmp, seg: seg, bi: bi, model: DefaultModel}
-	const batchSize = 500
-	batch := make([]*kb.Entry, 0, batchSize)
+	batch := make([]*kb.Entry, 0, putBatch)
 	n := 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := idx.put(batch); err != nil {
+		// No statistics until the end: Open computes them once.
+		if err := idx.batch(batch); err != nil {
 			return err
 		}
 		n += len(batch)
@@ -134,7 +138,7 @@ func Build(ctx context.Context, dir string, seg *Segmenter, feed func(yield func
 	}
 	err = feed(func(e *kb.Entry) error {
 		batch = append(batch, e)
-		if len(batch) == batchSize {
+		if len(batch) == putBatch {
 			return flush()
 		}
 		return nil
@@ -217,14 +221,27 @@ func document(e *kb.Entry) map[string]interface{} {
 	}
 }
 
-// Put indexes entries in one batch; deleted entries are removed.
+// putBatch is how many entries go into one bleve batch, to bound the
+// memory of a large upload.
+const putBatch = 500
+
+// Put indexes entries in batches, removing deleted ones, and then
+// refreshes the term statistics once. Searches go on meanwhile: bleve
+// serves them from the last complete batch.
 func (idx *Index) Put(ctx context.Context, entries ...*kb.Entry) error {
-	idx.mu.Lock()
-	defer idx.mu.Unlock()
-	return idx.put(entries)
+	idx.writeMu.Lock()
+	defer idx.writeMu.Unlock()
+	for i := 0; i < len(entries); i += putBatch {
+		if err := idx.batch(entries[i:min(i+putBatch, len(entries))]); err != nil {
+			return err
+		}
+	}
+	return idx.refreshStats()
 }
 
-func (idx *Index) put(entries []*kb.Entry) error {
+// batch indexes entries in one bleve batch; deleted entries are removed.
+// The caller holds idx.writeMu (or owns idx exclusively).
+func (idx *Index) batch(entries []*kb.Entry) error {
 	b := idx.bi.NewBatch()
 	for _, e := range entries {
 		if e.DeletedAt != nil {
@@ -238,13 +255,13 @@ func (idx *Index) put(entries []*kb.Entry) error {
 	if err := idx.bi.Batch(b); err != nil {
 		return fmt.Errorf("search: index batch: %w", err)
 	}
-	return idx.refreshStats()
+	return nil
 }
 
 // Remove drops entries from the index.
 func (idx *Index) Remove(ctx context.Context, ids ...int64) error {
-	idx.mu.Lock()
-	defer idx.mu.Unlock()
+	idx.writeMu.Lock()
+	defer idx.writeMu.Unlock()
 	b := idx.bi.NewBatch()
 	for _, id := range ids {
 		b.Delete(docID(id))
@@ -264,6 +281,8 @@ func (idx *Index) Count() (uint64, error) {
 
 // Close closes the index.
 func (idx *Index) Close() error {
+	idx.writeMu.Lock()
+	defer idx.writeMu.Unlock()
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
 	return idx.bi.Close()
@@ -279,7 +298,8 @@ type termStats struct {
 }
 
 // refreshStats reloads document frequencies from the term dictionary of the
-// questions field. The caller holds idx.mu (or owns idx exclusively).
+// questions field and swaps them in. The caller holds idx.writeMu (or owns
+// idx exclusively).
 func (idx *Index) refreshStats() error {
 	n, err := idx.bi.DocCount()
 	if err != nil {
@@ -301,7 +321,9 @@ func (idx *Index) refreshStats() error {
 		}
 		df[de.Term] = int(de.Count)
 	}
+	idx.mu.Lock()
 	idx.stats = &termStats{docs: int(n), df: df}
+	idx.mu.Unlock()
 	return nil
 }
 

@@ -112,8 +112,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if cfg.entries <= 0 || cfg.restarts <= 0 || cfg.rounds <= 0 || cfg.concurrency <= 0 || cfg.imports <= 0 {
-		return errors.New("--entries, --imports, --restarts, --rounds and --concurrency must be positive")
+	if cfg.entries <= 0 || cfg.concurrency <= 0 || cfg.imports <= 0 || cfg.restarts < 0 || cfg.rounds < 0 {
+		return errors.New("--entries, --imports and --concurrency must be positive; --restarts and --rounds 0 skip those phases")
 	}
 	if cfg.work == "" {
 		dir, err := os.MkdirTemp("", "xsload-")
@@ -220,6 +220,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for i, r := range results {
+		if servers[i] == nil {
+			continue
+		}
 		r.peakRSS, err = servers[i].peakRSS()
 		if err != nil {
 			return err
