@@ -393,14 +393,18 @@ func (idx *Index) Search(ctx context.Context, req kb.SearchRequest) (*kb.SearchR
 	sr.Highlight = bleve.NewHighlightWithStyle(html.Name)
 	sr.Highlight.Fields = []string{fieldContent, fieldTitle}
 	// Facet counts ignore the column filter, so a user can see what the other
-	// columns hold for the same words.
-	facetReq := bleve.NewSearchRequestOptions(filterQuery(idx.textQuery(terms), "", req.Department, req.Matter), 0, 0, false)
+	// columns hold for the same words. Without a column filter that is the
+	// same query, and one search gives both.
+	facetReq := sr
+	if req.Column != "" {
+		facetReq = bleve.NewSearchRequestOptions(filterQuery(idx.textQuery(terms), "", req.Department, req.Matter), 0, 0, false)
+	}
 	facetReq.AddFacet(fieldColumn, bleve.NewFacetRequest(fieldColumn, len(kb.Columns)))
 
 	idx.mu.RLock()
 	res, err := idx.bi.SearchInContext(ctx, sr)
-	var facetRes *bleve.SearchResult
-	if err == nil {
+	facetRes := res
+	if err == nil && facetReq != sr {
 		facetRes, err = idx.bi.SearchInContext(ctx, facetReq)
 	}
 	idx.mu.RUnlock()
