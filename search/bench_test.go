@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"xiaoshen/corpus"
@@ -257,4 +258,56 @@ func BenchmarkPut(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkMatchDuringUpload asks questions on the corpus KB while 2,000
+// entries are indexed, and reports the slowest Match: a write must not
+// hold questions up.
+func BenchmarkMatchDuringUpload(b *testing.B) {
+	ctx := context.Background()
+	k := sharedKB(b, "corpus")
+	b.ReportAllocs()
+	content := longAnswer(b)[:600]
+	var slowest, total time.Duration
+	asked := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		var entries []*kb.Entry
+		for j := 0; j < 2000; j++ {
+			entries = append(entries, &kb.Entry{ID: int64(1_000_000 + j), Column: kb.ColumnFAQ, Department: "综合处",
+				Title: k.questions[j%len(k.questions)] + fmt.Sprint(j), Content: content})
+		}
+		b.StartTimer()
+		done := make(chan error, 1)
+		go func() { done <- k.env.Index.Put(ctx, entries...) }()
+	loop:
+		for q := 0; ; q++ {
+			select {
+			case err := <-done:
+				if err != nil {
+					b.Fatal(err)
+				}
+				break loop
+			default:
+			}
+			start := time.Now()
+			if _, err := k.env.Index.Match(ctx, k.questions[q%len(k.questions)], 8); err != nil {
+				b.Fatal(err)
+			}
+			took := time.Since(start)
+			slowest, total = max(slowest, took), total+took
+			asked++
+		}
+		b.StopTimer()
+		ids := make([]int64, len(entries))
+		for j, e := range entries {
+			ids[j] = e.ID
+		}
+		if err := k.env.Index.Remove(ctx, ids...); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(slowest)/float64(time.Millisecond), "max-match-ms")
+	b.ReportMetric(float64(total)/float64(max(asked, 1))/float64(time.Millisecond), "mean-match-ms")
 }
