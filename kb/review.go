@@ -3,6 +3,7 @@ package kb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -113,9 +114,11 @@ const GroupSimilarity = 0.6
 // SameQuestion reports whether two signatures ask the same thing: their
 // intents agree and their weighted terms overlap enough.
 func SameQuestion(a, b QuestionSignature) bool {
-	if strings.Join(a.Intents, ",") != strings.Join(b.Intents, ",") {
-		return false
-	}
+	return slices.Equal(a.Intents, b.Intents) && sameTerms(a, b)
+}
+
+// sameTerms is SameQuestion's test of the weighted terms.
+func sameTerms(a, b QuestionSignature) bool {
 	var total, shared float64
 	for t, w := range a.Terms {
 		total += w
@@ -183,9 +186,11 @@ func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSi
 		g.loaded[itemType] = true
 	}
 	var best int64
+	// Wordings filed under the same intents: only the terms are left to
+	// compare.
 	for id, sigs := range g.items[itemType][intentsKey(sig)] {
 		for _, other := range sigs {
-			if SameQuestion(sig, other) && (best == 0 || id < best) {
+			if sameTerms(sig, other) && (best == 0 || id < best) {
 				best = id
 				break
 			}
