@@ -191,17 +191,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	// Every server stays up across its rounds, so that its caches are as
-	// warm as in service; only one is driven at a time, and an idle one
-	// costs no CPU.
+	// warm as in service; only one is driven at a time. Each first finishes
+	// its background work (bleve merges the segments an import left), so
+	// that an idle server takes no CPU from the one being driven.
+	if cfg.rounds > 0 {
+		for i, r := range results {
+			s, err := startServer(ctx, r.bin.path, r.dataDir, filepath.Join(cfg.work, r.bin.name+"-serve.log"), cfg.cpuProfile != "")
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.bin.name, err)
+			}
+			servers[i] = s
+			if busy := s.waitIdle(ctx, 30*time.Second); busy > 0 {
+				logf("%s: server settled after %s of background work", r.bin.name, busy.Round(100*time.Millisecond))
+			}
+		}
+	}
 	for round := 0; round < cfg.rounds; round++ {
 		for i, r := range results {
-			if servers[i] == nil {
-				s, err := startServer(ctx, r.bin.path, r.dataDir, filepath.Join(cfg.work, r.bin.name+"-serve.log"), cfg.cpuProfile != "")
-				if err != nil {
-					return fmt.Errorf("%s: %w", r.bin.name, err)
-				}
-				servers[i] = s
-			}
 			s := servers[i]
 			var profile string
 			if cfg.cpuProfile != "" && round == 0 {

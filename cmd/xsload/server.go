@@ -174,6 +174,48 @@ func (s *server) stop() error {
 	return nil
 }
 
+// cpuTime reads the CPU time the server has used, from /proc/PID/stat.
+func (s *server) cpuTime() (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses: utime and
+	// stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+	rest := string(raw)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", s.cmd.Process.Pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", s.cmd.Process.Pid, err)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// waitIdle waits until the server uses under 5% of a core over half a
+// second, for at most limit, and returns how long it was busy.
+func (s *server) waitIdle(ctx context.Context, limit time.Duration) time.Duration {
+	start := time.Now()
+	for time.Since(start) < limit && ctx.Err() == nil {
+		before, err := s.cpuTime()
+		if err != nil {
+			return 0
+		}
+		time.Sleep(500 * time.Millisecond)
+		after, err := s.cpuTime()
+		if err != nil || after-before < 25*time.Millisecond {
+			return time.Since(start) - 500*time.Millisecond
+		}
+	}
+	return time.Since(start)
+}
+
 // peakRSS reads the server's peak resident set size (VmHWM) in bytes.
 func (s *server) peakRSS() (int64, error) {
 	return procStatusBytes(s.cmd.Process.Pid, "VmHWM:")
