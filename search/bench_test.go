@@ -120,8 +120,15 @@ func longAnswer(b *testing.B) string {
 			break
 		}
 	}
-	s := text.String()
-	n := 2048
+	return cutAt(text.String(), 2048)
+}
+
+// cutAt returns the longest prefix of s of at most n bytes that ends on a
+// character boundary.
+func cutAt(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
@@ -267,7 +274,7 @@ func BenchmarkMatchDuringUpload(b *testing.B) {
 	ctx := context.Background()
 	k := sharedKB(b, "corpus")
 	b.ReportAllocs()
-	content := longAnswer(b)[:600]
+	content := cutAt(longAnswer(b), 600)
 	var slowest, total time.Duration
 	asked := 0
 	for i := 0; i < b.N; i++ {
