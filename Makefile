@@ -4,7 +4,7 @@ GO        ?= go
 GOJIEBA    = $(shell $(GO) list -m -f '{{.Dir}}' github.com/yanyiwu/gojieba)
 DIST      ?= dist/xiaoshen
 
-.PHONY: run test build dist clean
+.PHONY: run test build dist clean bench bench-load
 
 # Run the service on its embedded corpus at http://127.0.0.1:8080.
 run:
@@ -13,6 +13,15 @@ run:
 # Run every test (unit, store, index, API, ranking floors, binary).
 test:
 	$(GO) test -count=1 ./...
+
+# Go benchmarks of tokenizing, search, match and ask (see docs/benchmarks.md).
+bench:
+	$(GO) test ./search -run '^$$' -bench . -benchmem -count 6
+
+# The load run: import, start to ready and /ask on a 50k KB built from
+# ../shared/eval; about five minutes.
+bench-load:
+	$(GO) run ./cmd/xsload --shared ../shared/eval
 
 build:
 	CGO_ENABLED=1 $(GO) build -trimpath -o xiaoshen ./cmd/xiaoshen

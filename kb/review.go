@@ -3,6 +3,7 @@ package kb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -123,9 +124,11 @@ const GroupSimilarity = 0.6
 // SameQuestion reports whether two signatures ask the same thing: their
 // intents agree and their weighted terms overlap enough.
 func SameQuestion(a, b QuestionSignature) bool {
-	if strings.Join(a.Intents, ",") != strings.Join(b.Intents, ",") {
-		return false
-	}
+	return slices.Equal(a.Intents, b.Intents) && sameTerms(a, b)
+}
+
+// sameTerms is SameQuestion's test of the weighted terms.
+func sameTerms(a, b QuestionSignature) bool {
 	var total, shared float64
 	for t, w := range a.Terms {
 		total += w
@@ -140,18 +143,38 @@ func SameQuestion(a, b QuestionSignature) bool {
 }
 
 // groupCache keeps the signatures of open items' wordings, so that a new
-// unanswered question is compared without reading every item.
+// unanswered question is compared without reading every item. Signatures
+// are filed by their intents, as SameQuestion never joins two questions
+// whose intents differ: a question is compared only with the wordings that
+// ask for the same things.
 type groupCache struct {
 	mu     sync.Mutex
 	loaded map[string]bool
-	items  map[string]map[int64][]QuestionSignature // type → item → signatures
+	items  map[string]map[string]map[int64][]QuestionSignature // type → intents → item → signatures
 }
 
 func (s *Service) groups() *groupCache {
 	s.groupOnce.Do(func() {
-		s.groupCache = &groupCache{loaded: map[string]bool{}, items: map[string]map[int64][]QuestionSignature{}}
+		s.groupCache = &groupCache{loaded: map[string]bool{}, items: map[string]map[string]map[int64][]QuestionSignature{}}
 	})
 	return s.groupCache
+}
+
+// intentsKey files a signature by its intents, as SameQuestion compares them.
+func intentsKey(sig QuestionSignature) string { return strings.Join(sig.Intents, ",") }
+
+// addLocked files a wording's signature under its item; the caller holds g.mu.
+func (g *groupCache) addLocked(itemType string, id int64, sig QuestionSignature) {
+	byIntents := g.items[itemType]
+	if byIntents == nil {
+		byIntents = map[string]map[int64][]QuestionSignature{}
+		g.items[itemType] = byIntents
+	}
+	key := intentsKey(sig)
+	if byIntents[key] == nil {
+		byIntents[key] = map[int64][]QuestionSignature{}
+	}
+	byIntents[key][id] = append(byIntents[key][id], sig)
 }
 
 // findGroup returns the open item a question joins, or 0.
@@ -164,18 +187,20 @@ func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSi
 		if err != nil {
 			return 0, err
 		}
-		items := map[int64][]QuestionSignature{}
+		g.items[itemType] = nil
 		for id, ws := range wordings {
 			for _, w := range ws {
-				items[id] = append(items[id], s.Analyzer.Signature(w))
+				g.addLocked(itemType, id, s.Analyzer.Signature(w))
 			}
 		}
-		g.items[itemType], g.loaded[itemType] = items, true
+		g.loaded[itemType] = true
 	}
 	var best int64
-	for id, sigs := range g.items[itemType] {
+	// Wordings filed under the same intents: only the terms are left to
+	// compare.
+	for id, sigs := range g.items[itemType][intentsKey(sig)] {
 		for _, other := range sigs {
-			if SameQuestion(sig, other) && (best == 0 || id < best) {
+			if sameTerms(sig, other) && (best == 0 || id < best) {
 				best = id
 				break
 			}
@@ -189,7 +214,7 @@ func (s *Service) rememberWording(itemType string, id int64, sig QuestionSignatu
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.loaded[itemType] {
-		g.items[itemType][id] = append(g.items[itemType][id], sig)
+		g.addLocked(itemType, id, sig)
 	}
 }
 
@@ -197,8 +222,10 @@ func (s *Service) forgetItem(id int64) {
 	g := s.groups()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, items := range g.items {
-		delete(items, id)
+	for _, byIntents := range g.items {
+		for _, items := range byIntents {
+			delete(items, id)
+		}
 	}
 }
 

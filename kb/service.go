@@ -211,18 +211,21 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Drop entries deleted since indexed or past their 失效日期.
+	// Drop entries deleted since indexed or past their 失效日期; one read
+	// for all candidates.
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
+		ids[i] = c.EntryID
+	}
+	entries, err := s.Store.FindEntriesByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	live := cands[:0]
-	entries := map[int64]*Entry{}
 	for _, c := range cands {
-		e, err := s.Store.FindEntry(ctx, c.EntryID)
-		if ErrorCode(err) == ENOTFOUND || (err == nil && e.Expired(now)) {
-			continue
-		} else if err != nil {
-			return nil, err
+		if e, ok := entries[c.EntryID]; ok && !e.Expired(now) {
+			live = append(live, c)
 		}
-		entries[c.EntryID] = e
-		live = append(live, c)
 	}
 	res := &AskResult{Related: []RelatedEntry{}}
 	q := &Query{Question: question, Channel: req.Channel, SessionID: req.SessionID, AskedAt: now}

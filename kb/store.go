@@ -86,6 +86,9 @@ type Store interface {
 	UpdateEntry(ctx context.Context, e *Entry, actor string) error
 	DeleteEntry(ctx context.Context, id int64, actor string) (*Entry, error)
 	FindEntry(ctx context.Context, id int64) (*Entry, error)
+	// FindEntriesByID returns the live entries among ids, by id, in one
+	// read; missing and deleted ones are left out.
+	FindEntriesByID(ctx context.Context, ids []int64) (map[int64]*Entry, error)
 	FindEntries(ctx context.Context, f EntryFilter) ([]*Entry, int, error)
 	ColumnCounts(ctx context.Context) (map[Column]int, error)
 	// EachEntry calls fn for every live entry, in id order.

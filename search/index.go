@@ -57,11 +57,18 @@ var fieldBoosts = []struct {
 type Index struct {
 	dir string
 	seg *Segmenter
+	// candidates caches the analysed question texts of candidates; nil
+	// turns the cache off.
+	candidates *analysisCache
 
-	mu    sync.RWMutex
-	bi    bleve.Index
-	stats *termStats
-	model *Model
+	// writeMu orders writers. mu guards the fields below it: searches hold
+	// it shared, and writers take it only to swap in new statistics, so a
+	// long upload does not hold up questions.
+	writeMu sync.Mutex
+	mu      sync.RWMutex
+	bi      bleve.Index
+	stats   *termStats
+	model   *Model
 }
 
 // SetModel replaces the matcher's model (for fitting and evaluation).
@@ -103,7 +110,7 @@ func Open(dir string, seg *Segmenter) (idx *Index, err error) {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
 	}
-	idx = &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel}
+	idx = &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel, candidates: &analysisCache{}}
 	if err := idx.refreshStats(); err != nil {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
@@ -124,14 +131,14 @@ func Build(ctx context.Context, dir string, seg *Segmenter, feed func(yield func
 		return nil, fmt.Errorf("search: build: %w", err)
 	}
 	idx := &Index{dir: tmp, seg: seg, bi: bi, model: DefaultModel}
-	const batchSize = 500
-	batch := make([]*kb.Entry, 0, batchSize)
+	batch := make([]*kb.Entry, 0, putBatch)
 	n := 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := idx.put(batch); err != nil {
+		// No statistics until the end: Open computes them once.
+		if err := idx.batch(batch); err != nil {
 			return err
 		}
 		n += len(batch)
@@ -143,7 +150,7 @@ func Build(ctx context.Context, dir string, seg *Segmenter, feed func(yield func
 	}
 	err = feed(func(e *kb.Entry) error {
 		batch = append(batch, e)
-		if len(batch) == batchSize {
+		if len(batch) == putBatch {
 			return flush()
 		}
 		return nil
@@ -233,14 +240,27 @@ func document(e *kb.Entry) map[string]interface{} {
 	}
 }
 
-// Put indexes entries in one batch; deleted entries are removed.
+// putBatch is how many entries go into one bleve batch, to bound the
+// memory of a large upload.
+const putBatch = 500
+
+// Put indexes entries in batches, removing deleted ones, and then
+// refreshes the term statistics once. Searches go on meanwhile: bleve
+// serves them from the last complete batch.
 func (idx *Index) Put(ctx context.Context, entries ...*kb.Entry) error {
-	idx.mu.Lock()
-	defer idx.mu.Unlock()
-	return idx.put(entries)
+	idx.writeMu.Lock()
+	defer idx.writeMu.Unlock()
+	for i := 0; i < len(entries); i += putBatch {
+		if err := idx.batch(entries[i:min(i+putBatch, len(entries))]); err != nil {
+			return err
+		}
+	}
+	return idx.refreshStats()
 }
 
-func (idx *Index) put(entries []*kb.Entry) error {
+// batch indexes entries in one bleve batch; deleted entries are removed.
+// The caller holds idx.writeMu (or owns idx exclusively).
+func (idx *Index) batch(entries []*kb.Entry) error {
 	b := idx.bi.NewBatch()
 	for _, e := range entries {
 		if e.DeletedAt != nil {
@@ -254,13 +274,13 @@ func (idx *Index) put(entries []*kb.Entry) error {
 	if err := idx.bi.Batch(b); err != nil {
 		return fmt.Errorf("search: index batch: %w", err)
 	}
-	return idx.refreshStats()
+	return nil
 }
 
 // Remove drops entries from the index.
 func (idx *Index) Remove(ctx context.Context, ids ...int64) error {
-	idx.mu.Lock()
-	defer idx.mu.Unlock()
+	idx.writeMu.Lock()
+	defer idx.writeMu.Unlock()
 	b := idx.bi.NewBatch()
 	for _, id := range ids {
 		b.Delete(docID(id))
@@ -314,6 +334,8 @@ func (idx *Index) Versions(ctx context.Context) (map[int64]int, error) {
 
 // Close closes the index.
 func (idx *Index) Close() error {
+	idx.writeMu.Lock()
+	defer idx.writeMu.Unlock()
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
 	return idx.bi.Close()
@@ -329,7 +351,8 @@ type termStats struct {
 }
 
 // refreshStats reloads document frequencies from the term dictionary of the
-// questions field. The caller holds idx.mu (or owns idx exclusively).
+// questions field and swaps them in. The caller holds idx.writeMu (or owns
+// idx exclusively).
 func (idx *Index) refreshStats() error {
 	n, err := idx.bi.DocCount()
 	if err != nil {
@@ -351,7 +374,9 @@ func (idx *Index) refreshStats() error {
 		}
 		df[de.Term] = int(de.Count)
 	}
+	idx.mu.Lock()
 	idx.stats = &termStats{docs: int(n), df: df}
+	idx.mu.Unlock()
 	return nil
 }
 
@@ -421,14 +446,18 @@ func (idx *Index) Search(ctx context.Context, req kb.SearchRequest) (*kb.SearchR
 	sr.Highlight = bleve.NewHighlightWithStyle(html.Name)
 	sr.Highlight.Fields = []string{fieldContent, fieldTitle}
 	// Facet counts ignore the column filter, so a user can see what the other
-	// columns hold for the same words.
-	facetReq := bleve.NewSearchRequestOptions(filterQuery(idx.textQuery(terms), "", req.Department, req.Matter), 0, 0, false)
+	// columns hold for the same words. Without a column filter that is the
+	// same query, and one search gives both.
+	facetReq := sr
+	if req.Column != "" {
+		facetReq = bleve.NewSearchRequestOptions(filterQuery(idx.textQuery(terms), "", req.Department, req.Matter), 0, 0, false)
+	}
 	facetReq.AddFacet(fieldColumn, bleve.NewFacetRequest(fieldColumn, len(kb.Columns)))
 
 	idx.mu.RLock()
 	res, err := idx.bi.SearchInContext(ctx, sr)
-	var facetRes *bleve.SearchResult
-	if err == nil {
+	facetRes := res
+	if err == nil && facetReq != sr {
 		facetRes, err = idx.bi.SearchInContext(ctx, facetReq)
 	}
 	idx.mu.RUnlock()

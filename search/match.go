@@ -152,7 +152,7 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 		p.texts = append([]string{p.Title}, strs(h.Fields[fieldSimilar])...)
 		named := matterNamed(folded, p.Matter)
 		for _, text := range p.texts {
-			f := pairFeatures(q, idx.analyze(text, stats))
+			f := pairFeatures(q, idx.analyzeCandidate(text, stats))
 			f[featureMatterNamed] = named
 			f[len(featureNames)-2] = h.Score / maxScore
 			if rank == 0 {

@@ -185,6 +185,35 @@ func (s *Store) FindEntry(ctx context.Context, id int64) (*kb.Entry, error) {
 	return e, nil
 }
 
+// FindEntriesByID returns the live entries among ids, by id.
+func (s *Store) FindEntriesByID(ctx context.Context, ids []int64) (map[int64]*kb.Entry, error) {
+	out := make(map[int64]*kb.Entry, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	marks := strings.Repeat(",?", len(ids))[1:]
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id IN (`+marks+`) AND deleted_at IS NULL`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: find entries %v: %w", ids, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: find entries %v: %w", ids, err)
+		}
+		out[e.ID] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: find entries %v: %w", ids, err)
+	}
+	return out, nil
+}
+
 // FindEntries lists live entries matching f, and the total count.
 func (s *Store) FindEntries(ctx context.Context, f kb.EntryFilter) ([]*kb.Entry, int, error) {
 	where, args := []string{"deleted_at IS NULL"}, []any{}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -27,6 +28,11 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 type Store struct {
 	db   *sql.DB
 	path string
+	// writeMu lets one write transaction in at a time. SQLite has a single
+	// writer; left to its busy timeout, concurrent writers sleep and retry
+	// with growing back-off, and under load some waited seconds while others
+	// went first. Waiting here is first come, first served and wakes at once.
+	writeMu sync.Mutex
 	// Now returns the current time; tests replace it to control deadlines.
 	Now func() time.Time
 }
@@ -102,8 +108,10 @@ func (s *Store) migrate() error {
 	return nil
 }
 
-// inTx runs fn in a transaction, committing when it returns nil.
+// inTx runs fn in a write transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -240,5 +241,51 @@ func TestPing(t *testing.T) {
 	s.Close()
 	if err := s.Ping(context.Background()); err == nil {
 		t.Fatal("a closed store answers Ping")
+	}
+}
+
+func TestFindEntriesByID(t *testing.T) {
+	s := mustOpenStore(t)
+	ctx := context.Background()
+	var ids []int64
+	for _, title := range []string{"甲", "乙", "丙"} {
+		e := faq(title)
+		if err := s.CreateEntry(ctx, e, "t"); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	if _, err := s.DeleteEntry(ctx, ids[1], "t"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		ids  []int64
+		want []string
+	}{
+		{"live entries", []int64{ids[0], ids[2]}, []string{"甲", "丙"}},
+		{"deleted left out", []int64{ids[1], ids[2]}, []string{"丙"}},
+		{"missing left out", []int64{ids[0], 999}, []string{"甲"}},
+		{"none", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.FindEntriesByID(ctx, tt.ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var titles []string
+			for _, id := range tt.ids {
+				if e, ok := got[id]; ok {
+					if e.ID != id {
+						t.Errorf("entry under %d has id %d", id, e.ID)
+					}
+					titles = append(titles, e.Title)
+				}
+			}
+			if len(got) != len(tt.want) || strings.Join(titles, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("got %v (%d entries), want %v", titles, len(got), tt.want)
+			}
+		})
 	}
 }

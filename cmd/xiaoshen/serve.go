@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"time"
@@ -43,6 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	writeTimeout := fs.Duration("write-timeout", 30*time.Second, "longest time from the end of the request headers to the end of the response (env XIAOSHEN_WRITE_TIMEOUT)")
 	handlerTimeout := fs.Duration("handler-timeout", 15*time.Second, "longest time a request may be handled before it is answered 503; less than --write-timeout (env XIAOSHEN_HANDLER_TIMEOUT)")
 	idleTimeout := fs.Duration("idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open (env XIAOSHEN_IDLE_TIMEOUT)")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	var calendars stringsFlag
 	fs.Var(&calendars, "calendar", "extra holiday arrangement file (JSON); repeatable")
 	if err := setFromEnv(fs, map[string]string{
@@ -71,6 +73,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// Past the write deadline the connection is cut and the client sees
 		// no answer at all, instead of the 503 the handler timeout gives.
 		return usageError{fmt.Errorf("--handler-timeout（%s）应小于 --write-timeout（%s）", *handlerTimeout, *writeTimeout)}
+	}
+	if *pprofAddr != "" && !isLoopback(*pprofAddr) {
+		return usageError{fmt.Errorf("--pprof 只能监听本机地址（如 127.0.0.1:6060）")}
 	}
 	logger := newLogger(stderr, *logFormat, *logLevel)
 	start := time.Now()
@@ -119,8 +124,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 	defer func() { stopRepair(); <-repairDone }()
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
+	if *pprofAddr != "" {
+		pprofSrv, err := servePprof(*pprofAddr, errc)
+		if err != nil {
+			return err
+		}
+		defer pprofSrv.Close()
+		logger.Info("profiling on", "addr", *pprofAddr)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -180,4 +193,39 @@ func envFloat(name string, def float64) float64 {
 		return v
 	}
 	return def
+}
+
+// isLoopback reports whether addr listens on the loopback interface only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// servePprof serves the Go profiles on addr, for measuring the server under
+// load; its errors go to errc.
+func servePprof(addr string, errc chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("pprof: %w", err)
+		}
+	}()
+	return srv, nil
 }

@@ -4,6 +4,8 @@ package testkb
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -31,6 +33,9 @@ type Env struct {
 type Options struct {
 	// Empty skips loading the embedded corpus.
 	Empty bool
+	// Entries are stored and indexed after the corpus, e.g. a large KB for
+	// benchmarks.
+	Entries []*kb.Entry
 	// Now fixes the clock of the store and the service.
 	Now func() time.Time
 }
@@ -38,46 +43,68 @@ type Options struct {
 // MustSegmenter loads the process segmenter or fails the test.
 func MustSegmenter(t testing.TB) *search.Segmenter {
 	t.Helper()
-	dir, err := search.ResolveDictDir("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seg, err := search.LoadSegmenter(dir)
+	seg, err := loadSegmenter()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return seg
 }
 
+func loadSegmenter() (*search.Segmenter, error) {
+	dir, err := search.ResolveDictDir("")
+	if err != nil {
+		return nil, err
+	}
+	return search.LoadSegmenter(dir)
+}
+
 // New opens a knowledge base in t.TempDir(), loaded with the corpus unless
 // opts.Empty, and closes it when the test ends.
 func New(t testing.TB, opts Options) *Env {
 	t.Helper()
-	ctx := context.Background()
-	seg := MustSegmenter(t)
-	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "xiaoshen.db"))
+	env, err := Build(t.TempDir(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { env.Close() })
+	return env
+}
+
+// Build opens a knowledge base in dir, loaded with the corpus unless
+// opts.Empty and then with opts.Entries; the caller closes it. Benchmarks
+// use it to build a large KB once and share it.
+func Build(dir string, opts Options) (*Env, error) {
+	ctx := context.Background()
+	seg, err := loadSegmenter()
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(filepath.Join(dir, "xiaoshen.db"))
+	if err != nil {
+		return nil, err
+	}
 	if opts.Now != nil {
 		st.Now = opts.Now
 	}
 	env := &Env{Dir: dir, Store: st, ByExternalID: map[string]int64{}}
+	var entries []*kb.Entry
 	if !opts.Empty {
 		recs, errs := ingest.ParseMarkdownFS(corpus.FS, ".")
 		if len(errs) > 0 {
-			t.Fatalf("corpus: %v", errs)
+			st.Close()
+			return nil, fmt.Errorf("testkb: corpus: %w", errors.Join(errs...))
 		}
-		entries := make([]*kb.Entry, len(recs))
-		for i, r := range recs {
-			entries[i] = r.Entry
+		for _, r := range recs {
+			entries = append(entries, r.Entry)
 		}
-		if err := st.CreateEntries(ctx, entries, kb.SeedActor); err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
+	}
+	entries = append(entries, opts.Entries...)
+	if err := st.CreateEntries(ctx, entries, kb.SeedActor); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("testkb: %w", err)
+	}
+	for _, e := range entries {
+		if e.ExternalID != "" {
 			env.ByExternalID[e.ExternalID] = e.ID
 		}
 	}
@@ -89,17 +116,24 @@ func New(t testing.TB, opts Options) *Env {
 		})
 	}, nil)
 	if err != nil {
-		t.Fatal(err)
+		st.Close()
+		return nil, fmt.Errorf("testkb: %w", err)
 	}
 	if err := st.MarkIndexed(ctx, indexed); err != nil {
-		t.Fatal(err)
+		idx.Close()
+		st.Close()
+		return nil, fmt.Errorf("testkb: %w", err)
 	}
-	t.Cleanup(func() { idx.Close() })
 	env.Index = idx
 	env.Service = kb.NewService(st, idx, idx, kb.NewCalendar(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	env.Service.Threshold = idx.Model().Threshold
 	if opts.Now != nil {
 		env.Service.Now = opts.Now
 	}
-	return env
+	return env, nil
+}
+
+// Close closes the index and the store.
+func (env *Env) Close() error {
+	return errors.Join(env.Index.Close(), env.Store.Close())
 }
