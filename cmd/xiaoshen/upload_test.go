@@ -320,3 +320,35 @@ func TestLargeUploadWhileAsking(t *testing.T) {
 		t.Errorf("a bulk entry is not answerable: %+v %v", res, err)
 	}
 }
+
+func TestTokenRevokeAndList(t *testing.T) {
+	u := mustStartUploadServer(t, nil)
+	var out bytes.Buffer
+	if code := run(t.Context(), []string{"token", "create", "--data", u.env.Dir, "--name", "脚本", "--role", "maintainer", "--department", "综合处"}, &out, &out); code != 0 {
+		t.Fatalf("token create: %s", out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+	if code, msg := u.cli(t, token, "entries", "list", "--limit", "1"); code != 0 {
+		t.Fatalf("list with a fresh token: %s", msg)
+	}
+	if code, msg := u.cli(t, token, "upload", "--column", "faq", "--dry-run", u.file(t, "a.csv", []byte("标题,内容\n新问题,新答案\n"))); code != 0 {
+		t.Fatalf("dry run with a fresh token: %s", msg)
+	}
+	out.Reset()
+	run(t.Context(), []string{"token", "list", "--data", u.env.Dir}, &out, &out)
+	if !strings.Contains(out.String(), "脚本") || strings.Contains(out.String(), "从未使用") {
+		t.Errorf("token list must show the token's last use:\n%s", out.String())
+	}
+	tokens, err := u.env.Store.Tokens(t.Context())
+	if err != nil || len(tokens) == 0 {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"token", "revoke", "--data", u.env.Dir, fmt.Sprint(tokens[0].ID)}, &out, &out); code != 0 {
+		t.Fatalf("revoke: %s", out.String())
+	}
+	if code, msg := u.cli(t, token, "upload", "--column", "faq", "--dry-run", u.file(t, "b.csv", []byte("标题,内容\n新问题,新答案\n"))); code == 0 || !strings.Contains(msg, "401") {
+		t.Errorf("a revoked token still works: exit %d: %s", code, msg)
+	}
+}
