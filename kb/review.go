@@ -146,16 +146,17 @@ func sameTerms(a, b QuestionSignature) bool {
 // unanswered question is compared without reading every item. Signatures
 // are filed by their intents, as SameQuestion never joins two questions
 // whose intents differ: a question is compared only with the wordings that
-// ask for the same things.
+// ask for the same things. Each distinct wording is kept once, as when
+// loaded from the store, however often it is asked.
 type groupCache struct {
 	mu     sync.Mutex
 	loaded map[string]bool
-	items  map[string]map[string]map[int64][]QuestionSignature // type → intents → item → signatures
+	items  map[string]map[string]map[int64]map[string]QuestionSignature // type → intents → item → wording → signature
 }
 
 func (s *Service) groups() *groupCache {
 	s.groupOnce.Do(func() {
-		s.groupCache = &groupCache{loaded: map[string]bool{}, items: map[string]map[string]map[int64][]QuestionSignature{}}
+		s.groupCache = &groupCache{loaded: map[string]bool{}, items: map[string]map[string]map[int64]map[string]QuestionSignature{}}
 	})
 	return s.groupCache
 }
@@ -163,18 +164,26 @@ func (s *Service) groups() *groupCache {
 // intentsKey files a signature by its intents, as SameQuestion compares them.
 func intentsKey(sig QuestionSignature) string { return strings.Join(sig.Intents, ",") }
 
-// addLocked files a wording's signature under its item; the caller holds g.mu.
-func (g *groupCache) addLocked(itemType string, id int64, sig QuestionSignature) {
+// addLocked files a wording's signature under its item, unless the item
+// has that wording already; the caller holds g.mu.
+func (g *groupCache) addLocked(itemType string, id int64, wording string, sig QuestionSignature) {
 	byIntents := g.items[itemType]
 	if byIntents == nil {
-		byIntents = map[string]map[int64][]QuestionSignature{}
+		byIntents = map[string]map[int64]map[string]QuestionSignature{}
 		g.items[itemType] = byIntents
 	}
 	key := intentsKey(sig)
 	if byIntents[key] == nil {
-		byIntents[key] = map[int64][]QuestionSignature{}
+		byIntents[key] = map[int64]map[string]QuestionSignature{}
 	}
-	byIntents[key][id] = append(byIntents[key][id], sig)
+	wordings := byIntents[key][id]
+	if wordings == nil {
+		wordings = map[string]QuestionSignature{}
+		byIntents[key][id] = wordings
+	}
+	if _, ok := wordings[wording]; !ok {
+		wordings[wording] = sig
+	}
 }
 
 // findGroup returns the open item a question joins, or 0.
@@ -190,7 +199,7 @@ func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSi
 		g.items[itemType] = nil
 		for id, ws := range wordings {
 			for _, w := range ws {
-				g.addLocked(itemType, id, s.Analyzer.Signature(w))
+				g.addLocked(itemType, id, w, s.Analyzer.Signature(w))
 			}
 		}
 		g.loaded[itemType] = true
@@ -209,12 +218,12 @@ func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSi
 	return best, nil
 }
 
-func (s *Service) rememberWording(itemType string, id int64, sig QuestionSignature) {
+func (s *Service) rememberWording(itemType string, id int64, wording string, sig QuestionSignature) {
 	g := s.groups()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.loaded[itemType] {
-		g.addLocked(itemType, id, sig)
+		g.addLocked(itemType, id, wording, sig)
 	}
 }
 

@@ -284,7 +284,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		return nil, err
 	}
 	if s.Analyzer != nil {
-		s.rememberWording(ReviewUnanswered, item.ID, sig)
+		s.rememberWording(ReviewUnanswered, item.ID, question, sig)
 	}
 	res.QueryID = q.ID
 	res.Unanswered = &UnansweredRecord{ID: item.ID, DueAt: item.DueAt, DueProvisional: item.DueProvisional, Department: item.Department}
