@@ -155,10 +155,6 @@ func (s *Store) CreateToken(ctx context.Context, name, role, department string) 
 	return id, secret, nil
 }
 
-// tokenUse remembers when last_used_at was last written, so that a busy
-// token does not write to the database on every request.
-var tokenUse sync.Map // token id → time.Time
-
 // PrincipalForToken returns the holder of a live token.
 func (s *Store) PrincipalForToken(ctx context.Context, secret string) (*kb.Principal, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) {
@@ -175,8 +171,8 @@ func (s *Store) PrincipalForToken(ctx context.Context, secret string) (*kb.Princ
 		return nil, fmt.Errorf("store: token: %w", err)
 	}
 	now := s.Now()
-	if last, ok := tokenUse.Load(p.TokenID); !ok || now.Sub(last.(time.Time)) > time.Minute {
-		tokenUse.Store(p.TokenID, now)
+	if last, ok := s.tokenUse.Load(p.TokenID); !ok || now.Sub(last.(time.Time)) > time.Minute {
+		s.tokenUse.Store(p.TokenID, now)
 		if _, err := s.db.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), p.TokenID); err != nil {
 			return nil, fmt.Errorf("store: token: %w", err)
 		}

@@ -33,6 +33,9 @@ type Store struct {
 	// with growing back-off, and under load some waited seconds while others
 	// went first. Waiting here is first come, first served and wakes at once.
 	writeMu sync.Mutex
+	// tokenUse remembers when each token's last_used_at was last written,
+	// so that a busy token does not write to the database on every request.
+	tokenUse sync.Map // token id → time.Time
 	// Now returns the current time; tests replace it to control deadlines.
 	Now func() time.Time
 }
