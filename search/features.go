@@ -2,12 +2,14 @@ package search
 
 import (
 	"math"
+	"sort"
 	"strings"
 	"unicode"
 )
 
 // analyzed is a question prepared for pairwise comparison.
 type analyzed struct {
+	keys    []string        // the canonical terms, sorted: sums in a fixed order are repeatable
 	oov     map[string]bool // canonical terms that no KB question uses
 	norm    []rune          // folded letters and digits
 	terms   weightedTerms   // canonical terms → idf
@@ -55,9 +57,11 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 			a.oov[syn.Canonical(t)] = true
 		}
 	}
-	for _, w := range a.terms {
+	for t, w := range a.terms {
 		a.maxIDF = math.Max(a.maxIDF, w)
+		a.keys = append(a.keys, t)
 	}
+	sort.Strings(a.keys)
 	a.intents = intentsOf(a.terms)
 	return a
 }
@@ -95,14 +99,15 @@ const (
 func pairFeatures(q, d *analyzed) []float64 {
 	f := make([]float64, len(featureNames))
 	var qTotal, dTotal, sharedQ, sharedD float64
-	for _, w := range q.terms {
-		qTotal += w
+	for _, t := range q.keys {
+		qTotal += q.terms[t]
 	}
-	for _, w := range d.terms {
-		dTotal += w
+	for _, t := range d.keys {
+		dTotal += d.terms[t]
 	}
 	var unmatchedQ, unmatchedD, unmatchedQSum, unmatchedDSum, unknownQ, unmatchedKnown float64
-	for t, wq := range q.terms {
+	for _, t := range q.keys {
+		wq := q.terms[t]
 		if wd, ok := d.terms[t]; ok {
 			sharedQ += wq
 			sharedD += wd
@@ -128,7 +133,8 @@ func pairFeatures(q, d *analyzed) []float64 {
 			}
 		}
 	}
-	for t, wd := range d.terms {
+	for _, t := range d.keys {
+		wd := d.terms[t]
 		if _, ok := q.terms[t]; !ok {
 			matched := false
 			for u := range q.terms {
