@@ -216,23 +216,14 @@ func (s *Store) FindEntriesByID(ctx context.Context, ids []int64) (map[int64]*kb
 
 // FindEntries lists live entries matching f, and the total count.
 func (s *Store) FindEntries(ctx context.Context, f kb.EntryFilter) ([]*kb.Entry, int, error) {
-	where, args := []string{"deleted_at IS NULL"}, []any{}
-	if f.Column != "" {
-		where, args = append(where, "column_code = ?"), append(args, string(f.Column))
-	}
-	if f.Department != "" {
-		where, args = append(where, "department = ?"), append(args, f.Department)
-	}
-	if f.Matter != "" {
-		where, args = append(where, "matter = ?"), append(args, f.Matter)
-	}
-	if f.ExternalID != "" {
-		where, args = append(where, "external_id = ?"), append(args, f.ExternalID)
-	}
-	if f.Title != "" {
-		where, args = append(where, "title = ?"), append(args, f.Title)
-	}
-	cond := strings.Join(where, " AND ")
+	var c conditions
+	c.add("deleted_at IS NULL")
+	c.eq("column_code", string(f.Column))
+	c.eq("department", f.Department)
+	c.eq("matter", f.Matter)
+	c.eq("external_id", f.ExternalID)
+	c.eq("title", f.Title)
+	cond, args := c.sql(), c.args
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: find entries: %w", err)

@@ -15,28 +15,18 @@ import (
 // FindReviewItems lists review items matching f, by due time, with their
 // wordings, and the total.
 func (s *Store) FindReviewItems(ctx context.Context, f kb.ReviewFilter) ([]*kb.ReviewItem, int, error) {
-	var where []string
-	var args []any
-	if f.Status != "" {
-		where, args = append(where, "status = ?"), append(args, f.Status)
-	}
-	if f.Department != "" {
-		where, args = append(where, "department = ?"), append(args, f.Department)
-	}
-	if f.Type != "" {
-		where, args = append(where, "type = ?"), append(args, f.Type)
-	}
+	var c conditions
+	c.eq("status", f.Status)
+	c.eq("department", f.Department)
+	c.eq("type", f.Type)
 	if f.Overdue != nil {
 		if *f.Overdue {
-			where, args = append(where, "status = 'open' AND due_at < ?"), append(args, formatTime(f.Now))
+			c.add("status = 'open' AND due_at < ?", formatTime(f.Now))
 		} else {
-			where, args = append(where, "NOT (status = 'open' AND due_at < ?)"), append(args, formatTime(f.Now))
+			c.add("NOT (status = 'open' AND due_at < ?)", formatTime(f.Now))
 		}
 	}
-	cond := "1 = 1"
-	if len(where) > 0 {
-		cond = strings.Join(where, " AND ")
-	}
+	cond, args := c.sql(), c.args
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_items WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: find review items: %w", err)
@@ -373,19 +363,15 @@ func scanProposal(row rowScanner) (*kb.Proposal, error) {
 
 // Proposals lists similar-question proposals, newest first.
 func (s *Store) Proposals(ctx context.Context, f kb.ProposalFilter) ([]kb.Proposal, error) {
-	where, args := []string{"1 = 1"}, []any{}
-	if f.Status != "" {
-		where, args = append(where, "p.status = ?"), append(args, f.Status)
-	}
-	if f.Department != "" {
-		where, args = append(where, "e.department = ?"), append(args, f.Department)
-	}
+	var c conditions
+	c.eq("p.status", f.Status)
+	c.eq("e.department", f.Department)
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+proposalColumns+` FROM similar_proposals p JOIN entries e ON e.id = p.entry_id
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY p.id DESC LIMIT ?`, append(args, limit)...)
+		WHERE `+c.sql()+` ORDER BY p.id DESC LIMIT ?`, append(c.args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: proposals: %w", err)
 	}
@@ -463,21 +449,19 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, accept bool, actor
 
 // Stats counts questions and review items; see docs/stats.md.
 func (s *Store) Stats(ctx context.Context, f kb.StatsFilter) (*kb.Stats, error) {
-	where, args := []string{"1 = 1"}, []any{}
+	var asked conditions
 	if !f.From.IsZero() {
-		where, args = append(where, "asked_at >= ?"), append(args, formatTime(f.From))
+		asked.add("asked_at >= ?", formatTime(f.From))
 	}
 	if !f.To.IsZero() {
-		where, args = append(where, "asked_at < ?"), append(args, formatTime(f.To))
+		asked.add("asked_at < ?", formatTime(f.To))
 	}
-	if f.Department != "" {
-		where, args = append(where, "department = ?"), append(args, f.Department)
-	}
+	asked.eq("department", f.Department)
 	st := &kb.Stats{Departments: []kb.DepartmentStats{}}
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(answered), 0),
 		COALESCE(SUM(CASE WHEN answered = 0 AND selected_entry_id IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN answered = 1 AND helpful = 0 THEN 1 ELSE 0 END), 0)
-		FROM queries WHERE `+strings.Join(where, " AND "), args...).Scan(&st.Asked, &st.Answered, &st.ResolvedBySuggestion, &st.Unhelpful)
+		FROM queries WHERE `+asked.sql(), asked.args...).Scan(&st.Asked, &st.Answered, &st.ResolvedBySuggestion, &st.Unhelpful)
 	if err != nil {
 		return nil, fmt.Errorf("store: stats: %w", err)
 	}

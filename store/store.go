@@ -197,3 +197,29 @@ func (s *Store) IntegrityCheck(ctx context.Context) ([]string, error) {
 	}
 	return problems, nil
 }
+
+// conditions builds a WHERE clause from optional filters.
+type conditions struct {
+	where []string
+	args  []any
+}
+
+// add appends a condition with its arguments.
+func (c *conditions) add(cond string, args ...any) {
+	c.where, c.args = append(c.where, cond), append(c.args, args...)
+}
+
+// eq appends "column = value" when value is set.
+func (c *conditions) eq(column, value string) {
+	if value != "" {
+		c.add(column+" = ?", value)
+	}
+}
+
+// sql returns the conditions joined with AND ("1 = 1" when there are none).
+func (c *conditions) sql() string {
+	if len(c.where) == 0 {
+		return "1 = 1"
+	}
+	return strings.Join(c.where, " AND ")
+}
