@@ -359,7 +359,7 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 	stop := make(chan struct{})
 	var mu sync.Mutex
 	var failures []string
-	uploads, asks := 0, 0
+	uploads := 0
 	fail := func(format string, args ...any) {
 		mu.Lock()
 		failures = append(failures, fmt.Sprintf(format, args...))
@@ -399,31 +399,7 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := http.Post("http://"+addr+"/api/v1/ask", "application/json", strings.NewReader(`{"question":"二类械注册要交哪些材料"}`))
-				if err != nil {
-					fail("ask: %v", err)
-					return
-				}
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					fail("ask: %d", resp.StatusCode)
-				}
-				mu.Lock()
-				asks++
-				mu.Unlock()
-			}
-		}()
-	}
+	stopAsking := keepAsking("http://"+addr, 4)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		mu.Lock()
 		n := uploads
@@ -439,6 +415,10 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 	code, out := cli(t, bin, "backup", "--data", data, "--out", backup)
 	close(stop)
 	wg.Wait()
+	asks, askFailures := stopAsking()
+	if askFailures > 0 {
+		fail("%d of %d asks failed", askFailures, asks)
+	}
 	if code != 0 || !strings.Contains(out, "备份完成") {
 		t.Fatalf("backup while serving: exit %d\n%s", code, out)
 	}

@@ -276,38 +276,11 @@ func TestLargeUploadWhileAsking(t *testing.T) {
 	file := u.file(t, "批量.csv", []byte(csv.String()))
 	before := u.count(t)
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var asks, failures int
-	var mu sync.Mutex
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := http.Post(u.url+"/api/v1/ask", "application/json", strings.NewReader(`{"question":"二类械注册要交哪些材料"}`))
-				mu.Lock()
-				asks++
-				if err != nil || resp.StatusCode != 200 {
-					failures++
-				}
-				mu.Unlock()
-				if err == nil {
-					resp.Body.Close()
-				}
-			}
-		}()
-	}
+	stopAsking := keepAsking(u.url, 4)
 	start := time.Now()
 	code, out := u.cli(t, admin, "upload", "--column", "faq", file)
 	elapsed := time.Since(start)
-	close(stop)
-	wg.Wait()
+	asks, failures := stopAsking()
 	if code != 0 || !strings.Contains(out, "新增 20000") || u.count(t) != before+20000 {
 		t.Fatalf("exit %d: %s", code, out)
 	}
@@ -350,5 +323,43 @@ func TestTokenRevokeAndList(t *testing.T) {
 	}
 	if code, msg := u.cli(t, token, "upload", "--column", "faq", "--dry-run", u.file(t, "b.csv", []byte("标题,内容\n新问题,新答案\n"))); code == 0 || !strings.Contains(msg, "401") {
 		t.Errorf("a revoked token still works: exit %d: %s", code, msg)
+	}
+}
+
+// keepAsking has workers ask a covered question at baseURL over and over
+// until the returned stop is called, which reports how many asks were made
+// and how many failed.
+func keepAsking(baseURL string, workers int) (stop func() (asks, failures int)) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var asks, failures int
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				resp, err := http.Post(baseURL+"/api/v1/ask", "application/json", strings.NewReader(`{"question":"二类械注册要交哪些材料"}`))
+				mu.Lock()
+				asks++
+				if err != nil || resp.StatusCode != 200 {
+					failures++
+				}
+				mu.Unlock()
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	return func() (int, int) {
+		close(done)
+		wg.Wait()
+		return asks, failures
 	}
 }
