@@ -69,6 +69,9 @@ type Index struct {
 	bi      bleve.Index
 	stats   *termStats
 	model   *Model
+	// questions picks the matcher's candidates; nil while Build fills a
+	// new index, which Open then loads.
+	questions *questionIndex
 }
 
 // SetModel replaces the matcher's model (for fitting and evaluation).
@@ -112,6 +115,10 @@ func Open(dir string, seg *Segmenter) (idx *Index, err error) {
 	}
 	idx = &Index{dir: dir, seg: seg, bi: bi, model: DefaultModel, candidates: &analysisCache{}}
 	if err := idx.refreshStats(); err != nil {
+		bi.Close()
+		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
+	}
+	if idx.questions, err = loadQuestionIndex(idx); err != nil {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %v", ErrRebuildNeeded, err)
 	}
@@ -258,9 +265,14 @@ func (idx *Index) Put(ctx context.Context, entries ...*kb.Entry) error {
 	return idx.refreshStats()
 }
 
-// batch indexes entries in one bleve batch; deleted entries are removed.
-// The caller holds idx.writeMu (or owns idx exclusively).
+// batch indexes entries in one bleve batch, and then in the question
+// index; deleted entries are removed. The caller holds idx.writeMu (or owns
+// idx exclusively).
 func (idx *Index) batch(entries []*kb.Entry) error {
+	var ups []questionUpdate
+	if idx.questions != nil {
+		ups = idx.questions.prepare(idx.seg, entries)
+	}
 	b := idx.bi.NewBatch()
 	for _, e := range entries {
 		if e.DeletedAt != nil {
@@ -273,6 +285,11 @@ func (idx *Index) batch(entries []*kb.Entry) error {
 	}
 	if err := idx.bi.Batch(b); err != nil {
 		return fmt.Errorf("search: index batch: %w", err)
+	}
+	if idx.questions != nil {
+		idx.mu.Lock()
+		idx.questions.apply(ups)
+		idx.mu.Unlock()
 	}
 	return nil
 }
@@ -288,6 +305,13 @@ func (idx *Index) Remove(ctx context.Context, ids ...int64) error {
 	if err := idx.bi.Batch(b); err != nil {
 		return fmt.Errorf("search: remove: %w", err)
 	}
+	ups := make([]questionUpdate, len(ids))
+	for i, id := range ids {
+		ups[i].id = id
+	}
+	idx.mu.Lock()
+	idx.questions.apply(ups)
+	idx.mu.Unlock()
 	return idx.refreshStats()
 }
 

@@ -2,13 +2,9 @@ package search
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
-
-	"github.com/blevesearch/bleve/v2"
 
 	"xiaoshen/kb"
 )
@@ -126,41 +122,35 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 	if len(terms) == 0 {
 		return nil, nil, nil
 	}
-	sr := bleve.NewSearchRequestOptions(idx.textQuery(terms), candidatePool, 0, false)
-	sr.Fields = []string{fieldTitle, fieldSimilar, fieldColumn, fieldDepartment, fieldMatter}
-
 	idx.mu.RLock()
-	res, err := idx.bi.SearchInContext(ctx, sr)
+	hits := idx.questions.top(idx.questions.withParts(idx.seg, terms), candidatePool)
+	pool := make([]poolEntry, len(hits))
+	for i, h := range hits {
+		doc := &idx.questions.docs[h.ord]
+		pool[i].Candidate = doc.Candidate
+		pool[i].Score = h.score
+		pool[i].texts = append([]string{doc.Title}, doc.similar...)
+	}
 	stats, model := idx.stats, idx.model
 	idx.mu.RUnlock()
-	if err != nil {
-		return nil, nil, fmt.Errorf("search: match: %w", err)
-	}
-	if len(res.Hits) == 0 {
+	if len(pool) == 0 {
 		return nil, model, nil
 	}
 	q := idx.analyze(question, stats)
 	folded, _ := fold(question)
-	maxScore := res.Hits[0].Score
-	pool := make([]poolEntry, 0, len(res.Hits))
-	for rank, h := range res.Hits {
-		id, _ := strconv.ParseInt(h.ID, 10, 64)
-		p := poolEntry{Candidate: kb.Candidate{
-			EntryID: id, Column: kb.Column(str(h.Fields[fieldColumn])), Title: str(h.Fields[fieldTitle]),
-			Department: str(h.Fields[fieldDepartment]), Matter: str(h.Fields[fieldMatter]), Score: h.Score,
-		}}
-		p.texts = append([]string{p.Title}, strs(h.Fields[fieldSimilar])...)
+	maxScore := pool[0].Score
+	for rank := range pool {
+		p := &pool[rank]
 		named := matterNamed(folded, p.Matter)
 		for _, text := range p.texts {
 			f := pairFeatures(q, idx.analyzeCandidate(text, stats))
 			f[featureMatterNamed] = named
-			f[len(featureNames)-2] = h.Score / maxScore
+			f[len(featureNames)-2] = p.Score / maxScore
 			if rank == 0 {
 				f[len(featureNames)-1] = 1
 			}
 			p.features = append(p.features, f)
 		}
-		pool = append(pool, p)
 	}
 	return pool, model, nil
 }
