@@ -48,10 +48,8 @@ func TestGroupCacheKeepsEachWordingOnce(t *testing.T) {
 		s.rememberWording(ReviewUnanswered, id, "护照过期了怎么办", sig)
 	}
 	filed := 0
-	for _, items := range s.groups().items[ReviewUnanswered] {
-		for _, wordings := range items {
-			filed += len(wordings)
-		}
+	for _, b := range s.groups().buckets[ReviewUnanswered] {
+		filed += len(b.wordings)
 	}
 	if filed != 3 {
 		t.Errorf("%d wordings filed after 100 asks of one, want 3", filed)
@@ -59,4 +57,66 @@ func TestGroupCacheKeepsEachWordingOnce(t *testing.T) {
 	if id, err := s.findGroup(ctx, ReviewUnanswered, s.Analyzer.Signature("护照过期费用")); err != nil || id != 9 {
 		t.Errorf("a fees question joined item %d (%v), want 9", id, err)
 	}
+}
+
+// TestFindGroupEqualsFullScan checks the term-filed lookup against
+// comparing a question with every open wording, before and after items are
+// forgotten (enough of them that the buckets are rebuilt).
+func TestFindGroupEqualsFullScan(t *testing.T) {
+	ctx := context.Background()
+	subjects := []string{"护照", "化妆品", "医疗器械", "药品", "许可证", "注册证", "备案", "广告"}
+	actions := []string{"过期", "补办", "变更", "注销", "延续", "费用", "进度", "材料"}
+	items := map[int64][]string{}
+	var asked []string
+	id := int64(1)
+	for i, a := range subjects {
+		for j, b := range actions {
+			q := a + b + "怎么办"
+			asked = append(asked, q, a+b, b+a+"费用")
+			if (i+j)%3 == 0 {
+				items[id] = append(items[id], q, a+"的"+b, "请问"+q, "我想问"+a+b, a+b+"咋办", "关于"+a+b)
+				id++
+			}
+		}
+	}
+	s := &Service{Reviews: openWordings{items: items}, Analyzer: wordAnalyzer{}}
+	fullScan := func(q string) int64 {
+		sig := s.Analyzer.Signature(q)
+		var best int64
+		for id, ws := range items {
+			for _, w := range ws {
+				if SameQuestion(sig, s.Analyzer.Signature(w)) && (best == 0 || id < best) {
+					best = id
+				}
+			}
+		}
+		return best
+	}
+	check := func(stage string) {
+		t.Helper()
+		joined := 0
+		for _, q := range asked {
+			got, err := s.findGroup(ctx, ReviewUnanswered, s.Analyzer.Signature(q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fullScan(q); got != want {
+				t.Errorf("%s: %q joined item %d, want %d", stage, q, got, want)
+			}
+			if got != 0 {
+				joined++
+			}
+		}
+		if joined == 0 {
+			t.Errorf("%s: no question joined an item", stage)
+		}
+	}
+	check("loaded")
+	for id := range items {
+		if id%4 != 0 {
+			s.forgetItem(id)
+			delete(items, id)
+		}
+	}
+	check("after forgetting three items in four")
 }

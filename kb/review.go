@@ -145,18 +145,33 @@ func sameTerms(a, b QuestionSignature) bool {
 // groupCache keeps the signatures of open items' wordings, so that a new
 // unanswered question is compared without reading every item. Signatures
 // are filed by their intents, as SameQuestion never joins two questions
-// whose intents differ: a question is compared only with the wordings that
-// ask for the same things. Each distinct wording is kept once, as when
-// loaded from the store, however often it is asked.
+// whose intents differ, and within those by term: two questions whose
+// terms overlap by GroupSimilarity share at least one term, so a question
+// is compared only with the wordings that ask for the same things and
+// share a term with it. Each distinct wording is kept once, as when loaded
+// from the store, however often it is asked.
 type groupCache struct {
-	mu     sync.Mutex
-	loaded map[string]bool
-	items  map[string]map[string]map[int64]map[string]QuestionSignature // type → intents → item → wording → signature
+	mu      sync.Mutex
+	loaded  map[string]bool
+	buckets map[string]map[string]*groupBucket // type → intents → bucket
+}
+
+// groupBucket holds the wordings of one item type with the same intents.
+type groupBucket struct {
+	wordings []groupWording  // filed wordings; a forgotten item's have item 0
+	byTerm   map[string][]int // term → indexes into wordings
+	filed    map[int64]map[string]bool
+	dead     int
+}
+
+type groupWording struct {
+	item int64
+	sig  QuestionSignature
 }
 
 func (s *Service) groups() *groupCache {
 	s.groupOnce.Do(func() {
-		s.groupCache = &groupCache{loaded: map[string]bool{}, items: map[string]map[string]map[int64]map[string]QuestionSignature{}}
+		s.groupCache = &groupCache{loaded: map[string]bool{}, buckets: map[string]map[string]*groupBucket{}}
 	})
 	return s.groupCache
 }
@@ -167,26 +182,60 @@ func intentsKey(sig QuestionSignature) string { return strings.Join(sig.Intents,
 // addLocked files a wording's signature under its item, unless the item
 // has that wording already; the caller holds g.mu.
 func (g *groupCache) addLocked(itemType string, id int64, wording string, sig QuestionSignature) {
-	byIntents := g.items[itemType]
+	byIntents := g.buckets[itemType]
 	if byIntents == nil {
-		byIntents = map[string]map[int64]map[string]QuestionSignature{}
-		g.items[itemType] = byIntents
+		byIntents = map[string]*groupBucket{}
+		g.buckets[itemType] = byIntents
 	}
 	key := intentsKey(sig)
-	if byIntents[key] == nil {
-		byIntents[key] = map[int64]map[string]QuestionSignature{}
+	b := byIntents[key]
+	if b == nil {
+		b = &groupBucket{byTerm: map[string][]int{}, filed: map[int64]map[string]bool{}}
+		byIntents[key] = b
 	}
-	wordings := byIntents[key][id]
-	if wordings == nil {
-		wordings = map[string]QuestionSignature{}
-		byIntents[key][id] = wordings
+	if b.filed[id][wording] {
+		return
 	}
-	if _, ok := wordings[wording]; !ok {
-		wordings[wording] = sig
+	if b.filed[id] == nil {
+		b.filed[id] = map[string]bool{}
+	}
+	b.filed[id][wording] = true
+	n := len(b.wordings)
+	b.wordings = append(b.wordings, groupWording{item: id, sig: sig})
+	for t := range sig.Terms {
+		b.byTerm[t] = append(b.byTerm[t], n)
 	}
 }
 
-// findGroup returns the open item a question joins, or 0.
+// forget drops an item's wordings from the bucket, and rebuilds the bucket
+// once forgotten wordings outnumber the others.
+func (b *groupBucket) forget(id int64) {
+	if b.filed[id] == nil {
+		return
+	}
+	delete(b.filed, id)
+	for i := range b.wordings {
+		if b.wordings[i].item == id {
+			b.wordings[i].item = 0
+			b.dead++
+		}
+	}
+	if b.dead > 64 && b.dead > len(b.wordings)/2 {
+		old := b.wordings
+		b.wordings, b.byTerm, b.dead = nil, map[string][]int{}, 0
+		for _, w := range old {
+			if w.item != 0 {
+				for t := range w.sig.Terms {
+					b.byTerm[t] = append(b.byTerm[t], len(b.wordings))
+				}
+				b.wordings = append(b.wordings, w)
+			}
+		}
+	}
+}
+
+// findGroup returns the open item a question joins, or 0: of the items
+// with a wording that asks the same thing, the oldest.
 func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSignature) (int64, error) {
 	g := s.groups()
 	g.mu.Lock()
@@ -196,7 +245,7 @@ func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSi
 		if err != nil {
 			return 0, err
 		}
-		g.items[itemType] = nil
+		g.buckets[itemType] = nil
 		for id, ws := range wordings {
 			for _, w := range ws {
 				g.addLocked(itemType, id, w, s.Analyzer.Signature(w))
@@ -204,14 +253,21 @@ func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSi
 		}
 		g.loaded[itemType] = true
 	}
+	b := g.buckets[itemType][intentsKey(sig)]
+	if b == nil {
+		return 0, nil
+	}
 	var best int64
-	// Wordings filed under the same intents: only the terms are left to
-	// compare.
-	for id, sigs := range g.items[itemType][intentsKey(sig)] {
-		for _, other := range sigs {
-			if sameTerms(sig, other) && (best == 0 || id < best) {
-				best = id
-				break
+	compared := map[int]bool{}
+	for t := range sig.Terms {
+		for _, i := range b.byTerm[t] {
+			w := b.wordings[i]
+			if w.item == 0 || compared[i] || (best != 0 && w.item >= best) {
+				continue
+			}
+			compared[i] = true
+			if sameTerms(sig, w.sig) {
+				best = w.item
 			}
 		}
 	}
@@ -231,9 +287,9 @@ func (s *Service) forgetItem(id int64) {
 	g := s.groups()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, byIntents := range g.items {
-		for _, items := range byIntents {
-			delete(items, id)
+	for _, byIntents := range g.buckets {
+		for _, b := range byIntents {
+			b.forget(id)
 		}
 	}
 }
