@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/numeric"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -323,37 +324,46 @@ func (idx *Index) Count() (uint64, error) {
 }
 
 // Versions returns the entry version stored with every indexed document,
-// by entry id, reading the documents in pages of ids.
+// by entry id.
 func (idx *Index) Versions(ctx context.Context) (map[int64]int, error) {
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
-	const page = 5000
-	out := map[int64]int{}
-	var after []string
-	for {
-		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), page, 0, false)
-		req.Fields = []string{fieldVersion}
-		req.SortBy([]string{"_id"})
-		if after != nil {
-			req.SetSearchAfter(after)
-		}
-		res, err := idx.bi.SearchInContext(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("search: versions: %w", err)
-		}
-		for _, h := range res.Hits {
-			id, err := strconv.ParseInt(h.ID, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("search: versions: document id %q: %w", h.ID, err)
-			}
-			v, _ := h.Fields[fieldVersion].(float64)
-			out[id] = int(v)
-		}
-		if len(res.Hits) < page {
-			return out, nil
-		}
-		after = []string{res.Hits[len(res.Hits)-1].ID}
+	snap, err := snapshot(idx.bi)
+	if err != nil {
+		return nil, fmt.Errorf("search: versions: %w", err)
 	}
+	defer snap.Close()
+	out := map[int64]int{}
+	var id int64
+	var idErr error
+	err = visitLiveDocuments(snap, func(_ int, _ uint64, field string, value []byte) bool {
+		switch field {
+		case "_id":
+			id, idErr = strconv.ParseInt(string(value), 10, 64)
+			if idErr != nil {
+				idErr = fmt.Errorf("document id %q: %w", value, idErr)
+			}
+			out[id] = 0
+		case fieldVersion:
+			v, err := numeric.PrefixCoded(value).Int64()
+			if err != nil {
+				idErr = fmt.Errorf("document %d: version: %w", id, err)
+			} else {
+				out[id] = int(numeric.Int64ToFloat64(v))
+			}
+		}
+		return idErr == nil && ctx.Err() == nil
+	})
+	if err == nil {
+		err = idErr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("search: versions: %w", err)
+	}
+	return out, nil
 }
 
 // Close closes the index.

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/blevesearch/bleve/v2/index/scorch"
-
 	"xiaoshen/kb"
 )
 
@@ -197,59 +195,48 @@ func (q *questionIndex) compact() {
 // the questions and keywords fields, with no text cut again.
 func loadQuestionIndex(idx *Index) (*questionIndex, error) {
 	q := newQuestionIndex(idx.seg.Synonyms())
-	adv, err := idx.bi.Advanced()
+	snap, err := snapshot(idx.bi)
 	if err != nil {
 		return nil, fmt.Errorf("search: load questions: %w", err)
 	}
-	sc, ok := adv.(*scorch.Scorch)
-	if !ok {
-		return nil, fmt.Errorf("search: load questions: index type %T is not scorch", adv)
-	}
-	reader, err := sc.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("search: load questions: %w", err)
-	}
-	defer reader.Close()
-	snapshot, ok := reader.(*scorch.IndexSnapshot)
-	if !ok {
-		return nil, fmt.Errorf("search: load questions: reader type %T", reader)
-	}
-	segments := snapshot.Segments()
+	defer snap.Close()
+	segments := snap.Segments()
 	ords := make([]map[uint64]int32, len(segments)) // per segment: document number → ordinal
-	for s, ss := range segments {
-		ords[s] = map[uint64]int32{}
-		live := ss.DocNumbersLive().Iterator()
-		for live.HasNext() {
-			num := uint64(live.Next())
-			var doc questionDoc
-			var verr error
-			err := ss.VisitDocument(num, func(field string, typ byte, value []byte, _ []uint64) bool {
-				switch field {
-				case "_id":
-					doc.EntryID, verr = strconv.ParseInt(string(value), 10, 64)
-				case fieldTitle:
-					doc.Title = string(value)
-				case fieldSimilar:
-					doc.similar = append(doc.similar, string(value))
-				case fieldColumn:
-					doc.Column = kb.Column(value)
-				case fieldDepartment:
-					doc.Department = string(value)
-				case fieldMatter:
-					doc.Matter = string(value)
-				}
-				return verr == nil
-			})
-			if err == nil {
-				err = verr
-			}
-			if err != nil {
-				return nil, fmt.Errorf("search: load questions: segment %d document %d: %w", s, num, err)
-			}
-			ords[s][num] = int32(len(q.docs))
-			q.byID[doc.EntryID] = int32(len(q.docs))
-			q.docs = append(q.docs, doc)
+	var doc *questionDoc
+	var idErr error
+	err = visitLiveDocuments(snap, func(s int, num uint64, field string, value []byte) bool {
+		if ords[s] == nil {
+			ords[s] = map[uint64]int32{}
 		}
+		ord, ok := ords[s][num]
+		if !ok {
+			ord = int32(len(q.docs))
+			ords[s][num] = ord
+			q.docs = append(q.docs, questionDoc{})
+		}
+		doc = &q.docs[ord]
+		switch field {
+		case "_id":
+			doc.EntryID, idErr = strconv.ParseInt(string(value), 10, 64)
+			q.byID[doc.EntryID] = ord
+		case fieldTitle:
+			doc.Title = string(value)
+		case fieldSimilar:
+			doc.similar = append(doc.similar, string(value))
+		case fieldColumn:
+			doc.Column = kb.Column(value)
+		case fieldDepartment:
+			doc.Department = string(value)
+		case fieldMatter:
+			doc.Matter = string(value)
+		}
+		return idErr == nil
+	})
+	if err == nil {
+		err = idErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("search: load questions: %w", err)
 	}
 	for _, f := range []struct {
 		field    string

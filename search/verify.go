@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
@@ -24,24 +23,12 @@ var errSegmentChecksum = errors.New("segment checksum mismatch")
 // part. Segment files that a crash left half-written are not in the
 // snapshot and are not checked; bleve removes them.
 func verifySegments(bi bleve.Index) error {
-	adv, err := bi.Advanced()
+	snap, err := snapshot(bi)
 	if err != nil {
 		return fmt.Errorf("verify segments: %w", err)
 	}
-	sc, ok := adv.(*scorch.Scorch)
-	if !ok {
-		return nil
-	}
-	reader, err := sc.Reader()
-	if err != nil {
-		return fmt.Errorf("verify segments: %w", err)
-	}
-	defer reader.Close()
-	snapshot, ok := reader.(*scorch.IndexSnapshot)
-	if !ok {
-		return nil
-	}
-	for _, ss := range snapshot.Segments() {
+	defer snap.Close()
+	for _, ss := range snap.Segments() {
 		if ps, ok := ss.Segment().(segment.PersistedSegment); ok {
 			if err := verifySegmentFile(ps.Path()); err != nil {
 				return err
