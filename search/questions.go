@@ -442,11 +442,11 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 		s.score[o] += v * norm(o)
 	}
 	best := &minHeap{}
-	threshold := func() float64 {
+	threshold := func(among []int32) float64 {
 		// The k-th best score so far is a lower bound of the final k-th
 		// best, since scores only grow.
 		*best = (*best)[:0]
-		for _, o := range s.touched {
+		for _, o := range among {
 			pushTop(best, scored{o, q.docs[o].EntryID, s.score[o]}, k)
 		}
 		if len(*best) < k {
@@ -456,7 +456,7 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 	}
 	i := 0
 	for ; i < len(qts); i++ {
-		if i > 0 && threshold() >= qts[i].remain {
+		if i > 0 && threshold(s.touched) >= qts[i].remain {
 			break
 		}
 		t := qts[i]
@@ -469,9 +469,36 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 			}
 		}
 	}
+	// The remaining terms only add to the entries found: those that could
+	// still reach the k-th score. Each term either walks its postings or
+	// looks the candidates up in them, whichever is shorter.
+	cands := s.touched
 	for ; i < len(qts); i++ {
 		t := qts[i]
-		for _, o := range s.touched {
+		theta := threshold(cands) // the entries left out cannot be among the best k
+		kept := cands[:0:0]
+		for _, o := range cands {
+			if s.score[o]+t.remain >= theta {
+				kept = append(kept, o)
+			}
+		}
+		cands = kept
+		if len(t.ques)+len(t.keys) < len(cands)*4 {
+			for _, o := range t.ques {
+				if s.score[o] > 0 {
+					add(o, t.idf*weightQuestion)
+				}
+			}
+			for _, o := range t.keys {
+				if s.score[o] > 0 {
+					if _, inQues := slices.BinarySearch(t.ques, o); !inQues {
+						add(o, t.idf*weightKeyword)
+					}
+				}
+			}
+			continue
+		}
+		for _, o := range cands {
 			if _, ok := slices.BinarySearch(t.ques, o); ok {
 				add(o, t.idf*weightQuestion)
 			} else if _, ok := slices.BinarySearch(t.keys, o); ok {
