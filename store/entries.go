@@ -191,12 +191,8 @@ func (s *Store) FindEntriesByID(ctx context.Context, ids []int64) (map[int64]*kb
 	if len(ids) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	marks := strings.Repeat(",?", len(ids))[1:]
-	rows, err := s.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id IN (`+marks+`) AND deleted_at IS NULL`, args...)
+	// One statement for any number of ids: the ids go in as a JSON array.
+	rows, err := s.queryPrepared(ctx, `SELECT `+entryColumns+` FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL`, mustJSON(ids))
 	if err != nil {
 		return nil, fmt.Errorf("store: find entries %v: %w", ids, err)
 	}
@@ -225,14 +221,20 @@ func (s *Store) FindEntries(ctx context.Context, f kb.EntryFilter) ([]*kb.Entry,
 	c.eq("title", f.Title)
 	cond, args := c.sql(), c.args
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries WHERE `+cond, args...).Scan(&total); err != nil {
+	// The text of these two queries depends only on which filters are set,
+	// so they are prepared once per shape.
+	st, err := s.prepared(ctx, `SELECT COUNT(*) FROM entries WHERE `+cond)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: find entries: %w", err)
+	}
+	if err := st.QueryRowContext(ctx, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: find entries: %w", err)
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE `+cond+` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	rows, err := s.queryPrepared(ctx, `SELECT `+entryColumns+` FROM entries WHERE `+cond+` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: find entries: %w", err)
 	}

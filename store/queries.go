@@ -34,7 +34,7 @@ func (s *Store) RecordQuery(ctx context.Context, q *kb.Query, item *kb.ReviewIte
 		if suggestions == nil {
 			suggestions = []int64{}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO queries (question, channel, session_id, asked_at, answered, confidence, entry_id, review_item_id, department, suggestions)
+		res, err := s.txExec(ctx, tx, `INSERT INTO queries (question, channel, session_id, asked_at, answered, confidence, entry_id, review_item_id, department, suggestions)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.Question, q.Channel, q.SessionID, formatTime(q.AskedAt), boolInt(q.Answered), q.Confidence,
 			nullID(q.EntryID), nullID(q.ReviewItemID), q.Department, mustJSON(suggestions))
 		if err != nil {
@@ -56,15 +56,15 @@ func (s *Store) attachReviewItem(ctx context.Context, tx *sql.Tx, q *kb.Query, i
 	var id int64
 	err := sql.ErrNoRows
 	if item.ID != 0 {
-		err = tx.QueryRowContext(ctx, `SELECT id FROM review_items WHERE id = ? AND status = 'open'`, item.ID).Scan(&id)
+		err = s.queryRowInTx(ctx, tx, &id, `SELECT id FROM review_items WHERE id = ? AND status = 'open'`, item.ID)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.QueryRowContext(ctx, `SELECT id FROM review_items WHERE group_key = ? AND type = ? AND status = 'open' ORDER BY id LIMIT 1`,
-			item.GroupKey, item.Type).Scan(&id)
+		err = s.queryRowInTx(ctx, tx, &id, `SELECT id FROM review_items WHERE group_key = ? AND type = ? AND status = 'open' ORDER BY id LIMIT 1`,
+			item.GroupKey, item.Type)
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		res, err := tx.ExecContext(ctx, `INSERT INTO review_items (type, question, group_key, department, occurrences, first_asked_at, last_asked_at, due_at, due_provisional, status, answer_entry_id)
+		res, err := s.txExec(ctx, tx, `INSERT INTO review_items (type, question, group_key, department, occurrences, first_asked_at, last_asked_at, due_at, due_provisional, status, answer_entry_id)
 			VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, 'open', ?)`, item.Type, item.Question, item.GroupKey, item.Department,
 			formatTime(q.AskedAt), formatTime(q.AskedAt), formatTime(item.DueAt), boolInt(item.DueProvisional), nullID(item.AnswerEntryID))
 		if err != nil {
@@ -79,11 +79,15 @@ func (s *Store) attachReviewItem(ctx context.Context, tx *sql.Tx, q *kb.Query, i
 	case err != nil:
 		return err
 	default:
-		if _, err := tx.ExecContext(ctx, `UPDATE review_items SET occurrences = occurrences + 1, last_asked_at = ? WHERE id = ?`, formatTime(q.AskedAt), id); err != nil {
+		if _, err := s.txExec(ctx, tx, `UPDATE review_items SET occurrences = occurrences + 1, last_asked_at = ? WHERE id = ?`, formatTime(q.AskedAt), id); err != nil {
 			return err
 		}
 	}
-	got, err := scanReviewItem(tx.QueryRowContext(ctx, `SELECT `+reviewColumns+` FROM review_items WHERE id = ?`, id))
+	row, err := s.txQueryRow(ctx, tx, `SELECT `+reviewColumns+` FROM review_items WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	got, err := scanReviewItem(row)
 	if err != nil {
 		return err
 	}
@@ -92,7 +96,7 @@ func (s *Store) attachReviewItem(ctx context.Context, tx *sql.Tx, q *kb.Query, i
 }
 
 func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, itemID int64, at time.Time, actor, action, detail string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO review_events (item_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)`,
+	_, err := s.txExec(ctx, tx, `INSERT INTO review_events (item_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)`,
 		itemID, formatTime(at), actor, action, detail)
 	return err
 }

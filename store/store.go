@@ -36,6 +36,7 @@ type Store struct {
 	// tokenUse remembers when each token's last_used_at was last written,
 	// so that a busy token does not write to the database on every request.
 	tokenUse sync.Map // token id → time.Time
+	stmts    statements
 	// Now returns the current time; tests replace it to control deadlines.
 	Now func() time.Time
 }
@@ -61,7 +62,10 @@ func Open(path string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.closeStatements()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers a trivial query; /readyz uses it.
 func (s *Store) Ping(ctx context.Context) error {
