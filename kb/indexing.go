@@ -61,6 +61,7 @@ func (s *Service) reindexBatch(ctx context.Context, ids []int64) error {
 	if err != nil || len(entries) == 0 {
 		return err
 	}
+	s.forgetHotlines()
 	if err := s.Index.Put(ctx, entries...); err != nil {
 		return err
 	}
@@ -132,6 +133,7 @@ func (s *Service) CheckIndex(ctx context.Context, repair bool) (*IndexReport, er
 	}
 	if len(report.Extra) > 0 {
 		s.indexMu.Lock()
+		s.forgetHotlines()
 		err := s.Index.Remove(ctx, report.Extra...)
 		s.indexMu.Unlock()
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -57,6 +58,10 @@ type Service struct {
 
 	groupOnce  sync.Once
 	groupCache *groupCache
+	// hotlineCache holds the 热线电话 entries that every unanswered question
+	// offers, read from the store after each index update.
+	hotlineCache      atomic.Pointer[hotlineList]
+	hotlineGeneration atomic.Uint64
 	// indexMu orders index updates: each batch reads the store's current
 	// state, indexes it and takes it off the queue before the next.
 	indexMu sync.Mutex
@@ -334,7 +339,7 @@ func (s *Service) route(question string, cands []Candidate) string {
 
 // hotlines lists the 热线电话 entries, those of the given department first.
 func (s *Service) hotlines(ctx context.Context, department string) ([]Hotline, error) {
-	entries, _, err := s.Store.FindEntries(ctx, EntryFilter{Column: ColumnHotline})
+	entries, err := s.hotlineEntries(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -352,6 +357,34 @@ func (s *Service) hotlines(ctx context.Context, department string) ([]Hotline, e
 	}
 	return out, nil
 }
+
+// hotlineEntries returns the 热线电话 entries. They are kept between index
+// updates, which every entry write goes through, so a changed hotline is
+// offered as soon as the change is searchable.
+func (s *Service) hotlineEntries(ctx context.Context) ([]*Entry, error) {
+	cached := s.hotlineCache.Load()
+	if cached != nil && cached.generation == s.hotlineGeneration.Load() {
+		return cached.entries, nil
+	}
+	// A list read while an update runs is kept only if no update started
+	// meanwhile: it may predate the update's write.
+	generation := s.hotlineGeneration.Load()
+	entries, _, err := s.Store.FindEntries(ctx, EntryFilter{Column: ColumnHotline})
+	if err != nil {
+		return nil, err
+	}
+	s.hotlineCache.Store(&hotlineList{generation: generation, entries: entries})
+	return entries, nil
+}
+
+// hotlineList is the cached hotline entries as of an update generation.
+type hotlineList struct {
+	generation uint64
+	entries    []*Entry
+}
+
+// forgetHotlines makes the next question read the hotlines again.
+func (s *Service) forgetHotlines() { s.hotlineGeneration.Add(1) }
 
 func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }
 

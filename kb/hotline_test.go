@@ -1,0 +1,63 @@
+package kb_test
+
+import (
+	"context"
+	"testing"
+
+	"xiaoshen/internal/testkb"
+	"xiaoshen/kb"
+)
+
+// TestUnansweredOffersCurrentHotlines checks that the hotlines an
+// unanswered question offers follow edits and deletions of hotline entries
+// at once, although they are kept between questions.
+func TestUnansweredOffersCurrentHotlines(t *testing.T) {
+	ctx := context.Background()
+	env := testkb.New(t, testkb.Options{})
+	phones := func() map[string]string {
+		t.Helper()
+		res, err := env.Service.Ask(ctx, kb.AskRequest{Question: "护照过期了怎么办"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Answered || res.Fallback == nil || len(res.Fallback.Hotlines) == 0 {
+			t.Fatalf("want an unanswered question with hotlines, got %+v", res)
+		}
+		out := map[string]string{}
+		for _, h := range res.Fallback.Hotlines {
+			out[h.Title] = h.Phone
+		}
+		return out
+	}
+	before := phones()
+	hotlines, _, err := env.Store.FindEntries(ctx, kb.EntryFilter{Column: kb.ColumnHotline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offered *kb.Entry
+	for _, e := range hotlines {
+		if _, ok := before[e.Title]; ok {
+			offered = e
+			break
+		}
+	}
+	if offered == nil {
+		t.Fatalf("none of the offered hotlines %v is a hotline entry", before)
+	}
+
+	const changed = "【待维护人员填写：新的咨询电话】"
+	offered.Fields[kb.FieldPhone] = changed
+	if err := env.Service.UpdateEntry(ctx, offered, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := phones()[offered.Title]; got != changed {
+		t.Errorf("after the edit %s is offered with phone %q, want %q", offered.Title, got, changed)
+	}
+
+	if err := env.Service.DeleteEntry(ctx, offered.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := phones()[offered.Title]; ok {
+		t.Errorf("deleted hotline %s is still offered", offered.Title)
+	}
+}
