@@ -58,9 +58,10 @@ func (c *analysisCache) putLocked(text string, a *analyzed) {
 	c.recent[text] = a
 }
 
-// analyzeCandidate is analyze for an entry's question texts, through the
-// cache when it is on.
-func (idx *Index) analyzeCandidate(text string, stats *termStats) *analyzed {
+// analyzeCached is analyze through the cache when it is on: for entries'
+// question texts, and for the user's question, which the matcher and then,
+// if unanswered, grouping both analyse.
+func (idx *Index) analyzeCached(text string, stats *termStats) *analyzed {
 	if idx.candidates == nil {
 		return idx.analyze(text, stats)
 	}

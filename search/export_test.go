@@ -34,7 +34,7 @@ func CheckCachedAnalysis(idx *Index, text string) (equal, cached bool) {
 	_, inOlder := c.older[text]
 	cached = c.stats == stats && (inRecent || inOlder)
 	c.mu.Unlock()
-	got := idx.analyzeCandidate(text, stats)
+	got := idx.analyzeCached(text, stats)
 	return reflect.DeepEqual(got, idx.analyze(text, stats)), cached
 }
 

@@ -9,6 +9,7 @@ import (
 
 // analyzed is a question prepared for pairwise comparison.
 type analyzed struct {
+	precise []string        // the terms cut precisely, without fillers, as the user wrote them
 	keys    []string        // the canonical terms, sorted: sums in a fixed order are repeatable
 	oov     map[string]bool // canonical terms that no KB question uses
 	norm    []rune          // folded letters and digits
@@ -32,6 +33,7 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 	var canon strings.Builder
 	for _, t := range seg.Terms(text, ModePrecise) {
 		if !fillers[t] {
+			a.precise = append(a.precise, t)
 			canon.WriteString(syn.Canonical(t))
 		}
 	}

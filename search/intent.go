@@ -25,7 +25,7 @@ func (idx *Index) Signature(question string) kb.QuestionSignature {
 	idx.mu.RLock()
 	stats := idx.stats
 	idx.mu.RUnlock()
-	a := idx.analyze(question, stats)
+	a := idx.analyzeCached(question, stats)
 	return kb.QuestionSignature{Terms: a.terms, Intents: a.intents}
 }
 

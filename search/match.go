@@ -118,12 +118,15 @@ type poolEntry struct {
 // pool runs the full-text search and computes the features of every
 // candidate text.
 func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Model, error) {
-	terms := idx.queryTerms(question)
-	if len(terms) == 0 {
+	idx.mu.RLock()
+	stats, model := idx.stats, idx.model
+	idx.mu.RUnlock()
+	q := idx.analyzeCached(question, stats)
+	if len(q.precise) == 0 {
 		return nil, nil, nil
 	}
 	idx.mu.RLock()
-	hits := idx.questions.top(idx.questions.withParts(idx.seg, terms), candidatePool)
+	hits := idx.questions.top(idx.questions.withParts(idx.seg, q.precise), candidatePool)
 	pool := make([]poolEntry, len(hits))
 	for i, h := range hits {
 		doc := &idx.questions.docs[h.ord]
@@ -131,19 +134,17 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 		pool[i].Score = h.score
 		pool[i].texts = append([]string{doc.Title}, doc.similar...)
 	}
-	stats, model := idx.stats, idx.model
 	idx.mu.RUnlock()
 	if len(pool) == 0 {
 		return nil, model, nil
 	}
-	q := idx.analyze(question, stats)
 	folded, _ := fold(question)
 	maxScore := pool[0].Score
 	for rank := range pool {
 		p := &pool[rank]
 		named := matterNamed(folded, p.Matter)
 		for _, text := range p.texts {
-			f := pairFeatures(q, idx.analyzeCandidate(text, stats))
+			f := pairFeatures(q, idx.analyzeCached(text, stats))
 			f[featureMatterNamed] = named
 			f[len(featureNames)-2] = p.Score / maxScore
 			if rank == 0 {
