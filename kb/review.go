@@ -3,7 +3,6 @@ package kb
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -159,52 +158,28 @@ type groupCache struct {
 
 // groupBucket holds the wordings of one item type with the same intents.
 type groupBucket struct {
-	wordings []groupWording   // filed wordings; a forgotten item's have item 0
-	byTerm   map[string][]int // term → indexes into wordings
+	wordings []groupWording           // filed wordings; a forgotten item's have item 0
+	byTerm   map[string][]termPosting // term → the wordings that hold it
 	filed    map[int64]map[string]bool
 	dead     int
+	// shared is findGroup's scratch, one slot per wording; the cache's
+	// lock makes it safe to reuse.
+	shared  []float64
+	touched []int
 }
 
+// termPosting is a wording that holds a term, and the term's weight there.
+type termPosting struct {
+	wording int
+	weight  float64
+}
+
+// groupWording is a filed wording: its item, terms and the sum of their
+// weights.
 type groupWording struct {
 	item  int64
-	terms weightedTerms
-}
-
-// weightedTerms is a signature's terms sorted, to compare two signatures
-// in one pass (a map lookup per term was most of grouping's time).
-type weightedTerms struct {
-	terms   []string
-	weights []float64
-	total   float64
-}
-
-func sortTerms(sig QuestionSignature) weightedTerms {
-	var w weightedTerms
-	for _, t := range slices.Sorted(maps.Keys(sig.Terms)) {
-		w.terms = append(w.terms, t)
-		w.weights = append(w.weights, sig.Terms[t])
-		w.total += sig.Terms[t]
-	}
-	return w
-}
-
-// overlaps is sameTerms on sorted terms.
-func (a weightedTerms) overlaps(b weightedTerms) bool {
-	var shared float64
-	for i, j := 0, 0; i < len(a.terms) && j < len(b.terms); {
-		switch {
-		case a.terms[i] < b.terms[j]:
-			i++
-		case a.terms[i] > b.terms[j]:
-			j++
-		default:
-			shared += a.weights[i] + b.weights[j]
-			i++
-			j++
-		}
-	}
-	total := a.total + b.total
-	return total > 0 && shared/total >= GroupSimilarity
+	terms map[string]float64
+	total float64
 }
 
 func (s *Service) groups() *groupCache {
@@ -228,7 +203,7 @@ func (g *groupCache) addLocked(itemType string, id int64, wording string, sig Qu
 	key := intentsKey(sig)
 	b := byIntents[key]
 	if b == nil {
-		b = &groupBucket{byTerm: map[string][]int{}, filed: map[int64]map[string]bool{}}
+		b = &groupBucket{byTerm: map[string][]termPosting{}, filed: map[int64]map[string]bool{}}
 		byIntents[key] = b
 	}
 	if b.filed[id][wording] {
@@ -239,10 +214,12 @@ func (g *groupCache) addLocked(itemType string, id int64, wording string, sig Qu
 	}
 	b.filed[id][wording] = true
 	n := len(b.wordings)
-	b.wordings = append(b.wordings, groupWording{item: id, terms: sortTerms(sig)})
-	for t := range sig.Terms {
-		b.byTerm[t] = append(b.byTerm[t], n)
+	w := groupWording{item: id, terms: sig.Terms}
+	for t, weight := range sig.Terms {
+		b.byTerm[t] = append(b.byTerm[t], termPosting{n, weight})
+		w.total += weight
 	}
+	b.wordings = append(b.wordings, w)
 }
 
 // forget drops an item's wordings from the bucket, and rebuilds the bucket
@@ -260,11 +237,11 @@ func (b *groupBucket) forget(id int64) {
 	}
 	if b.dead > 64 && b.dead > len(b.wordings)/2 {
 		old := b.wordings
-		b.wordings, b.byTerm, b.dead = nil, map[string][]int{}, 0
+		b.wordings, b.byTerm, b.dead = nil, map[string][]termPosting{}, 0
 		for _, w := range old {
 			if w.item != 0 {
-				for _, t := range w.terms.terms {
-					b.byTerm[t] = append(b.byTerm[t], len(b.wordings))
+				for t, weight := range w.terms {
+					b.byTerm[t] = append(b.byTerm[t], termPosting{len(b.wordings), weight})
 				}
 				b.wordings = append(b.wordings, w)
 			}
@@ -295,22 +272,37 @@ func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSi
 	if b == nil {
 		return 0, nil
 	}
-	var best int64
-	terms := sortTerms(sig)
-	compared := map[int]bool{}
-	for t := range sig.Terms {
-		for _, i := range b.byTerm[t] {
-			w := b.wordings[i]
-			if w.item == 0 || compared[i] || (best != 0 && w.item >= best) {
-				continue
+	return b.oldestSame(sig), nil
+}
+
+// oldestSame returns the oldest item with a wording whose terms overlap
+// sig's as SameQuestion requires, or 0. The shared weight of every wording
+// that holds one of sig's terms is summed from the postings, so only those
+// wordings are looked at, each once.
+func (b *groupBucket) oldestSame(sig QuestionSignature) int64 {
+	if len(b.shared) < len(b.wordings) {
+		b.shared = make([]float64, len(b.wordings)+len(b.wordings)/2)
+	}
+	var total float64
+	for t, weight := range sig.Terms {
+		total += weight
+		for _, p := range b.byTerm[t] {
+			if b.shared[p.wording] == 0 {
+				b.touched = append(b.touched, p.wording)
 			}
-			compared[i] = true
-			if terms.overlaps(w.terms) {
-				best = w.item
-			}
+			b.shared[p.wording] += weight + p.weight
 		}
 	}
-	return best, nil
+	var best int64
+	for _, i := range b.touched {
+		w := b.wordings[i]
+		if w.item != 0 && (best == 0 || w.item < best) && b.shared[i]/(total+w.total) >= GroupSimilarity {
+			best = w.item
+		}
+		b.shared[i] = 0
+	}
+	b.touched = b.touched[:0]
+	return best
 }
 
 func (s *Service) rememberWording(itemType string, id int64, wording string, sig QuestionSignature) {
