@@ -52,8 +52,17 @@ func (e *Entry) ExpiresOn() (time.Time, bool) {
 // Expired reports whether the entry is a policy or notice past its 失效日期
 // at now. An expired entry stays in the KB but is never given as an answer.
 func (e *Entry) Expired(now time.Time) bool {
-	exp, ok := e.ExpiresOn()
-	return ok && !now.Before(exp.AddDate(0, 0, 1))
+	return ExpiredAt(e.Fields[FieldExpiresOn], now)
+}
+
+// ExpiredAt reports whether a 失效日期 (YYYY-MM-DD, or "" for none) has
+// passed at now: an entry expires at the end of that day.
+func ExpiredAt(expiresOn string, now time.Time) bool {
+	if expiresOn == "" {
+		return false
+	}
+	exp, err := ParseDate(expiresOn)
+	return err == nil && !now.Before(exp.AddDate(0, 0, 1))
 }
 
 // Normalize trims the entry's text fields, drops empty and repeated list

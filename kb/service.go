@@ -222,14 +222,24 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	for i, c := range cands {
 		ids[i] = c.EntryID
 	}
-	entries, err := s.Store.FindEntriesByID(ctx, ids)
+	expiries, err := s.Store.EntryExpiries(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	live := cands[:0]
 	for _, c := range cands {
-		if e, ok := entries[c.EntryID]; ok && !e.Expired(now) {
+		if exp, ok := expiries[c.EntryID]; ok && !ExpiredAt(exp, now) {
 			live = append(live, c)
+		}
+	}
+	var best *Entry
+	if len(live) > 0 && live[0].Confidence >= s.Threshold {
+		found, err := s.Store.FindEntriesByID(ctx, []int64{live[0].EntryID})
+		if err != nil {
+			return nil, err
+		}
+		if best = found[live[0].EntryID]; best == nil {
+			live = live[1:] // deleted a moment ago
 		}
 	}
 	res := &AskResult{Related: []RelatedEntry{}}
@@ -238,8 +248,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		res.Confidence = round3(live[0].Confidence)
 		q.Confidence = res.Confidence
 	}
-	if len(live) > 0 && live[0].Confidence >= s.Threshold {
-		best := entries[live[0].EntryID]
+	if best != nil {
 		res.Answered = true
 		res.Answer = &Answer{
 			EntryID: best.ID, Column: best.Column, ColumnName: best.Column.Name(), Title: best.Title,

@@ -89,6 +89,10 @@ type Store interface {
 	// FindEntriesByID returns the live entries among ids, by id, in one
 	// read; missing and deleted ones are left out.
 	FindEntriesByID(ctx context.Context, ids []int64) (map[int64]*Entry, error)
+	// EntryExpiries returns the 失效日期 of the live entries among ids ("" for
+	// none), by id, in one read; missing and deleted ones are left out. It
+	// is what a question needs to know of its candidates.
+	EntryExpiries(ctx context.Context, ids []int64) (map[int64]string, error)
 	FindEntries(ctx context.Context, f EntryFilter) ([]*Entry, int, error)
 	ColumnCounts(ctx context.Context) (map[Column]int, error)
 	// EachEntry calls fn for every live entry, in id order.

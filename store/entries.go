@@ -210,6 +210,32 @@ func (s *Store) FindEntriesByID(ctx context.Context, ids []int64) (map[int64]*kb
 	return out, nil
 }
 
+// EntryExpiries returns the 失效日期 of the live entries among ids.
+func (s *Store) EntryExpiries(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.queryPrepared(ctx, `SELECT id, COALESCE(json_extract(fields, '$.`+kb.FieldExpiresOn+`'), '') FROM entries
+		WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL`, mustJSON(ids))
+	if err != nil {
+		return nil, fmt.Errorf("store: entry expiries %v: %w", ids, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var expires string
+		if err := rows.Scan(&id, &expires); err != nil {
+			return nil, fmt.Errorf("store: entry expiries %v: %w", ids, err)
+		}
+		out[id] = expires
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: entry expiries %v: %w", ids, err)
+	}
+	return out, nil
+}
+
 // FindEntries lists live entries matching f, and the total count.
 func (s *Store) FindEntries(ctx context.Context, f kb.EntryFilter) ([]*kb.Entry, int, error) {
 	var c conditions

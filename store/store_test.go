@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -241,6 +242,34 @@ func TestPing(t *testing.T) {
 	s.Close()
 	if err := s.Ping(context.Background()); err == nil {
 		t.Fatal("a closed store answers Ping")
+	}
+}
+
+func TestEntryExpiries(t *testing.T) {
+	s := mustOpenStore(t)
+	ctx := context.Background()
+	plain := faq("没有失效日期")
+	policy := &kb.Entry{Column: kb.ColumnPolicy, Title: "有失效日期的政策", Content: "正文", Department: "法规处",
+		Fields: map[string]string{kb.FieldEffectiveOn: "2024-01-01", kb.FieldExpiresOn: "2025-12-31"}}
+	gone := faq("已删除")
+	for _, e := range []*kb.Entry{plain, policy, gone} {
+		if err := s.CreateEntry(ctx, e, "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.DeleteEntry(ctx, gone.ID, "t"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.EntryExpiries(ctx, []int64{plain.ID, policy.ID, gone.ID, 999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]string{plain.ID: "", policy.ID: "2025-12-31"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v (deleted and missing entries left out)", got, want)
+	}
+	if got, err := s.EntryExpiries(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("no ids: %v, %v", got, err)
 	}
 }
 
