@@ -270,10 +270,17 @@ func (idx *Index) Put(ctx context.Context, entries ...*kb.Entry) error {
 // index; deleted entries are removed. The caller holds idx.writeMu (or owns
 // idx exclusively).
 func (idx *Index) batch(entries []*kb.Entry) error {
+	// Cut the texts for the question index while bleve analyses the batch
+	// on its own goroutines.
 	var ups []questionUpdate
-	if idx.questions != nil {
-		ups = idx.questions.prepare(idx.seg, entries)
-	}
+	prepared := make(chan struct{})
+	go func() {
+		defer close(prepared)
+		if idx.questions != nil {
+			ups = idx.questions.prepare(idx.seg, entries)
+		}
+	}()
+	defer func() { <-prepared }()
 	b := idx.bi.NewBatch()
 	for _, e := range entries {
 		if e.DeletedAt != nil {
@@ -287,6 +294,7 @@ func (idx *Index) batch(entries []*kb.Entry) error {
 	if err := idx.bi.Batch(b); err != nil {
 		return fmt.Errorf("search: index batch: %w", err)
 	}
+	<-prepared
 	if idx.questions != nil {
 		idx.mu.Lock()
 		idx.questions.apply(ups)
