@@ -39,6 +39,11 @@ type questionIndex struct {
 	live  int
 	lens  int // sum of the live entries' lengths
 	dead  int
+	// norms is each ordinal's length normalisation (0 when dead) and ids
+	// its entry id, in arrays of their own: scoring touches thousands of
+	// entries at random, and these are all it reads of them.
+	norms []float64
+	ids   []int64
 	scrap sync.Pool // *scratch
 }
 
@@ -132,6 +137,25 @@ func (q *questionIndex) apply(ups []questionUpdate) {
 	}
 	if q.dead > compactMin && q.dead > q.live {
 		q.compact()
+	}
+	q.renorm()
+}
+
+// renorm recomputes every ordinal's length normalisation for the current
+// average length, BM25's (k1+1)/(1+k1(1-b+b·len/avg)), and its entry id.
+func (q *questionIndex) renorm() {
+	avg := 1.0
+	if q.live > 0 && q.lens > 0 {
+		avg = float64(q.lens) / float64(q.live)
+	}
+	q.norms = slices.Grow(q.norms[:0], len(q.docs))[:len(q.docs)]
+	q.ids = slices.Grow(q.ids[:0], len(q.docs))[:len(q.docs)]
+	for o, d := range q.docs {
+		q.ids[o] = d.EntryID
+		q.norms[o] = 0
+		if d.EntryID != 0 {
+			q.norms[o] = (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(len(d.terms))/avg))
+		}
 	}
 }
 
@@ -299,6 +323,7 @@ func loadQuestionIndex(idx *Index) (*questionIndex, error) {
 	for _, d := range q.docs {
 		q.lens += len(d.terms)
 	}
+	q.renorm()
 	return q, nil
 }
 
@@ -382,10 +407,6 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 	if q.live == 0 || k <= 0 {
 		return nil
 	}
-	avg := float64(q.lens) / float64(q.live)
-	if avg == 0 {
-		avg = 1
-	}
 	maxNorm := (bm25K1 + 1) / (1 + bm25K1*(1-bm25B))
 	var qts []queryTerm
 	seen := map[string]bool{}
@@ -429,17 +450,15 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 		s.touched = s.touched[:0]
 		q.scrap.Put(s)
 	}()
-	norm := func(o int32) float64 {
-		return (bm25K1 + 1) / (1 + bm25K1*(1-bm25B+bm25B*float64(len(q.docs[o].terms))/avg))
-	}
 	add := func(o int32, v float64) {
-		if q.docs[o].EntryID == 0 {
+		norm := q.norms[o]
+		if norm == 0 { // dead
 			return
 		}
 		if s.score[o] == 0 {
 			s.touched = append(s.touched, o)
 		}
-		s.score[o] += v * norm(o)
+		s.score[o] += v * norm
 	}
 	best := &minHeap{}
 	threshold := func(among []int32) float64 {
@@ -447,7 +466,7 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 		// best, since scores only grow.
 		*best = (*best)[:0]
 		for _, o := range among {
-			pushTop(best, scored{o, q.docs[o].EntryID, s.score[o]}, k)
+			pushTop(best, scored{o, q.ids[o], s.score[o]}, k)
 		}
 		if len(*best) < k {
 			return 0
@@ -508,7 +527,7 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 	}
 	*best = (*best)[:0]
 	for _, o := range s.touched {
-		pushTop(best, scored{o, q.docs[o].EntryID, s.score[o]}, k)
+		pushTop(best, scored{o, q.ids[o], s.score[o]}, k)
 	}
 	out := make([]scored, len(*best))
 	copy(out, *best)
