@@ -200,6 +200,31 @@ func (s *Segmenter) appendParts(tokens []Token, w gojieba.Word, offsets []int) [
 	return tokens
 }
 
+// BothTerms returns the terms of text cut precisely and in search mode, as
+// Terms does, with one call into gojieba instead of two: search mode is the
+// precise cut plus the words inside each long word.
+func (s *Segmenter) BothTerms(text string) (precise, search []string) {
+	folded, _ := fold(text)
+	if folded == "" {
+		return nil, nil
+	}
+	for _, w := range s.jieba.Tokenize(folded, gojieba.DefaultMode, false) {
+		if !hasWordRune(w.Str) {
+			continue
+		}
+		if utf8.RuneCountInString(w.Str) > 2 {
+			for _, part := range s.jieba.CutAll(w.Str) {
+				if part != w.Str && utf8.RuneCountInString(part) >= 2 && hasWordRune(part) && strings.Contains(w.Str, part) {
+					search = append(search, part)
+				}
+			}
+		}
+		precise = append(precise, w.Str)
+		search = append(search, w.Str)
+	}
+	return precise, search
+}
+
 // Terms returns just the terms of Tokens.
 func (s *Segmenter) Terms(text string, mode Mode) []string {
 	tokens := s.Tokens(text, mode)

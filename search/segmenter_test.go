@@ -92,3 +92,28 @@ func TestBleveTokenizerRegistered(t *testing.T) {
 		}
 	}
 }
+
+// TestBothTermsEqualsTwoCuts checks that cutting once for both modes gives
+// exactly what cutting in each mode gives, on every corpus text and
+// question.
+func TestBothTermsEqualsTwoCuts(t *testing.T) {
+	seg := testkb.MustSegmenter(t)
+	var texts []string
+	for _, e := range corpusEntries(t) {
+		texts = append(texts, e.Questions()...)
+		texts = append(texts, e.Content)
+	}
+	for _, q := range readQuestions(t) {
+		texts = append(texts, q.Question)
+	}
+	texts = append(texts, "", "？！", "ＯＥＭ代加工化妆品生产许可证")
+	for _, text := range texts {
+		precise, inSearchMode := seg.BothTerms(text)
+		if want := seg.Terms(text, search.ModePrecise); !reflect.DeepEqual(precise, want) && len(precise)+len(want) > 0 {
+			t.Errorf("%.40q: precise %q, want %q", text, precise, want)
+		}
+		if want := seg.Terms(text, search.ModeSearch); !reflect.DeepEqual(inSearchMode, want) && len(inSearchMode)+len(want) > 0 {
+			t.Errorf("%.40q: search mode %q, want %q", text, inSearchMode, want)
+		}
+	}
+}
