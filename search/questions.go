@@ -30,15 +30,15 @@ import (
 // Remove keep it up to date by cutting the same texts with the same
 // tokenizer the bleve mapping uses. The caller guards it with Index.mu.
 type questionIndex struct {
-	syn   *Synonyms
-	docs  []questionDoc
-	byID  map[int64]int32
-	ques  map[string][]int32 // canonical term → ordinals whose question texts hold it, ascending
-	keys  map[string][]int32 // the same for keywords
-	df    map[string]int     // live entries per question term
-	live  int
-	lens  int // sum of the live entries' lengths
-	dead  int
+	syn  *Synonyms
+	docs []questionDoc
+	byID map[int64]int32
+	ques map[string][]int32 // canonical term → ordinals whose question texts hold it, ascending
+	keys map[string][]int32 // the same for keywords
+	df   map[string]int     // live entries per question term
+	live int
+	lens int // sum of the live entries' lengths
+	dead int
 	// norms is each ordinal's length normalisation (0 when dead) and ids
 	// its entry id, in arrays of their own: scoring touches thousands of
 	// entries at random, and these are all it reads of them.
