@@ -33,7 +33,7 @@ func (idx *Index) terms(text string, mode Mode) []string {
 	return out
 }
 
-// candidatePool is how many full-text hits the matcher rescoring looks at.
+// candidatePool is how many candidates the matcher scores with its model.
 const candidatePool = 20
 
 // Match finds the entries that best answer question. Full-text search picks
