@@ -15,8 +15,15 @@ type analyzed struct {
 	norm    []rune          // folded letters and digits
 	terms   weightedTerms   // canonical terms → idf
 	intents []string
-	bigrams map[string]bool
-	chars   map[rune]bool
+	bigrams map[string]float64 // bigrams of norm → estimated idf
+	// bigramKeys lists bigrams in sorted order and bigramTotal sums their
+	// weights, for repeatable sums.
+	bigramKeys  []string
+	bigramTotal float64
+	chars       map[rune]bool
+	// surface holds the bigrams of the text as written (fillers dropped,
+	// synonyms not folded).
+	surface map[string]bool
 	maxIDF  float64
 }
 
@@ -26,16 +33,26 @@ func (idx *Index) analyze(text string, stats *termStats) *analyzed {
 }
 
 func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
-	a := &analyzed{bigrams: map[string]bool{}, chars: map[rune]bool{}}
+	a := &analyzed{bigrams: map[string]float64{}, chars: map[rune]bool{}, surface: map[string]bool{}}
 	// Surface features read the text with every word in its canonical
 	// form, so that 药证 and 药品生产许可证 look alike character by character.
 	syn := seg.Synonyms()
-	var canon strings.Builder
+	var canon, written strings.Builder
 	for _, t := range seg.Terms(text, ModePrecise) {
 		if !fillers[t] {
 			a.precise = append(a.precise, t)
 			canon.WriteString(syn.Canonical(t))
+			written.WriteString(t)
 		}
+	}
+	var surface []rune
+	for _, r := range written.String() {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			surface = append(surface, r)
+		}
+	}
+	for i := 0; i+1 < len(surface); i++ {
+		a.surface[string(surface[i:i+2])] = true
 	}
 	for _, r := range canon.String() {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
@@ -43,8 +60,17 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 			a.chars[r] = true
 		}
 	}
+	bigramWeights := bigramsOf(stats)
 	for i := 0; i+1 < len(a.norm); i++ {
-		a.bigrams[string(a.norm[i:i+2])] = true
+		b := string(a.norm[i : i+2])
+		if _, ok := a.bigrams[b]; !ok {
+			a.bigrams[b] = bigramWeights.weight(b)
+			a.bigramKeys = append(a.bigramKeys, b)
+		}
+	}
+	sort.Strings(a.bigramKeys)
+	for _, b := range a.bigramKeys {
+		a.bigramTotal += a.bigrams[b]
 	}
 	var terms []string
 	for _, t := range seg.Terms(text, ModeSearch) {
@@ -83,6 +109,14 @@ var featureNames = []string{
 	// the matcher. "许可证多久能办下来" about some other licence must not
 	// get the 化妆品生产许可 answer.
 	"matter_named",
+	// Idf-weighted character-bigram overlap on the synonym-normalised
+	// text: the share of the question's bigram weight the entry question
+	// holds, and the reverse. They see past the segmenter (气肿 in 肺气肿).
+	"bigram_coverage_query", "bigram_coverage_entry",
+	// Bigram overlap of the texts as written, synonyms not folded: of two
+	// entries that read the same once synonyms are folded, the one in the
+	// user's own words is likelier the one meant.
+	"surface_bigram_dice",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.
 	"score_ratio", "score_first",
@@ -204,17 +238,30 @@ func pairFeatures(q, d *analyzed) []float64 {
 	if q.maxIDF > 0 {
 		f[17] = unmatchedKnown / q.maxIDF
 	}
+	var sharedBigrams float64
+	for _, b := range q.bigramKeys {
+		if _, ok := d.bigrams[b]; ok {
+			sharedBigrams += q.bigrams[b]
+		}
+	}
+	if q.bigramTotal > 0 {
+		f[19] = sharedBigrams / q.bigramTotal
+	}
+	if d.bigramTotal > 0 {
+		f[20] = sharedBigrams / d.bigramTotal
+	}
+	f[21] = dice(q.surface, d.surface)
 	return f
 }
 
 // dice is the Dice coefficient of two sets.
-func dice[K comparable](a, b map[K]bool) float64 {
+func dice[K comparable, V any](a map[K]V, b map[K]V) float64 {
 	if len(a)+len(b) == 0 {
 		return 0
 	}
 	n := 0
 	for k := range a {
-		if b[k] {
+		if _, ok := b[k]; ok {
 			n++
 		}
 	}

@@ -1,0 +1,75 @@
+package search
+
+import (
+	"math"
+	"sync"
+)
+
+// bigramIDF weighs character bigrams by how rare they are in the KB's
+// questions. Character bigrams see past the segmenter: 流鼻涕 and 鼻涕,
+// 肺气肿 and 气肿 share bigrams even where their words differ, and the
+// weights keep 肺炎, in every question of a lung KB, from counting as much
+// as 胸膜.
+//
+// The index keeps document frequencies of words, not of bigrams, so a
+// bigram's frequency is estimated from them: a question holding a word
+// holds every bigram inside it, so the largest frequency of a word
+// containing the bigram is a lower bound, and a close one, as most
+// bigrams of Chinese words are words themselves or sit inside few words.
+// A bigram inside no word (across a word boundary) counts as rare: shared,
+// it means both texts run the same two words together.
+type bigramIDF struct {
+	docs int
+	df   map[string]int
+}
+
+// weight is the idf of bigram, in the same form as word idf (weigh).
+func (b *bigramIDF) weight(bigram string) float64 {
+	df := b.df[bigram]
+	return math.Log(1 + (float64(b.docs)-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// bigramTables keeps the estimates for the last few term statistics: a new
+// statistics version comes with every index write, and a process serves
+// one index (a few in tests and fitting).
+var bigramTables struct {
+	mu     sync.Mutex
+	tables map[*termStats]*bigramIDF
+	order  []*termStats
+}
+
+const bigramTablesKept = 4
+
+// bigramsOf returns the bigram estimates for stats, computing them once
+// per statistics version.
+func bigramsOf(stats *termStats) *bigramIDF {
+	bigramTables.mu.Lock()
+	defer bigramTables.mu.Unlock()
+	if t, ok := bigramTables.tables[stats]; ok {
+		return t
+	}
+	t := estimateBigrams(stats)
+	if bigramTables.tables == nil {
+		bigramTables.tables = map[*termStats]*bigramIDF{}
+	}
+	if len(bigramTables.order) == bigramTablesKept {
+		delete(bigramTables.tables, bigramTables.order[0])
+		bigramTables.order = bigramTables.order[1:]
+	}
+	bigramTables.tables[stats] = t
+	bigramTables.order = append(bigramTables.order, stats)
+	return t
+}
+
+// estimateBigrams derives bigram document frequencies from word ones.
+func estimateBigrams(stats *termStats) *bigramIDF {
+	t := &bigramIDF{docs: stats.docs, df: make(map[string]int, 2*len(stats.df))}
+	for term, df := range stats.df {
+		runes := []rune(term)
+		for i := 0; i+1 < len(runes); i++ {
+			b := string(runes[i : i+2])
+			t.df[b] = max(t.df[b], df)
+		}
+	}
+	return t
+}
