@@ -155,6 +155,11 @@ func (m *Model) Confidence(f []float64, match, margin float64) float64 {
 // FitLogistic fits weights and bias by Newton's method (IRLS) with an L2
 // penalty on the weights; samples are feature rows with 0/1 labels.
 func FitLogistic(x [][]float64, y []float64, l2 float64, iterations int) ([]float64, float64) {
+	return FitWeightedLogistic(x, y, nil, l2, iterations)
+}
+
+// FitWeightedLogistic is FitLogistic with a weight per sample (nil: all 1).
+func FitWeightedLogistic(x [][]float64, y, weights []float64, l2 float64, iterations int) ([]float64, float64) {
 	n := len(x[0]) + 1 // weights then bias
 	beta := make([]float64, n)
 	row := func(i int) []float64 { return append(append([]float64{}, x[i]...), 1) }
@@ -171,9 +176,13 @@ func FitLogistic(x [][]float64, y []float64, l2 float64, iterations int) ([]floa
 				z += beta[j] * r[j]
 			}
 			p := sigmoid(z)
-			w := p * (1 - p)
+			sw := 1.0
+			if weights != nil {
+				sw = weights[i]
+			}
+			w := sw * p * (1 - p)
 			for j := range r {
-				grad[j] += (p - y[i]) * r[j]
+				grad[j] += sw * (p - y[i]) * r[j]
 				for k := range r {
 					hess[j][k] += w * r[j] * r[k]
 				}

@@ -272,13 +272,15 @@ func (lr labelledRows) rank(m *search.Model) ([]ranked, float64) {
 func fitModel(sets []labelledRows, l2 float64) *search.Model {
 	m := fitRank(sets, l2)
 	var x [][]float64
-	var y []float64
+	var y, weights []float64
 	for _, s := range sets {
+		weight := questionWeight / float64(max(len(s.rows), 1))
 		for i, r := range s.rows {
 			x, y = append(x, r.Features), append(y, s.labels[i])
+			weights = append(weights, weight)
 		}
 	}
-	m.MatchWeights, m.MatchBias = search.FitLogistic(x, y, l2, 30)
+	m.MatchWeights, m.MatchBias = search.FitWeightedLogistic(x, y, weights, l2, 30)
 	return m
 }
 
@@ -286,8 +288,17 @@ func fitModel(sets []labelledRows, l2 float64) *search.Model {
 // of its right entry against each row of a wrong entry.
 func fitRank(sets []labelledRows, l2 float64) *search.Model {
 	var x [][]float64
-	var y []float64
+	var y, weights []float64
 	for _, s := range sets {
+		pairs := 0
+		for i := range s.rows {
+			for j := range s.rows {
+				if s.labels[i] == 1 && s.labels[j] == 0 {
+					pairs++
+				}
+			}
+		}
+		weight := questionWeight / float64(max(pairs, 1))
 		for i, ri := range s.rows {
 			if s.labels[i] != 1 {
 				continue
@@ -296,6 +307,7 @@ func fitRank(sets []labelledRows, l2 float64) *search.Model {
 				if s.labels[j] != 0 {
 					continue
 				}
+				weights = append(weights, weight, weight)
 				d := make([]float64, len(ri.Features))
 				neg := make([]float64, len(ri.Features))
 				for k := range d {
@@ -306,9 +318,15 @@ func fitRank(sets []labelledRows, l2 float64) *search.Model {
 			}
 		}
 	}
-	w, _ := search.FitLogistic(x, y, l2, 30)
+	w, _ := search.FitWeightedLogistic(x, y, weights, l2, 30)
 	return &search.Model{Version: 2, Features: search.FeatureNames(), Weights: w}
 }
+
+// questionWeight is the total weight of one question's samples in the
+// fits: every question counts the same, however many candidate texts it
+// has, so entries with many similar questions (and sets with them) do not
+// drown the rest. The L2 penalty is relative to it.
+const questionWeight = 10.0
 
 // thresholdRule bounds the wrong answers a threshold may let through.
 type thresholdRule struct{ maxNegative, maxWrong, maxUncovered float64 }
