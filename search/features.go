@@ -37,16 +37,15 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 	// Surface features read the text with every word in its canonical
 	// form, so that 药证 and 药品生产许可证 look alike character by character.
 	syn := seg.Synonyms()
-	var canon, written strings.Builder
+	var canon strings.Builder
 	for _, t := range seg.Terms(text, ModePrecise) {
 		if !fillers[t] {
 			a.precise = append(a.precise, t)
 			canon.WriteString(syn.Canonical(t))
-			written.WriteString(t)
 		}
 	}
 	var surface []rune
-	for _, r := range written.String() {
+	for _, r := range strings.Join(a.precise, "") {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			surface = append(surface, r)
 		}
@@ -125,6 +124,7 @@ var featureNames = []string{
 // Indexes of features read by name.
 const (
 	featureUnmatchedQueryMax = 5
+	featureUnmatchedEntryMax = 6
 	featureExact             = 13
 	featureUnknownQuery      = 16
 	featureUnmatchedKnownMax = 17
