@@ -124,7 +124,6 @@ var featureNames = []string{
 // Indexes of features read by name.
 const (
 	featureUnmatchedQueryMax = 5
-	featureUnmatchedEntryMax = 6
 	featureExact             = 13
 	featureUnknownQuery      = 16
 	featureUnmatchedKnownMax = 17
