@@ -322,8 +322,8 @@ func fitRank(sets []labelledRows, l2 float64) *search.Model {
 	return &search.Model{Version: 2, Features: search.FeatureNames(), Weights: w}
 }
 
-// questionWeight scales one question's samples in the fits: they share
-// questionWeight/√n, for n samples (candidate texts, or ranking pairs).
+// questionWeight scales one question's samples in the fits: each of n
+// samples (candidate texts, or ranking pairs) weighs questionWeight/√n.
 // Left at one each, a question whose candidates have many similar
 // questions brings hundreds of pairs and drowns the others; at an equal
 // total each, the sets of short questions (KUAKE) drown the corpus. The
