@@ -1,9 +1,6 @@
 package search
 
-import (
-	"math"
-	"sync"
-)
+import "math"
 
 // bigramIDF weighs character bigrams by how rare they are in the KB's
 // questions. Character bigrams see past the segmenter: 流鼻涕 and 鼻涕,
@@ -27,38 +24,6 @@ type bigramIDF struct {
 func (b *bigramIDF) weight(bigram string) float64 {
 	df := b.df[bigram]
 	return math.Log(1 + (float64(b.docs)-float64(df)+0.5)/(float64(df)+0.5))
-}
-
-// bigramTables keeps the estimates for the last few term statistics: a new
-// statistics version comes with every index write, and a process serves
-// one index (a few in tests and fitting).
-var bigramTables struct {
-	mu     sync.Mutex
-	tables map[*termStats]*bigramIDF
-	order  []*termStats
-}
-
-const bigramTablesKept = 4
-
-// bigramsOf returns the bigram estimates for stats, computing them once
-// per statistics version.
-func bigramsOf(stats *termStats) *bigramIDF {
-	bigramTables.mu.Lock()
-	defer bigramTables.mu.Unlock()
-	if t, ok := bigramTables.tables[stats]; ok {
-		return t
-	}
-	t := estimateBigrams(stats)
-	if bigramTables.tables == nil {
-		bigramTables.tables = map[*termStats]*bigramIDF{}
-	}
-	if len(bigramTables.order) == bigramTablesKept {
-		delete(bigramTables.tables, bigramTables.order[0])
-		bigramTables.order = bigramTables.order[1:]
-	}
-	bigramTables.tables[stats] = t
-	bigramTables.order = append(bigramTables.order, stats)
-	return t
 }
 
 // estimateBigrams derives bigram document frequencies from word ones.

@@ -37,8 +37,9 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 	// Surface features read the text with every word in its canonical
 	// form, so that 药证 and 药品生产许可证 look alike character by character.
 	syn := seg.Synonyms()
+	precise, searchTerms := seg.BothTerms(text)
 	var canon strings.Builder
-	for _, t := range seg.Terms(text, ModePrecise) {
+	for _, t := range precise {
 		if !fillers[t] {
 			a.precise = append(a.precise, t)
 			canon.WriteString(syn.Canonical(t))
@@ -59,7 +60,7 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 			a.chars[r] = true
 		}
 	}
-	bigramWeights := bigramsOf(stats)
+	bigramWeights := stats.bigrams
 	for i := 0; i+1 < len(a.norm); i++ {
 		b := string(a.norm[i : i+2])
 		if _, ok := a.bigrams[b]; !ok {
@@ -72,7 +73,7 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 		a.bigramTotal += a.bigrams[b]
 	}
 	var terms []string
-	for _, t := range seg.Terms(text, ModeSearch) {
+	for _, t := range searchTerms {
 		if !fillers[t] {
 			terms = append(terms, t)
 		}
@@ -298,17 +299,17 @@ type Featurizer struct {
 
 // NewFeaturizer counts document frequencies over kbTexts (one per entry).
 func NewFeaturizer(seg *Segmenter, kbTexts []string) *Featurizer {
-	st := &termStats{docs: len(kbTexts), df: map[string]int{}}
+	df := map[string]int{}
 	for _, text := range kbTexts {
 		seen := map[string]bool{}
 		for _, t := range seg.Terms(text, ModeSearch) {
 			if !seen[t] {
 				seen[t] = true
-				st.df[t]++
+				df[t]++
 			}
 		}
 	}
-	return &Featurizer{seg: seg, stats: st, cache: map[string]*analyzed{}}
+	return &Featurizer{seg: seg, stats: newTermStats(len(kbTexts), df), cache: map[string]*analyzed{}}
 }
 
 func (fz *Featurizer) analyzed(text string) *analyzed {

@@ -23,7 +23,7 @@ import (
 
 // MappingVersion changes whenever the mapping, the analyzers or the
 // dictionaries change in a way that needs the index rebuilt.
-const MappingVersion = "2"
+const MappingVersion = "3"
 
 var (
 	internalVersionKey = []byte("xiaoshen_mapping_version")
@@ -388,8 +388,17 @@ func (idx *Index) Dir() string { return filepath.Clean(idx.dir) }
 
 // termStats holds document frequencies of question terms, for idf weights.
 type termStats struct {
-	docs int
-	df   map[string]int
+	docs    int
+	df      map[string]int
+	bigrams *bigramIDF // estimated from df once per version, for the features
+}
+
+// newTermStats returns statistics over docs questions with the given
+// document frequencies.
+func newTermStats(docs int, df map[string]int) *termStats {
+	st := &termStats{docs: docs, df: df}
+	st.bigrams = estimateBigrams(st)
+	return st
 }
 
 // refreshStats reloads document frequencies from the term dictionary of the
@@ -416,8 +425,9 @@ func (idx *Index) refreshStats() error {
 		}
 		df[de.Term] = int(de.Count)
 	}
+	stats := newTermStats(int(n), df)
 	idx.mu.Lock()
-	idx.stats = &termStats{docs: int(n), df: df}
+	idx.stats = stats
 	idx.mu.Unlock()
 	return nil
 }
