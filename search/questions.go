@@ -401,8 +401,8 @@ type scored struct {
 // It stops early in the manner of MaxScore: terms are taken rarest first,
 // and once no entry that has none of the terms taken so far could reach the
 // current k-th score, the remaining (common) terms only add to the entries
-// already found, looked up by binary search in their postings instead of
-// walking them.
+// already found that could still reach it, walking the term's postings or
+// looking those entries up in them, whichever is shorter.
 func (q *questionIndex) top(terms []string, k int) []scored {
 	if q.live == 0 || k <= 0 {
 		return nil
