@@ -314,13 +314,15 @@ func (idx *Index) Remove(ctx context.Context, ids ...int64) error {
 	if err := idx.bi.Batch(b); err != nil {
 		return fmt.Errorf("search: remove: %w", err)
 	}
-	ups := make([]questionUpdate, len(ids))
-	for i, id := range ids {
-		ups[i].id = id
+	if idx.questions != nil {
+		ups := make([]questionUpdate, len(ids))
+		for i, id := range ids {
+			ups[i].id = id
+		}
+		idx.mu.Lock()
+		idx.questions.apply(ups)
+		idx.mu.Unlock()
 	}
-	idx.mu.Lock()
-	idx.questions.apply(ups)
-	idx.mu.Unlock()
 	return idx.refreshStats()
 }
 
