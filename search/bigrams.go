@@ -17,22 +17,22 @@ import "math"
 // it means both texts run the same two words together.
 type bigramIDF struct {
 	docs int
-	df   map[string]int
+	df   map[uint64]int // by bigramOf
 }
 
 // weight is the idf of bigram, in the same form as word idf (weigh).
-func (b *bigramIDF) weight(bigram string) float64 {
+func (b *bigramIDF) weight(bigram uint64) float64 {
 	df := b.df[bigram]
 	return math.Log(1 + (float64(b.docs)-float64(df)+0.5)/(float64(df)+0.5))
 }
 
 // estimateBigrams derives bigram document frequencies from word ones.
 func estimateBigrams(stats *termStats) *bigramIDF {
-	t := &bigramIDF{docs: stats.docs, df: make(map[string]int, 2*len(stats.df))}
+	t := &bigramIDF{docs: stats.docs, df: make(map[uint64]int, 2*len(stats.df))}
 	for term, df := range stats.df {
 		runes := []rune(term)
 		for i := 0; i+1 < len(runes); i++ {
-			b := string(runes[i : i+2])
+			b := bigramOf(runes[i], runes[i+1])
 			t.df[b] = max(t.df[b], df)
 		}
 	}

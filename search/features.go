@@ -1,7 +1,9 @@
 package search
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -9,22 +11,35 @@ import (
 
 // analyzed is a question prepared for pairwise comparison.
 type analyzed struct {
-	precise []string        // the terms cut precisely, without fillers, as the user wrote them
-	keys    []string        // the canonical terms, sorted: sums in a fixed order are repeatable
-	oov     map[string]bool // canonical terms that no KB question uses
-	norm    []rune          // folded letters and digits
-	terms   weightedTerms   // canonical terms → idf
+	precise []string      // the terms cut precisely, without fillers, as the user wrote them
+	keys    []string      // the canonical terms, sorted: sums in a fixed order are repeatable
+	oov     []string      // canonical terms that no KB question uses, sorted
+	norm    []rune        // folded letters and digits
+	terms   weightedTerms // canonical terms → idf
 	intents []string
-	bigrams map[string]float64 // bigrams of norm → estimated idf
-	// bigramKeys lists bigrams in sorted order and bigramTotal sums their
-	// weights, for repeatable sums.
-	bigramKeys  []string
-	bigramTotal float64
-	chars       map[rune]bool
+	// bigrams are the distinct bigrams of norm, sorted (packed by
+	// bigramOf, which sorts as the two-character strings would), with
+	// their estimated idf in bigramWeights and its sum in bigramTotal.
+	// Sorted slices rather than maps: an analysis is compared with twenty
+	// others on every question and kept in the cache, so merging two short
+	// lists is both faster and a fraction of the memory.
+	bigrams       []uint64
+	bigramWeights []float64
+	bigramTotal   float64
+	chars         []rune // distinct letters and digits of norm, sorted
 	// surface holds the bigrams of the text as written (fillers dropped,
-	// synonyms not folded).
-	surface map[string]bool
+	// synonyms not folded), sorted.
+	surface []uint64
 	maxIDF  float64
+}
+
+// bigramOf packs two characters into one sortable value.
+func bigramOf(a, b rune) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
+
+// sortedUnique sorts s and drops repeats.
+func sortedUnique[T cmp.Ordered](s []T) []T {
+	slices.Sort(s)
+	return slices.Clip(slices.Compact(s))
 }
 
 // analyze prepares text for comparison, with idf weights from stats.
@@ -33,7 +48,7 @@ func (idx *Index) analyze(text string, stats *termStats) *analyzed {
 }
 
 func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
-	a := &analyzed{bigrams: map[string]float64{}, chars: map[rune]bool{}, surface: map[string]bool{}}
+	a := &analyzed{}
 	// Surface features read the text with every word in its canonical
 	// form, so that 药证 and 药品生产许可证 look alike character by character.
 	syn := seg.Synonyms()
@@ -52,25 +67,23 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 		}
 	}
 	for i := 0; i+1 < len(surface); i++ {
-		a.surface[string(surface[i:i+2])] = true
+		a.surface = append(a.surface, bigramOf(surface[i], surface[i+1]))
 	}
+	a.surface = sortedUnique(a.surface)
 	for _, r := range canon.String() {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			a.norm = append(a.norm, r)
-			a.chars[r] = true
 		}
 	}
-	bigramWeights := stats.bigrams
+	a.chars = sortedUnique(slices.Clone(a.norm))
 	for i := 0; i+1 < len(a.norm); i++ {
-		b := string(a.norm[i : i+2])
-		if _, ok := a.bigrams[b]; !ok {
-			a.bigrams[b] = bigramWeights.weight(b)
-			a.bigramKeys = append(a.bigramKeys, b)
-		}
+		a.bigrams = append(a.bigrams, bigramOf(a.norm[i], a.norm[i+1]))
 	}
-	sort.Strings(a.bigramKeys)
-	for _, b := range a.bigramKeys {
-		a.bigramTotal += a.bigrams[b]
+	a.bigrams = sortedUnique(a.bigrams)
+	a.bigramWeights = make([]float64, len(a.bigrams))
+	for i, b := range a.bigrams {
+		a.bigramWeights[i] = stats.bigrams.weight(b)
+		a.bigramTotal += a.bigramWeights[i]
 	}
 	var terms []string
 	for _, t := range searchTerms {
@@ -79,12 +92,12 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 		}
 	}
 	a.terms = weigh(seg.Synonyms(), terms, stats)
-	a.oov = map[string]bool{}
 	for _, t := range terms {
 		if stats.df[t] == 0 {
-			a.oov[syn.Canonical(t)] = true
+			a.oov = append(a.oov, syn.Canonical(t))
 		}
 	}
+	a.oov = sortedUnique(a.oov)
 	for t, w := range a.terms {
 		a.maxIDF = math.Max(a.maxIDF, w)
 		a.keys = append(a.keys, t)
@@ -162,7 +175,7 @@ func pairFeatures(q, d *analyzed) []float64 {
 		if credit == 0 {
 			unmatchedQ = math.Max(unmatchedQ, wq)
 			unmatchedQSum += wq
-			if q.oov[t] {
+			if _, unknown := slices.BinarySearch(q.oov, t); unknown {
 				unknownQ += wq
 			} else {
 				unmatchedKnown = math.Max(unmatchedKnown, wq)
@@ -239,9 +252,16 @@ func pairFeatures(q, d *analyzed) []float64 {
 		f[17] = unmatchedKnown / q.maxIDF
 	}
 	var sharedBigrams float64
-	for _, b := range q.bigramKeys {
-		if _, ok := d.bigrams[b]; ok {
-			sharedBigrams += q.bigrams[b]
+	for i, j := 0, 0; i < len(q.bigrams) && j < len(d.bigrams); {
+		switch {
+		case q.bigrams[i] < d.bigrams[j]:
+			i++
+		case q.bigrams[i] > d.bigrams[j]:
+			j++
+		default:
+			sharedBigrams += q.bigramWeights[i]
+			i++
+			j++
 		}
 	}
 	if q.bigramTotal > 0 {
@@ -254,15 +274,23 @@ func pairFeatures(q, d *analyzed) []float64 {
 	return f
 }
 
-// dice is the Dice coefficient of two sets.
-func dice[K comparable, V any](a map[K]V, b map[K]V) float64 {
+// dice is the Dice coefficient of two sets given as sorted slices without
+// repeats.
+func dice[T cmp.Ordered](a, b []T) float64 {
 	if len(a)+len(b) == 0 {
 		return 0
 	}
 	n := 0
-	for k := range a {
-		if _, ok := b[k]; ok {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
 			n++
+			i++
+			j++
 		}
 	}
 	return 2 * float64(n) / float64(len(a)+len(b))
