@@ -124,13 +124,18 @@ func (in entryInput) entry() (*kb.Entry, error) {
 		Matter: in.Matter, Keywords: in.Keywords, Similar: in.Similar, Fields: in.Fields}, nil
 }
 
-// createEntry is POST /api/v1/entries.
-func (s *Server) createEntry(c echo.Context) error {
+// decodeEntry reads an entry from the request body.
+func decodeEntry(c echo.Context) (*kb.Entry, error) {
 	var in entryInput
 	if err := decodeJSON(c, &in); err != nil {
-		return err
+		return nil, err
 	}
-	e, err := in.entry()
+	return in.entry()
+}
+
+// createEntry is POST /api/v1/entries.
+func (s *Server) createEntry(c echo.Context) error {
+	e, err := decodeEntry(c)
 	if err != nil {
 		return err
 	}
@@ -146,11 +151,7 @@ func (s *Server) updateEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in entryInput
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	e, err := in.entry()
+	e, err := decodeEntry(c)
 	if err != nil {
 		return err
 	}

@@ -162,15 +162,11 @@ func (u *Upload) parseCSV(name string, r io.Reader, opts Options, fn func(*Recor
 			}
 			continue
 		}
-		rec, rowErrs := b.row(h, row, texts)
-		if rec != nil || rowErrs != nil {
-			sawData = true
-		}
+		rowErrs, saw, err := b.take(h, row, texts, fn)
+		sawData = sawData || saw
 		errs = append(errs, rowErrs...)
-		if rec != nil {
-			if err := callback(fn, rec); err != nil {
-				return errs, err
-			}
+		if err != nil {
+			return errs, err
 		}
 	}
 	if h == nil {

@@ -256,6 +256,16 @@ func (b *rowBuilder) readHeader(row int, texts []string) (*header, []*RowError) 
 	return h, nil
 }
 
+// take builds the record of a data row and hands it to fn. saw tells
+// whether the row held data: a record or errors.
+func (b *rowBuilder) take(h *header, row int, texts []string, fn func(*Record) error) (rowErrs []*RowError, saw bool, err error) {
+	rec, rowErrs := b.row(h, row, texts)
+	if rec != nil {
+		err = callback(fn, rec)
+	}
+	return rowErrs, rec != nil || rowErrs != nil, err
+}
+
 // row builds the record of a spreadsheet row from its cell texts.
 func (b *rowBuilder) row(h *header, row int, texts []string) (*Record, []*RowError) {
 	cells := make([]cell, 0, len(h.texts))

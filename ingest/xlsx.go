@@ -137,15 +137,11 @@ func (u *Upload) parseXLSX(name string, r io.Reader, opts Options, fn func(*Reco
 			}
 			continue
 		}
-		rec, rowErrs := b.row(h, row, texts)
-		if rec != nil || rowErrs != nil {
-			sawData = true
-		}
+		rowErrs, saw, err := b.take(h, row, texts, fn)
+		sawData = sawData || saw
 		errs = append(errs, rowErrs...)
-		if rec != nil {
-			if err := callback(fn, rec); err != nil {
-				return errs, err
-			}
+		if err != nil {
+			return errs, err
 		}
 	}
 	if err := rows.Error(); err != nil {

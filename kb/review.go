@@ -139,6 +139,12 @@ func sameTerms(a, b QuestionSignature) bool {
 	for _, w := range b.Terms {
 		total += w
 	}
+	return overlapsEnough(shared, total)
+}
+
+// overlapsEnough tells whether shared term weight (counted on both sides)
+// out of the total weight of two signatures reaches GroupSimilarity.
+func overlapsEnough(shared, total float64) bool {
 	return total > 0 && shared/total >= GroupSimilarity
 }
 
@@ -296,7 +302,7 @@ func (b *groupBucket) oldestSame(sig QuestionSignature) int64 {
 	var best int64
 	for _, i := range b.touched {
 		w := b.wordings[i]
-		if w.item != 0 && (best == 0 || w.item < best) && b.shared[i]/(total+w.total) >= GroupSimilarity {
+		if w.item != 0 && (best == 0 || w.item < best) && overlapsEnough(b.shared[i], total+w.total) {
 			best = w.item
 		}
 		b.shared[i] = 0

@@ -165,15 +165,16 @@ func BenchmarkTokens(b *testing.B) {
 // kbNames are the KBs every query benchmark runs on.
 var kbNames = []string{"corpus", "50k"}
 
-func BenchmarkSearch(b *testing.B) {
-	ctx := context.Background()
+// eachKB runs ask, in a sub-benchmark per KB, once per iteration with the
+// KB's questions in turn.
+func eachKB(b *testing.B, ask func(k *benchKB, question string) error) {
 	for _, name := range kbNames {
 		b.Run(name, func(b *testing.B) {
 			k := sharedKB(b, name)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := k.env.Index.Search(ctx, kb.SearchRequest{Query: k.questions[i%len(k.questions)], Limit: 10}); err != nil {
+				if err := ask(k, k.questions[i%len(k.questions)]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -181,20 +182,20 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
+func BenchmarkSearch(b *testing.B) {
+	ctx := context.Background()
+	eachKB(b, func(k *benchKB, q string) error {
+		_, err := k.env.Index.Search(ctx, kb.SearchRequest{Query: q, Limit: 10})
+		return err
+	})
+}
+
 func BenchmarkMatch(b *testing.B) {
 	ctx := context.Background()
-	for _, name := range kbNames {
-		b.Run(name, func(b *testing.B) {
-			k := sharedKB(b, name)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := k.env.Index.Match(ctx, k.questions[i%len(k.questions)], 8); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	eachKB(b, func(k *benchKB, q string) error {
+		_, err := k.env.Index.Match(ctx, q, 8)
+		return err
+	})
 }
 
 // BenchmarkMatchParallel runs Match from several goroutines, as the server
@@ -228,18 +229,10 @@ func BenchmarkMatchParallel(b *testing.B) {
 // query log or review item it writes.
 func BenchmarkAsk(b *testing.B) {
 	ctx := context.Background()
-	for _, name := range kbNames {
-		b.Run(name, func(b *testing.B) {
-			k := sharedKB(b, name)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := k.env.Service.Ask(ctx, askRequest(k.questions[i%len(k.questions)])); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	eachKB(b, func(k *benchKB, q string) error {
+		_, err := k.env.Service.Ask(ctx, askRequest(q))
+		return err
+	})
 }
 
 // BenchmarkPut re-indexes a batch of 500 unchanged entries of the 50k KB,
