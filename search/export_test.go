@@ -142,3 +142,13 @@ func Candidates(idx *Index, question string, k int) (fast, exhaustive []ScoredEn
 	}
 	return fast, exhaustive
 }
+
+// LoadRarity reads a gojieba dictionary file's word rarity table and
+// returns its weight function.
+func LoadRarity(path string) (func(string) float64, error) {
+	r, err := loadRarity(path)
+	if err != nil {
+		return nil, err
+	}
+	return r.weight, nil
+}

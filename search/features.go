@@ -31,6 +31,8 @@ type analyzed struct {
 	// synonyms not folded), sorted.
 	surface []uint64
 	maxIDF  float64
+	// rarity holds the general-language rarity of each of keys (wordRarity).
+	rarity []float64
 }
 
 // bigramOf packs two characters into one sortable value.
@@ -103,6 +105,10 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 		a.keys = append(a.keys, t)
 	}
 	sort.Strings(a.keys)
+	a.rarity = make([]float64, len(a.keys))
+	for i, t := range a.keys {
+		a.rarity[i] = seg.rarity.weight(t)
+	}
 	a.intents = intentsOf(a.terms)
 	return a
 }
@@ -130,6 +136,13 @@ var featureNames = []string{
 	// entries that read the same once synonyms are folded, the one in the
 	// user's own words is likelier the one meant.
 	"surface_bigram_dice",
+	// The words' rarity in general Chinese (wordRarity) rather than in
+	// the KB: the share of the question's rarity the entry question
+	// matches, the reverse, and the rarest word each leaves unmatched. A
+	// subject swapped for another (肺气肿 for 胸膜炎) costs more than a
+	// common word.
+	"rarity_coverage_query", "rarity_coverage_entry",
+	"rarity_unmatched_query_max", "rarity_unmatched_entry_max",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.
 	"score_ratio", "score_first",
@@ -155,11 +168,15 @@ func pairFeatures(q, d *analyzed) []float64 {
 		dTotal += d.terms[t]
 	}
 	var unmatchedQ, unmatchedD, unmatchedQSum, unmatchedDSum, unknownQ, unmatchedKnown float64
-	for _, t := range q.keys {
-		wq := q.terms[t]
+	// The same sums over general-language rarity.
+	var rareQ, rareD, rareSharedQ, rareSharedD, rareUnmatchedQ, rareUnmatchedD float64
+	for i, t := range q.keys {
+		wq, rq := q.terms[t], q.rarity[i]
+		rareQ += rq
 		if wd, ok := d.terms[t]; ok {
 			sharedQ += wq
 			sharedD += wd
+			rareSharedQ += rq
 			continue
 		}
 		// The best partial credit over all words containing, or contained
@@ -172,6 +189,11 @@ func pairFeatures(q, d *analyzed) []float64 {
 		}
 		sharedQ += credit
 		sharedD += credit
+		if credit > 0 {
+			rareSharedQ += 0.5 * rq
+		} else {
+			rareUnmatchedQ = math.Max(rareUnmatchedQ, rq)
+		}
 		if credit == 0 {
 			unmatchedQ = math.Max(unmatchedQ, wq)
 			unmatchedQSum += wq
@@ -182,9 +204,12 @@ func pairFeatures(q, d *analyzed) []float64 {
 			}
 		}
 	}
-	for _, t := range d.keys {
-		wd := d.terms[t]
-		if _, ok := q.terms[t]; !ok {
+	for i, t := range d.keys {
+		wd, rd := d.terms[t], d.rarity[i]
+		rareD += rd
+		if _, ok := q.terms[t]; ok {
+			rareSharedD += rd
+		} else {
 			matched := false
 			for u := range q.terms {
 				if _, exact := d.terms[u]; !exact && (strings.Contains(u, t) || strings.Contains(t, u)) {
@@ -192,7 +217,10 @@ func pairFeatures(q, d *analyzed) []float64 {
 					break
 				}
 			}
-			if !matched {
+			if matched {
+				rareSharedD += 0.5 * rd
+			} else {
+				rareUnmatchedD = math.Max(rareUnmatchedD, rd)
 				unmatchedD = math.Max(unmatchedD, wd)
 				unmatchedDSum += wd
 			}
@@ -271,6 +299,13 @@ func pairFeatures(q, d *analyzed) []float64 {
 		f[20] = sharedBigrams / d.bigramTotal
 	}
 	f[21] = dice(q.surface, d.surface)
+	if rareQ > 0 {
+		f[22] = rareSharedQ / rareQ
+	}
+	if rareD > 0 {
+		f[23] = rareSharedD / rareD
+	}
+	f[24], f[25] = rareUnmatchedQ, rareUnmatchedD
 	return f
 }
 

@@ -78,6 +78,7 @@ func ResolveDictDir(flagValue string) (string, error) {
 type Segmenter struct {
 	jieba    *gojieba.Jieba
 	synonyms *Synonyms
+	rarity   *wordRarity
 }
 
 var (
@@ -109,6 +110,16 @@ func LoadSegmenter(dictDir string) (*Segmenter, error) {
 			return nil, fmt.Errorf("search: load segmenter: %w", err)
 		}
 	}
+	// The rarity table reads the same dictionary file while gojieba loads.
+	type rarityResult struct {
+		r   *wordRarity
+		err error
+	}
+	rarityDone := make(chan rarityResult, 1)
+	go func() {
+		r, err := loadRarity(filepath.Join(dictDir, "jieba.dict.utf8"))
+		rarityDone <- rarityResult{r, err}
+	}()
 	jieba := gojieba.NewJieba(
 		filepath.Join(dictDir, "jieba.dict.utf8"),
 		filepath.Join(dictDir, "hmm_model.utf8"),
@@ -116,8 +127,14 @@ func LoadSegmenter(dictDir string) (*Segmenter, error) {
 		filepath.Join(tmp, "idf.utf8"),
 		filepath.Join(tmp, "stop_words.utf8"),
 	)
+	rarity := <-rarityDone
+	if rarity.err != nil {
+		jieba.Free()
+		return nil, rarity.err
+	}
 	syn, err := parseSynonyms(synonymTable)
 	if err != nil {
+		jieba.Free()
 		return nil, err
 	}
 	// Every synonym is a dictionary word, so that a colloquial form such as
@@ -127,7 +144,7 @@ func LoadSegmenter(dictDir string) (*Segmenter, error) {
 			jieba.AddWordEx(w, 20000, "n")
 		}
 	}
-	processSegmenter = &Segmenter{jieba: jieba, synonyms: syn}
+	processSegmenter = &Segmenter{jieba: jieba, synonyms: syn, rarity: rarity.r}
 	return processSegmenter, nil
 }
 

@@ -196,11 +196,11 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	final.Calibration, final.Threshold, final.Profile = profiles[0].Calibration, profiles[0].Threshold, profiles[0].Name
 	final.TrainedOn = fmt.Sprintf("xiaoshen fit --kuake %s --tianchi %s --corpus-questions %s --folds %d: ranking weights from pairs of retrieved candidates of %s and %s",
 		filepath.Base(*kuake), filepath.Base(*tianchi), *corpusQuestions, *folds, filepath.Base(*kuake), strings.Join(names, " and "))
-	fmt.Fprintf(stdout, "  %-22s %8s %8s\n", "feature", "rank", "match")
+	fmt.Fprintf(stdout, "  %-26s %8s %8s\n", "feature", "rank", "match")
 	for i, name := range final.Features {
-		fmt.Fprintf(stdout, "  %-22s %+8.3f %+8.3f\n", name, final.Weights[i], final.MatchWeights[i])
+		fmt.Fprintf(stdout, "  %-26s %+8.3f %+8.3f\n", name, final.Weights[i], final.MatchWeights[i])
 	}
-	fmt.Fprintf(stdout, "  %-22s %8s %+8.3f\n", "bias", "", final.MatchBias)
+	fmt.Fprintf(stdout, "  %-26s %8s %+8.3f\n", "bias", "", final.MatchBias)
 	for _, p := range profiles {
 		fmt.Fprintf(stdout, "校准 %s：系数 %.3f；阈值 %.3f\n  （%s）\n", p.Name, p.Calibration, p.Threshold, p.FittedOn)
 	}

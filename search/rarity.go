@@ -1,0 +1,98 @@
+package search
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+)
+
+// wordRarity weighs words by how rare they are in general Chinese, from
+// the word frequencies of gojieba's main dictionary (the file the
+// segmenter loads anyway). It complements the KB's own idf: in a KB about
+// lung diseases 肺气肿 is in many questions and its idf is modest, yet it
+// names the subject, while 方法 or 哪些 are common everywhere. Of two
+// candidates that each leave one word of the question unmatched, the one
+// that leaves out the subject is the worse answer.
+//
+// A weight is ln(total/(freq+3)) over its largest value, so it lies in
+// (0, 1]. Words the dictionary does not hold, domain terms from the
+// embedded user dictionary among them, weigh 1: they are specific.
+type wordRarity struct {
+	weights map[string]float32
+}
+
+// rarityMinFreq is the least frequency kept in the table: rarer words
+// would weigh 0.88 or more and are counted as 1, which keeps the table to
+// a quarter of the dictionary (80k words).
+const rarityMinFreq = 20
+
+// loadRarity reads a gojieba dictionary file: lines of "word freq [tag]".
+func loadRarity(path string) (*wordRarity, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("search: word rarity: %w", err)
+	}
+	defer f.Close()
+	// The map holds frequencies until the total is known, then weights.
+	r := &wordRarity{weights: make(map[string]float32, 1<<17)}
+	total := 0.0
+	sc := bufio.NewScanner(f)
+	line := 0
+	for sc.Scan() {
+		line++
+		word, rest, _ := bytes.Cut(bytes.TrimSpace(sc.Bytes()), []byte(" "))
+		field, _, _ := bytes.Cut(rest, []byte(" "))
+		if len(word) == 0 || len(field) == 0 {
+			continue
+		}
+		freq, ok := parseFreq(field)
+		if !ok {
+			return nil, fmt.Errorf("search: word rarity: %s line %d: frequency %q is not a number", path, line, field)
+		}
+		total += freq
+		if freq >= rarityMinFreq {
+			if prev := r.weights[string(word)]; float32(freq) > prev {
+				r.weights[string(word)] = float32(freq)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("search: word rarity: %s: %w", path, err)
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("search: word rarity: %s holds no word frequencies", path)
+	}
+	top := math.Log(total / 3)
+	for word, freq := range r.weights {
+		r.weights[word] = float32(math.Log(total/(float64(freq)+3)) / top)
+	}
+	return r, nil
+}
+
+// parseFreq reads a non-negative decimal frequency without allocating
+// for the common case of an integer.
+func parseFreq(b []byte) (float64, bool) {
+	n := 0.0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			f, err := strconv.ParseFloat(string(b), 64)
+			return f, err == nil && f >= 0
+		}
+		n = n*10 + float64(c-'0')
+	}
+	return n, true
+}
+
+// weight returns the rarity of word in (0, 1].
+func (r *wordRarity) weight(word string) float64 {
+	if r == nil {
+		return 1
+	}
+	if w, ok := r.weights[word]; ok {
+		return float64(w)
+	}
+	return 1
+}
