@@ -17,6 +17,7 @@ type analyzed struct {
 	norm    []rune        // folded letters and digits
 	terms   weightedTerms // canonical terms → idf
 	intents []string
+	yesNo   bool // a yes-or-no question (…吗, 能不能…, 是否…)
 	// bigrams are the distinct bigrams of norm, sorted (packed by
 	// bigramOf, which sorts as the two-character strings would), with
 	// their estimated idf in bigramWeights and its sum in bigramTotal.
@@ -110,6 +111,7 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 		a.rarity[i] = seg.rarity.weight(t)
 	}
 	a.intents = intentsOf(a.terms)
+	a.yesNo = isYesNo(text)
 	return a
 }
 
@@ -143,6 +145,7 @@ var featureNames = []string{
 	// common word.
 	"rarity_coverage_query", "rarity_coverage_entry",
 	"rarity_unmatched_query_max", "rarity_unmatched_entry_max",
+	"intent_query_extra", "intent_entry_extra", "yes_no_mismatch",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.
 	"score_ratio", "score_first",
@@ -306,6 +309,19 @@ func pairFeatures(q, d *analyzed) []float64 {
 		f[23] = rareSharedD / rareD
 	}
 	f[24], f[25] = rareUnmatchedQ, rareUnmatchedD
+	for _, x := range q.intents {
+		if !slices.Contains(d.intents, x) {
+			f[26] = 1
+		}
+	}
+	for _, x := range d.intents {
+		if !slices.Contains(q.intents, x) {
+			f[27] = 1
+		}
+	}
+	if q.yesNo != d.yesNo {
+		f[28] = 1
+	}
 	return f
 }
 
@@ -391,3 +407,23 @@ func (fz *Featurizer) Features(q, d string) []float64 {
 
 // FeatureNames lists the model's features in order.
 func FeatureNames() []string { return append([]string(nil), featureNames...) }
+
+// yesNoMarkers make a question a yes-or-no one wherever they stand.
+var yesNoMarkers = []string{"是否", "能否", "可否", "是不是", "能不能", "会不会", "可不可以", "有没有", "要不要", "好不好", "用不用", "需不需要", "行不行", "对不对", "算不算"}
+
+// isYesNo tells whether text asks a yes-or-no question: it ends with 吗
+// (or 么, 嘛) before any punctuation, or holds an A-not-A form.
+func isYesNo(text string) bool {
+	trimmed := strings.TrimRightFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for _, end := range []string{"吗", "么", "嘛"} {
+		if strings.HasSuffix(trimmed, end) && !strings.HasSuffix(trimmed, "什么") && !strings.HasSuffix(trimmed, "怎么") {
+			return true
+		}
+	}
+	for _, m := range yesNoMarkers {
+		if strings.Contains(text, m) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,46 @@
+package search_test
+
+import (
+	"slices"
+	"testing"
+
+	"xiaoshen/internal/testkb"
+	"xiaoshen/search"
+)
+
+// The question's form and intents against the entry's: asking how long
+// instead of whether, or which instead of whether, is another question.
+func TestFormAndIntentFeatures(t *testing.T) {
+	seg := testkb.MustSegmenter(t)
+	fz := search.NewFeaturizer(seg, []string{"吃了阿莫西林胶囊能喝酒吗", "请问治疗胸膜炎可以使用激素吗", "胸膜炎是什么原因引起的"})
+	names := search.FeatureNames()
+	tests := []struct {
+		question, entry string
+		want            map[string]float64
+	}{
+		{"吃过阿莫西林胶囊多长时间能喝酒", "吃了阿莫西林胶囊能喝酒吗",
+			map[string]float64{"yes_no_mismatch": 1, "intent_query_extra": 1, "intent_entry_extra": 0}},
+		{"阿莫西林胶囊吃了以后可以喝酒吗？", "吃了阿莫西林胶囊能喝酒吗",
+			map[string]float64{"yes_no_mismatch": 0, "intent_query_extra": 0, "intent_entry_extra": 0}},
+		{"治疗胸膜炎能不能用激素", "请问治疗胸膜炎可以使用激素吗",
+			map[string]float64{"yes_no_mismatch": 0}},
+		{"治疗胸膜炎可以使用哪些激素", "请问治疗胸膜炎可以使用激素吗",
+			map[string]float64{"yes_no_mismatch": 1}},
+		{"胸膜炎怎么治疗", "胸膜炎是什么原因引起的",
+			map[string]float64{"yes_no_mismatch": 0, "intent_query_extra": 1, "intent_entry_extra": 1}},
+		{"胸膜炎是怎么引起的呢", "胸膜炎是什么原因引起的",
+			map[string]float64{"yes_no_mismatch": 0, "intent_query_extra": 0, "intent_entry_extra": 0}},
+	}
+	for _, tt := range tests {
+		f := fz.Features(tt.question, tt.entry)
+		for name, want := range tt.want {
+			i := slices.Index(names, name)
+			if i < 0 {
+				t.Fatalf("no feature %s", name)
+			}
+			if f[i] != want {
+				t.Errorf("%s of %q against %q = %v, want %v", name, tt.question, tt.entry, f[i], want)
+			}
+		}
+	}
+}
