@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"github.com/blevesearch/bleve/v2"
 	"maps"
 	"math"
 	"reflect"
@@ -151,4 +152,24 @@ func LoadRarity(path string) (func(string) float64, error) {
 		return nil, err
 	}
 	return r.weight, nil
+}
+
+// MappingVersionOf is the index mapping version for the given embedded
+// dictionaries.
+func MappingVersionOf(userDict []byte, synonyms string) string {
+	return mappingVersion(userDict, synonyms)
+}
+
+// StoreMappingVersion overwrites the mapping version recorded in the
+// (closed) index in dir, as an index built by another release would hold.
+func StoreMappingVersion(dir, version string) error {
+	bi, err := bleve.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := bi.SetInternal(internalVersionKey, []byte(version)); err != nil {
+		bi.Close()
+		return err
+	}
+	return bi.Close()
 }

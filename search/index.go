@@ -2,6 +2,8 @@ package search
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -21,9 +23,23 @@ import (
 	"xiaoshen/kb"
 )
 
-// MappingVersion changes whenever the mapping, the analyzers or the
-// dictionaries change in a way that needs the index rebuilt.
-const MappingVersion = "3"
+// mappingRevision changes whenever the mapping or the analyzers change in
+// a way that needs the index rebuilt.
+const mappingRevision = "3"
+
+// MappingVersion is stored in the index: mappingRevision and a digest of
+// the embedded user dictionary and synonym table. Both change how text is
+// cut (every synonym is a segmenter word), so editing either rebuilds the
+// index on the next start without anyone having to remember to.
+var MappingVersion = mappingVersion(userDict, synonymTable)
+
+func mappingVersion(userDict []byte, synonyms string) string {
+	h := sha256.New()
+	h.Write(userDict)
+	h.Write([]byte{0})
+	h.Write([]byte(synonyms))
+	return mappingRevision + "-" + hex.EncodeToString(h.Sum(nil))[:12]
+}
 
 var (
 	internalVersionKey = []byte("xiaoshen_mapping_version")

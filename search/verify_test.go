@@ -96,3 +96,46 @@ func TestOpenRejectsACorruptIndex(t *testing.T) {
 		})
 	}
 }
+
+// Editing the embedded dictionaries changes how text is cut, so it changes
+// the mapping version, and an index of another version is rebuilt.
+func TestMappingVersionFollowsTheDictionaries(t *testing.T) {
+	user, syn := []byte("第二类医疗器械 20000 n\n"), "多久 多长时间 几天\n"
+	v := search.MappingVersionOf(user, syn)
+	if v != search.MappingVersionOf(user, syn) {
+		t.Fatal("the mapping version is not a function of the dictionaries")
+	}
+	if search.MappingVersionOf(user, syn+"过敏原 过敏源\n") == v {
+		t.Error("a new synonym group left the mapping version unchanged")
+	}
+	if search.MappingVersionOf([]byte("第三类医疗器械 20000 n\n"), syn) == v {
+		t.Error("another user dictionary left the mapping version unchanged")
+	}
+
+	seg := testkb.MustSegmenter(t)
+	dir := filepath.Join(t.TempDir(), "index")
+	idx, err := search.Build(context.Background(), dir, seg, func(yield func(*kb.Entry) error) error {
+		return yield(&kb.Entry{ID: 1, Version: 1, Column: kb.ColumnFAQ, Title: "二类械注册要交哪些材料", Content: "答复口径。", Department: "综合处"})
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	if err := search.StoreMappingVersion(dir, "3-000000000000"); err != nil {
+		t.Fatal(err)
+	}
+	if idx, err := search.Open(dir, seg); !errors.Is(err, search.ErrRebuildNeeded) {
+		if idx != nil {
+			idx.Close()
+		}
+		t.Fatalf("Open of an index built with other dictionaries = %v, want ErrRebuildNeeded", err)
+	}
+	if err := search.StoreMappingVersion(dir, search.MappingVersion); err != nil {
+		t.Fatal(err)
+	}
+	idx, err = search.Open(dir, seg)
+	if err != nil {
+		t.Fatalf("Open with the current mapping version: %v", err)
+	}
+	idx.Close()
+}
