@@ -162,6 +162,9 @@ func (u *Upload) parseCSV(name string, r io.Reader, opts Options, fn func(*Recor
 			}
 			continue
 		}
+		for i, t := range texts {
+			texts[i] = unguardFormula(t)
+		}
 		rowErrs, saw, err := b.take(h, row, texts, fn)
 		sawData = sawData || saw
 		errs = append(errs, rowErrs...)

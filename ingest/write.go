@@ -211,6 +211,9 @@ func (w *CSVWriter) Write(e *kb.Entry) error {
 	if err != nil {
 		return err
 	}
+	for i, c := range cells {
+		cells[i] = guardFormula(c)
+	}
 	if err := w.w.Write(cells); err != nil {
 		return fmt.Errorf("ingest: write csv: %w", err)
 	}
@@ -224,6 +227,31 @@ func (w *CSVWriter) Close() error {
 		return fmt.Errorf("ingest: write csv: %w", err)
 	}
 	return nil
+}
+
+// formulaStarts are the first characters that make a spreadsheet read a
+// CSV cell as a formula: =1+1, but also +, -, @ and a leading tab or
+// carriage return. An exported entry (a citizen's question, say) must not
+// run as a formula when a maintainer opens the file in Excel or WPS.
+const formulaStarts = "=+-@\t\r"
+
+// guardFormula prefixes a cell that a spreadsheet would read as a formula
+// with an apostrophe, which shows it as text; unguardFormula removes it
+// when the file is uploaded again, so the round trip keeps the text.
+func guardFormula(cell string) string {
+	if cell != "" && strings.IndexByte(formulaStarts, cell[0]) >= 0 {
+		return "'" + cell
+	}
+	return cell
+}
+
+// unguardFormula undoes guardFormula: an apostrophe followed by a formula
+// start is dropped.
+func unguardFormula(cell string) string {
+	if len(cell) >= 2 && cell[0] == '\'' && strings.IndexByte(formulaStarts, cell[1]) >= 0 {
+		return cell[1:]
+	}
+	return cell
 }
 
 // excelCellLimit is the most characters (UTF-16 units) an Excel cell holds.

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/csv"
 	"io"
 	"strings"
 	"testing"
@@ -148,4 +149,53 @@ func TestWriterProblems(t *testing.T) {
 			}
 		}
 	})
+}
+
+// No exported CSV cell may start the way a spreadsheet formula does: a
+// question such as =HYPERLINK(…) typed by a citizen would otherwise run
+// when a maintainer opens the export.
+func TestCSVExportGuardsFormulas(t *testing.T) {
+	entries := sampleEntries(t)
+	entries[1].Similar = append(entries[1].Similar, "+86 开头的电话能打吗", "@所有人 通知")
+	entries[1].Normalize()
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, kb.ColumnFAQ, entries[1:2]); err != nil {
+		t.Fatal(err)
+	}
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), utf8BOM)))
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	guarded := 0
+	for _, row := range rows[1:] {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("exported cell %q starts like a formula", cell)
+			}
+			if strings.HasPrefix(cell, "'=") || strings.HasPrefix(cell, "'+") || strings.HasPrefix(cell, "'@") {
+				guarded++
+			}
+		}
+	}
+	if guarded == 0 {
+		t.Error("no cell was guarded, yet the entry's title starts with =")
+	}
+	// Uploaded again, the guard is gone and the text is as written.
+	recs := mustParse(t, "export.csv", buf.Bytes(), Options{})
+	if len(recs) != 1 || !recs[0].Entry.SameContent(entries[1]) {
+		t.Fatalf("round trip changed the entry: %+v", recs[0].Entry)
+	}
+}
+
+// A maintainer's own apostrophes stay, unless one guards a formula start.
+func TestCSVUploadDropsOnlyFormulaGuards(t *testing.T) {
+	data := "栏目,标题,内容,部门\n常见问题,'=1+1 是公式吗,'不是'公式,综合处\n"
+	recs := mustParse(t, "faq.csv", []byte(data), Options{})
+	if len(recs) != 1 {
+		t.Fatalf("read %d records, want 1", len(recs))
+	}
+	if e := recs[0].Entry; e.Title != "=1+1 是公式吗" || e.Content != "'不是'公式" {
+		t.Errorf("title %q, content %q; want the guard dropped from the title only", e.Title, e.Content)
+	}
 }
