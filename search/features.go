@@ -145,6 +145,10 @@ var featureNames = []string{
 	// common word.
 	"rarity_coverage_query", "rarity_coverage_entry",
 	"rarity_unmatched_query_max", "rarity_unmatched_entry_max",
+	// Whether the question asks an intent the entry question does not, and
+	// the reverse (both may hold intents, unlike intent_one_sided), and
+	// whether one is a yes-or-no question and the other is not: 能喝酒吗
+	// and 多长时间能喝酒 ask different things.
 	"intent_query_extra", "intent_entry_extra", "yes_no_mismatch",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.
@@ -194,17 +198,15 @@ func pairFeatures(q, d *analyzed) []float64 {
 		sharedD += credit
 		if credit > 0 {
 			rareSharedQ += 0.5 * rq
-		} else {
-			rareUnmatchedQ = math.Max(rareUnmatchedQ, rq)
+			continue
 		}
-		if credit == 0 {
-			unmatchedQ = math.Max(unmatchedQ, wq)
-			unmatchedQSum += wq
-			if _, unknown := slices.BinarySearch(q.oov, t); unknown {
-				unknownQ += wq
-			} else {
-				unmatchedKnown = math.Max(unmatchedKnown, wq)
-			}
+		unmatchedQ = math.Max(unmatchedQ, wq)
+		unmatchedQSum += wq
+		rareUnmatchedQ = math.Max(rareUnmatchedQ, rq)
+		if _, unknown := slices.BinarySearch(q.oov, t); unknown {
+			unknownQ += wq
+		} else {
+			unmatchedKnown = math.Max(unmatchedKnown, wq)
 		}
 	}
 	for i, t := range d.keys {
