@@ -29,11 +29,15 @@ type wordRarity struct {
 // a quarter of the dictionary (80k words).
 const rarityMinFreq = 20
 
-// loadRarity reads a gojieba dictionary file: lines of "word freq [tag]".
+// loadRarity reads a gojieba dictionary file: lines of "word freq tag",
+// separated by single spaces. It checks every line as gojieba would:
+// gojieba aborts the whole process on a line without exactly three fields
+// (a blank line, a doubled space), so the segmenter reads the file here
+// first and reports the file and line instead.
 func loadRarity(path string) (*wordRarity, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("search: word rarity: %w", err)
+		return nil, fmt.Errorf("search: gojieba dictionary: %w", err)
 	}
 	defer f.Close()
 	// The map holds frequencies until the total is known, then weights.
@@ -43,14 +47,16 @@ func loadRarity(path string) (*wordRarity, error) {
 	line := 0
 	for sc.Scan() {
 		line++
-		word, rest, _ := bytes.Cut(bytes.TrimSpace(sc.Bytes()), []byte(" "))
+		// gojieba splits at every space and ignores one trailing space.
+		text := bytes.TrimSuffix(sc.Bytes(), []byte(" "))
+		word, rest, _ := bytes.Cut(text, []byte(" "))
 		field, _, _ := bytes.Cut(rest, []byte(" "))
-		if len(word) == 0 || len(field) == 0 {
-			continue
+		if len(text) == 0 || bytes.Count(text, []byte(" ")) != 2 {
+			return nil, fmt.Errorf("search: gojieba dictionary %s line %d: want three fields \"word frequency tag\" separated by single spaces, got %q", path, line, sc.Bytes())
 		}
 		freq, ok := parseFreq(field)
-		if !ok {
-			return nil, fmt.Errorf("search: word rarity: %s line %d: frequency %q is not a number", path, line, field)
+		if !ok || len(word) == 0 {
+			return nil, fmt.Errorf("search: gojieba dictionary %s line %d: want \"word frequency tag\" with a number as frequency, got %q", path, line, sc.Bytes())
 		}
 		total += freq
 		if freq >= rarityMinFreq {
@@ -60,10 +66,10 @@ func loadRarity(path string) (*wordRarity, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("search: word rarity: %s: %w", path, err)
+		return nil, fmt.Errorf("search: gojieba dictionary %s: %w", path, err)
 	}
 	if total == 0 {
-		return nil, fmt.Errorf("search: word rarity: %s holds no word frequencies", path)
+		return nil, fmt.Errorf("search: gojieba dictionary %s holds no word frequencies", path)
 	}
 	top := math.Log(total / 3)
 	for word, freq := range r.weights {

@@ -42,8 +42,12 @@ func TestRarityWeighsSubjectsAboveCommonWords(t *testing.T) {
 func TestRarityRejectsABadDictionary(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct{ name, content, want string }{
+		// Lines gojieba would abort the process on, reported instead.
+		{"blank line", "方法 18045 n\n\n肺气肿 48 n\n", "line 2"},
+		{"doubled space", "方法 18045 n\n肺气肿  48 n\n", "line 2"},
+		{"no tag", "方法 18045\n", "line 1"},
 		{"frequency not a number", "方法 18045 n\n肺气肿 很多 n\n", "line 2"},
-		{"no frequencies", "\n\n", "no word frequencies"},
+		{"no frequencies", "方法 0 n\n", "no word frequencies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

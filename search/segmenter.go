@@ -110,16 +110,12 @@ func LoadSegmenter(dictDir string) (*Segmenter, error) {
 			return nil, fmt.Errorf("search: load segmenter: %w", err)
 		}
 	}
-	// The rarity table reads the same dictionary file while gojieba loads.
-	type rarityResult struct {
-		r   *wordRarity
-		err error
+	// Read (and check) the main dictionary before gojieba does: gojieba
+	// aborts the process on a malformed line.
+	rarity, err := loadRarity(filepath.Join(dictDir, "jieba.dict.utf8"))
+	if err != nil {
+		return nil, err
 	}
-	rarityDone := make(chan rarityResult, 1)
-	go func() {
-		r, err := loadRarity(filepath.Join(dictDir, "jieba.dict.utf8"))
-		rarityDone <- rarityResult{r, err}
-	}()
 	jieba := gojieba.NewJieba(
 		filepath.Join(dictDir, "jieba.dict.utf8"),
 		filepath.Join(dictDir, "hmm_model.utf8"),
@@ -127,11 +123,6 @@ func LoadSegmenter(dictDir string) (*Segmenter, error) {
 		filepath.Join(tmp, "idf.utf8"),
 		filepath.Join(tmp, "stop_words.utf8"),
 	)
-	rarity := <-rarityDone
-	if rarity.err != nil {
-		jieba.Free()
-		return nil, rarity.err
-	}
 	syn, err := parseSynonyms(synonymTable)
 	if err != nil {
 		jieba.Free()
@@ -144,7 +135,7 @@ func LoadSegmenter(dictDir string) (*Segmenter, error) {
 			jieba.AddWordEx(w, 20000, "n")
 		}
 	}
-	processSegmenter = &Segmenter{jieba: jieba, synonyms: syn, rarity: rarity.r}
+	processSegmenter = &Segmenter{jieba: jieba, synonyms: syn, rarity: rarity}
 	return processSegmenter, nil
 }
 

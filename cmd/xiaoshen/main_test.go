@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -221,4 +222,43 @@ func waitFor(logs *syncBuffer, text string, limit time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// A hand-edited dictionary with a malformed line (here a blank one) stops
+// the start with the file and line named. gojieba itself would abort the
+// process with SIGABRT and a stack dump.
+func TestMalformedDictionaryIsReportedNotACrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	moduleDict, err := search.ResolveDictDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	broken := filepath.Join(dir, "dict")
+	if err := os.Mkdir(broken, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, filepath.Join(moduleDict, "hmm_model.utf8"), filepath.Join(broken, "hmm_model.utf8"))
+	words, err := os.ReadFile(filepath.Join(moduleDict, "jieba.dict.utf8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(words, []byte("\n"))
+	edited := append(bytes.Join(lines[:100], nil), '\n') // line 101 is blank
+	edited = append(edited, bytes.Join(lines[100:], nil)...)
+	if err := os.WriteFile(filepath.Join(broken, "jieba.dict.utf8"), edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "reindex", "--data", filepath.Join(dir, "data"), "--dict", broken).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("reindex with a broken dictionary: %v, want exit status 1\n%s", err, out)
+	}
+	want := filepath.Join(broken, "jieba.dict.utf8") + " line 101"
+	if !strings.Contains(string(out), want) || strings.Contains(string(out), "SIGABRT") {
+		t.Errorf("output does not name %q (or shows a crash):\n%s", want, out)
+	}
 }
