@@ -25,6 +25,7 @@ type uploadFlags struct {
 	column, department, sheet, encoding string
 	maps                                stringsFlag
 	dryRun, skipInvalid, prune, yes     bool
+	maxErrors                           int
 }
 
 func (f *uploadFlags) register(fs *flag.FlagSet) {
@@ -37,10 +38,40 @@ func (f *uploadFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "跳过有错误的行，写入其余的行（默认有任何错误则整批不写入）")
 	fs.BoolVar(&f.prune, "prune", false, "软删除该部门该栏目中本次上传没有的条目（需确认或 --yes）")
 	fs.BoolVar(&f.yes, "yes", false, "不再询问确认")
+	fs.IntVar(&f.maxErrors, "max-errors", 100, "最多列出多少处错误和提醒，其余只计数（0 为全部列出）")
+}
+
+// problemList prints problems up to a limit and counts the rest, so that a
+// file with thousands of bad rows does not bury the summary.
+type problemList struct {
+	w      io.Writer
+	limit  int // 0: no limit
+	shown  int
+	hidden int
+}
+
+func (l *problemList) print(label string, problem any) {
+	if l.limit > 0 && l.shown >= l.limit {
+		l.hidden++
+		return
+	}
+	fmt.Fprintf(l.w, "%s %s\n", label, problem)
+	l.shown++
+}
+
+// done says how many problems were not printed.
+func (l *problemList) done() {
+	if l.hidden > 0 {
+		fmt.Fprintf(l.w, "……另有 %d 处未列出（加 --max-errors 0 可全部列出）\n", l.hidden)
+		l.hidden = 0
+	}
 }
 
 func (f *uploadFlags) options() (ingest.Options, error) {
 	opts := ingest.Options{Department: f.department, Sheet: f.sheet, Encoding: f.encoding, Map: map[string]string{}}
+	if f.maxErrors < 0 {
+		return opts, usageError{fmt.Errorf("--max-errors 不能为负数（0 为全部列出）")}
+	}
 	if f.column != "" {
 		col, err := kb.ParseColumn(f.column)
 		if err != nil {
@@ -95,9 +126,10 @@ func expandFiles(args []string) ([]string, error) {
 
 // parseUpload parses every file into sync rows; row problems are printed
 // and returned as a count.
-func parseUpload(files []string, opts ingest.Options, stderr io.Writer) ([]kb.SyncRow, int, error) {
+func parseUpload(files []string, opts ingest.Options, maxErrors int, stderr io.Writer) ([]kb.SyncRow, int, error) {
 	var rows []kb.SyncRow
 	problems := 0
+	list := &problemList{w: stderr, limit: maxErrors}
 	up := ingest.NewUpload()
 	bar := newProgress(stderr, "解析", 0)
 	for _, f := range files {
@@ -112,25 +144,30 @@ func parseUpload(files []string, opts ingest.Options, stderr io.Writer) ([]kb.Sy
 			return nil
 		})
 		for _, e := range errs {
-			fmt.Fprintf(stderr, "错误 %s\n", e)
+			list.print("错误", e)
 		}
 		problems += len(errs)
 		if err != nil {
-			fmt.Fprintf(stderr, "错误 %s\n", err)
+			list.print("错误", err)
 			problems++
 		}
 	}
 	bar.Done()
+	list.done()
 	return rows, problems, nil
 }
 
-func printSyncResult(w io.Writer, res *kb.SyncResult) {
+func printSyncResult(w io.Writer, res *kb.SyncResult, maxErrors int) {
+	list := &problemList{w: w, limit: maxErrors}
 	for _, e := range res.Errors {
-		fmt.Fprintf(w, "错误 %s\n", e)
+		list.print("错误", e)
 	}
+	list.done()
+	list = &problemList{w: w, limit: maxErrors}
 	for _, e := range res.Warnings {
-		fmt.Fprintf(w, "提醒 %s\n", e)
+		list.print("提醒", e)
 	}
+	list.done()
 	if res.DryRun {
 		shown := 0
 		for _, c := range res.Changes {
@@ -169,7 +206,7 @@ func readUpload(uf *uploadFlags, args []string, stdout, stderr io.Writer) (rows 
 	if err != nil {
 		return nil, opts, false, err
 	}
-	rows, problems, err := parseUpload(files, opts, stderr)
+	rows, problems, err := parseUpload(files, opts, uf.maxErrors, stderr)
 	if err != nil {
 		return nil, opts, false, err
 	}
@@ -239,12 +276,12 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	err = client.do(ctx, "POST", "/api/v1/entries/sync", req, &res)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.Status == 422 {
-		printSyncResult(stdout, &res)
+		printSyncResult(stdout, &res, uf.maxErrors)
 		return exitCode(1)
 	} else if err != nil {
 		return err
 	}
-	printSyncResult(stdout, &res)
+	printSyncResult(stdout, &res, uf.maxErrors)
 	if res.Written {
 		elapsed := time.Since(start)
 		fmt.Fprintf(stdout, "用时 %s（%.0f 行/秒）\n", elapsed.Round(time.Millisecond), float64(len(rows))/elapsed.Seconds())
@@ -286,7 +323,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	printSyncResult(stdout, res)
+	printSyncResult(stdout, res, uf.maxErrors)
 	if res.Rejected > 0 && !uf.skipInvalid {
 		return exitCode(1)
 	}

@@ -164,6 +164,27 @@ func TestUploadCLI(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, out)
 		}
 	})
+	t.Run("many bad rows: the first ones are listed, the rest counted", func(t *testing.T) {
+		var csv strings.Builder
+		csv.WriteString("编号,标题,内容\n")
+		for i := range 150 {
+			fmt.Fprintf(&csv, "BAD-%d,,缺少标题的第 %d 行\n", i, i)
+		}
+		file := u.file(t, "bad.csv", []byte(csv.String()))
+		n := u.count(t)
+		code, out := u.cli(t, maint, "upload", "--column", "faq", file)
+		if code != 1 || strings.Count(out, "错误 ") != 100 || !strings.Contains(out, "另有 50 处未列出") ||
+			!strings.Contains(out, "发现 150 处错误，本次未写入任何内容") || u.count(t) != n {
+			t.Fatalf("exit %d, %d errors listed:\n%s", code, strings.Count(out, "错误 "), out)
+		}
+		code, out = u.cli(t, maint, "upload", "--column", "faq", "--max-errors", "0", file)
+		if code != 1 || strings.Count(out, "错误 ") != 150 || strings.Contains(out, "未列出") {
+			t.Fatalf("--max-errors 0: exit %d, %d errors listed", code, strings.Count(out, "错误 "))
+		}
+		if code, out = u.cli(t, maint, "upload", "--column", "faq", "--max-errors", "-1", file); code != 2 || !strings.Contains(out, "--max-errors") {
+			t.Fatalf("--max-errors -1: exit %d: %s", code, out)
+		}
+	})
 	t.Run("a maintainer is refused on another department", func(t *testing.T) {
 		n := u.count(t)
 		code, out := u.cli(t, maint, "upload", "--column", "faq", "--department", "化妆品监管处", faqXLSX)
