@@ -30,6 +30,11 @@ func TestFormAndIntentFeatures(t *testing.T) {
 			map[string]float64{"yes_no_mismatch": 0, "intent_query_extra": 1, "intent_entry_extra": 1}},
 		{"胸膜炎是怎么引起的呢", "胸膜炎是什么原因引起的",
 			map[string]float64{"yes_no_mismatch": 0, "intent_query_extra": 0, "intent_entry_extra": 0}},
+		// Next to an action, 手续 (流程) is that action's procedure.
+		{"药品生产许可证注销需要办什么手续", "药品生产许可证如何注销？",
+			map[string]float64{"intent_query_extra": 0, "intent_entry_extra": 0, "intent_same": 1}},
+		{"药品生产许可证核发要走什么手续", "药品生产许可证如何注销？",
+			map[string]float64{"intent_query_extra": 1, "intent_entry_extra": 1}},
 	}
 	for _, tt := range tests {
 		f := fz.Features(tt.question, tt.entry)

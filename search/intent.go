@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"sort"
 
 	"xiaoshen/kb"
@@ -38,6 +39,12 @@ func intentsOf(terms weightedTerms) []string {
 			seen[in] = true
 			out = append(out, in)
 		}
+	}
+	// "注销要办什么手续" asks how to cancel: next to an action (延续, 变更,
+	// 注销, 补发) the generic 流程 is that action's procedure, not a
+	// question about the licence's own process.
+	if seen["process"] && (seen["renewal"] || seen["change"] || seen["cancel"] || seen["reissue"]) {
+		out = slices.DeleteFunc(out, func(s string) bool { return s == "process" })
 	}
 	sort.Strings(out)
 	return out
