@@ -47,6 +47,7 @@ type group struct {
 	query1     string
 	paraphrase []string // same meaning: Tianchi label 1, KUAKE label 2
 	other      []string // another question on the same subject
+	topic      string   // the Tianchi category (肺炎, 感冒 …); "" for KUAKE
 }
 
 // Load reads the question pairs in dir and builds a set of size entries.
@@ -158,18 +159,52 @@ func Load(dir string, size int) (*Set, error) {
 	set.Real = len(set.Entries)
 	// Compound questions, spread over every group: first each text with the
 	// next one of its group, then with the one after, and so on.
+	join := func(a, b string) string { return strings.TrimRight(a, "？?。. ") + "，" + b }
 	for dist := 1; len(set.Entries) < size; dist++ {
 		added := false
 		for i := range groups {
 			texts := kept[i]
 			for a := 0; a+dist < len(texts) && len(set.Entries) < size; a++ {
-				title := strings.TrimRight(texts[a], "？?。. ") + "，" + texts[a+dist]
-				if add(entry(i, title, nil)) {
+				if add(entry(i, join(texts[a], texts[a+dist]), nil)) {
 					added = true
 				}
 			}
 		}
 		if !added && dist > 200 {
+			break
+		}
+	}
+	// Beyond about 53,000 entries (KBs of up to 100,000 for sizing), two
+	// questions of different groups on the same Tianchi topic, as an
+	// entry on one disease answers two of its questions: groups paired
+	// nearest first, so that every topic contributes early.
+	byTopic := map[string][]int{}
+	var topics []string
+	for i, g := range groups {
+		if g.topic == "" {
+			continue
+		}
+		if byTopic[g.topic] == nil {
+			topics = append(topics, g.topic)
+		}
+		byTopic[g.topic] = append(byTopic[g.topic], i)
+	}
+	for dist := 1; len(set.Entries) < size; dist++ {
+		added := false
+		for _, topic := range topics {
+			members := byTopic[topic]
+			for m := 0; m+dist < len(members) && len(set.Entries) < size; m++ {
+				i, j := members[m], members[m+dist]
+				for _, a := range kept[i] {
+					for _, b := range kept[j] {
+						if add(entry(i, join(a, b), nil)) {
+							added = true
+						}
+					}
+				}
+			}
+		}
+		if !added {
 			return nil, fmt.Errorf("evalkb: only %d distinct entries can be built, want %d", len(set.Entries), size)
 		}
 	}
@@ -189,14 +224,14 @@ func appendNew(list []string, s string) []string {
 func readGroups(dir string) ([]*group, error) {
 	var groups []*group
 	byQuery1 := map[string]*group{}
-	addPair := func(q1, q2 string, same bool) {
+	addPair := func(q1, q2, topic string, same bool) {
 		q1, q2 = strings.TrimSpace(q1), strings.TrimSpace(q2)
 		if q1 == "" || q2 == "" {
 			return
 		}
 		g := byQuery1[q1]
 		if g == nil {
-			g = &group{query1: q1}
+			g = &group{query1: q1, topic: strings.TrimSpace(topic)}
 			byQuery1[q1] = g
 			groups = append(groups, g)
 		}
@@ -223,7 +258,7 @@ func readGroups(dir string) ([]*group, error) {
 
 // readTianchi reads category,query1,query2,label rows; label 1 is a
 // paraphrase.
-func readTianchi(path string, addPair func(q1, q2 string, same bool)) error {
+func readTianchi(path string, addPair func(q1, q2, topic string, same bool)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("evalkb: %w", err)
@@ -237,14 +272,14 @@ func readTianchi(path string, addPair func(q1, q2 string, same bool)) error {
 		if i == 0 || len(r) < 4 {
 			continue
 		}
-		addPair(r[1], r[2], strings.TrimSpace(r[3]) == "1")
+		addPair(r[1], r[2], r[0], strings.TrimSpace(r[3]) == "1")
 	}
 	return nil
 }
 
 // readKuake reads a JSON array of {query1, query2, label}; label 2 is a
 // paraphrase.
-func readKuake(path string, addPair func(q1, q2 string, same bool)) error {
+func readKuake(path string, addPair func(q1, q2, topic string, same bool)) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("evalkb: %w", err)
@@ -258,7 +293,7 @@ func readKuake(path string, addPair func(q1, q2 string, same bool)) error {
 		return fmt.Errorf("evalkb: %s: %w", path, err)
 	}
 	for _, p := range pairs {
-		addPair(p.Query1, p.Query2, p.Label == "2")
+		addPair(p.Query1, p.Query2, "", p.Label == "2")
 	}
 	return nil
 }
