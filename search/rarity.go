@@ -94,9 +94,6 @@ func parseFreq(b []byte) (float64, bool) {
 
 // weight returns the rarity of word in (0, 1].
 func (r *wordRarity) weight(word string) float64 {
-	if r == nil {
-		return 1
-	}
 	if w, ok := r.weights[word]; ok {
 		return float64(w)
 	}

@@ -135,13 +135,19 @@ func TestCheckRebuildsAnUnreadableIndex(t *testing.T) {
 // garble overwrites 4 KiB in the middle of a file.
 func garble(t *testing.T, path string) {
 	t.Helper()
+	overwrite(t, path, func(size int64) int64 { return size / 2 }, bytes.Repeat([]byte{0xff}, 4096))
+}
+
+// overwrite writes junk into a file at the offset at(size) picks.
+func overwrite(t *testing.T, path string, at func(size int64) int64, junk []byte) {
+	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	fi, _ := f.Stat()
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xff}, 4096), fi.Size()/2); err != nil {
+	if _, err := f.WriteAt(junk, at(fi.Size())); err != nil {
 		t.Fatal(err)
 	}
 }

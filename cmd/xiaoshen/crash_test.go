@@ -288,18 +288,6 @@ func TestCorruptIndexIsRebuiltAndAnswersTheSame(t *testing.T) {
 		}
 		return files[0]
 	}
-	overwrite := func(t *testing.T, path string, at func(size int64) int64, junk []byte) {
-		t.Helper()
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		fi, _ := f.Stat()
-		if _, err := f.WriteAt(junk, at(fi.Size())); err != nil {
-			t.Fatal(err)
-		}
-	}
 	tests := []struct {
 		name    string
 		corrupt func(t *testing.T)

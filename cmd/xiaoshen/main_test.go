@@ -31,6 +31,25 @@ func buildBinary(t *testing.T, dir string) string {
 	return bin
 }
 
+// binaryWithDict builds cmd/xiaoshen into a new folder with a copy of the
+// gojieba dictionaries in dict/ beside it, as a deployment has them.
+func binaryWithDict(t *testing.T) string {
+	t.Helper()
+	moduleDict, err := search.ResolveDictDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	if err := os.Mkdir(filepath.Join(dir, "dict"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"jieba.dict.utf8", "hmm_model.utf8"} {
+		copyFile(t, filepath.Join(moduleDict, f), filepath.Join(dir, "dict", f))
+	}
+	return bin
+}
+
 func copyFile(t *testing.T, src, dst string) {
 	t.Helper()
 	data, err := os.ReadFile(src)
@@ -124,18 +143,8 @@ func TestBinaryRunsFromAnotherDirectory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	moduleDict, err := search.ResolveDictDir("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	if err := os.Mkdir(filepath.Join(dir, "dict"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"jieba.dict.utf8", "hmm_model.utf8"} {
-		copyFile(t, filepath.Join(moduleDict, f), filepath.Join(dir, "dict", f))
-	}
+	bin := binaryWithDict(t)
+	dir := filepath.Dir(bin)
 	empty := t.TempDir()
 	env := []string{"HOME=" + empty, "GOMODCACHE=" + empty, "GOPATH=" + empty, "PATH=/usr/bin:/bin", "TMPDIR=" + empty}
 
@@ -231,18 +240,10 @@ func TestMalformedDictionaryIsReportedNotACrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	moduleDict, err := search.ResolveDictDir("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := binaryWithDict(t)
+	dir := filepath.Dir(bin)
 	broken := filepath.Join(dir, "dict")
-	if err := os.Mkdir(broken, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	copyFile(t, filepath.Join(moduleDict, "hmm_model.utf8"), filepath.Join(broken, "hmm_model.utf8"))
-	words, err := os.ReadFile(filepath.Join(moduleDict, "jieba.dict.utf8"))
+	words, err := os.ReadFile(filepath.Join(broken, "jieba.dict.utf8"))
 	if err != nil {
 		t.Fatal(err)
 	}
