@@ -29,6 +29,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	tianchi := fs.String("tianchi", "", "Tianchi CSV: ranking data, cross-validated for its calibration profile")
 	corpusQuestions := fs.String("corpus-questions", "", "corpus question TSV folder: ranking data, cross-validated for the default profile")
 	folds := fs.Int("folds", 5, "cross-validation folds, grouped by standard question")
+	topicFolds := fs.Bool("topic-folds", false, "one cross-validation fold per topic of the Tianchi set (its category), to see how the fit carries to topics it has not seen; --folds is then the number of topics")
 	out := fs.String("out", "search/model.json", "where to write the model")
 	l2 := fs.Float64("l2", 1.0, "L2 penalty on the ranking weights")
 	maxNegative := fs.Float64("max-negative", 0.10, "sets with hard negatives: largest share of them answered with their look-alike at the threshold")
@@ -84,7 +85,28 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	// Out-of-fold rankings: a question is ranked by weights fitted without
 	// it and without its standard question's group.
+	topicFold := map[string]int{} // standard question key → its topic's fold
+	if *topicFolds {
+		topics := map[string]int{}
+		for _, e := range cvSets[len(cvSets)-1].Entries {
+			if *tianchi == "" || len(e.Keywords) == 0 {
+				continue
+			}
+			if _, ok := topics[e.Keywords[0]]; !ok {
+				topics[e.Keywords[0]] = len(topics)
+			}
+			topicFold[e.ExternalID] = topics[e.Keywords[0]]
+		}
+		if len(topics) < 2 {
+			return usageError{fmt.Errorf("--topic-folds 需要至少两个主题（Tianchi 的 category），现有 %d 个", len(topics))}
+		}
+		*folds = len(topics)
+		fmt.Fprintf(stdout, "按主题交叉验证：%d 折，每个主题一折\n", *folds)
+	}
 	fold := func(q search.EvalQuestion) int {
+		if f, ok := topicFold[q.Key]; ok {
+			return f
+		}
 		key := q.Key
 		if key == "" {
 			key = q.Question
