@@ -150,6 +150,9 @@ var featureNames = []string{
 	// whether one is a yes-or-no question and the other is not: 能喝酒吗
 	// and 多长时间能喝酒 ask different things.
 	"intent_query_extra", "intent_entry_extra", "yes_no_mismatch",
+	// The rarest subject word (not an intent word) each side leaves
+	// unmatched, in general-language rarity: a swapped subject.
+	"subject_unmatched_query", "subject_unmatched_entry",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.
 	"score_ratio", "score_first",
@@ -324,6 +327,7 @@ func pairFeatures(q, d *analyzed) []float64 {
 	if q.yesNo != d.yesNo {
 		f[28] = 1
 	}
+	f[29], f[30] = subjectUnmatched(q, d), subjectUnmatched(d, q)
 	return f
 }
 
@@ -428,4 +432,37 @@ func isYesNo(text string) bool {
 		}
 	}
 	return false
+}
+
+// subjectUnmatched is the general rarity of the rarest subject word of a
+// that b lacks: neither the word nor one holding it or held in it. A
+// subject word signals no intent and is known to the KB (a word no entry
+// uses tells no candidate from another, and the segmenter's odd pieces
+// such as 怎样治 would otherwise be the rarest): 肺炎 in 肺炎需要怎样治, not 治疗.
+// 肺炎饮食方面要注意什么 asked of 胸膜炎饮食需要注意什么 leaves 肺炎 unmatched, however
+// alike the rest reads.
+func subjectUnmatched(a, b *analyzed) float64 {
+	m := 0.0
+	for i, t := range a.keys {
+		if _, intent := intentWords[t]; intent || a.rarity[i] <= m {
+			continue
+		}
+		if _, oov := slices.BinarySearch(a.oov, t); oov {
+			continue
+		}
+		if _, ok := b.terms[t]; ok {
+			continue
+		}
+		partial := false
+		for u := range b.terms {
+			if strings.Contains(u, t) || strings.Contains(t, u) {
+				partial = true
+				break
+			}
+		}
+		if !partial {
+			m = a.rarity[i]
+		}
+	}
+	return m
 }

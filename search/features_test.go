@@ -49,3 +49,41 @@ func TestFormAndIntentFeatures(t *testing.T) {
 		}
 	}
 }
+
+// A subject swapped for another (肺炎 for 胸膜炎) is seen however alike the
+// rest of the wording reads; intent words, words inside one another and
+// words no entry uses are not subjects.
+func TestSubjectFeatures(t *testing.T) {
+	seg := testkb.MustSegmenter(t)
+	fz := search.NewFeaturizer(seg, []string{"胸膜炎饮食需要注意什么", "请问有肺炎该怎么治疗？", "请问肺气肿要怎么治愈？",
+		"小儿支原体肺炎要怎么医治？", "胸膜炎是什么原因引起的"})
+	names := search.FeatureNames()
+	feature := func(name, question, entry string) float64 {
+		i := slices.Index(names, name)
+		if i < 0 {
+			t.Fatalf("no feature %s", name)
+		}
+		return fz.Features(question, entry)[i]
+	}
+	const query, entry = "subject_unmatched_query", "subject_unmatched_entry"
+	if got := feature(query, "肺炎饮食方面要注意什么", "胸膜炎饮食需要注意什么"); got < 0.5 {
+		t.Errorf("肺炎 unmatched by 胸膜炎饮食需要注意什么: %s = %v, want ≥ 0.5", query, got)
+	}
+	if got := feature(entry, "肺炎饮食方面要注意什么", "胸膜炎饮食需要注意什么"); got < 0.5 {
+		t.Errorf("胸膜炎 unmatched by 肺炎饮食方面要注意什么: %s = %v, want ≥ 0.5", entry, got)
+	}
+	swapped, same := feature(query, "肺炎需要怎样治", "请问肺气肿要怎么治愈？"), feature(query, "肺炎需要怎样治", "请问有肺炎该怎么治疗？")
+	if swapped <= same {
+		t.Errorf("肺炎需要怎样治: %s against 肺气肿 %v, against 肺炎 %v; want the swap higher", query, swapped, same)
+	}
+	for _, tt := range []struct{ name, question, entry string }{
+		{query, "肺炎怎么治", "小儿支原体肺炎要怎么医治？"},        // 肺炎 inside 支原体肺炎
+		{query, "胸膜炎的治疗", "胸膜炎是什么原因引起的"},         // 治疗 is an intent word
+		{query, "胸膜炎饮食需要注意什么呢", "胸膜炎饮食需要注意什么"},   // the same words
+		{query, "沙雷菌胸膜炎饮食需要注意什么", "胸膜炎饮食需要注意什么"}, // 沙雷菌 is in no entry
+	} {
+		if got := feature(tt.name, tt.question, tt.entry); got != 0 {
+			t.Errorf("%s of %q against %q = %v, want 0", tt.name, tt.question, tt.entry, got)
+		}
+	}
+}
