@@ -34,6 +34,9 @@ type analyzed struct {
 	maxIDF  float64
 	// rarity holds the general-language rarity of each of keys (wordRarity).
 	rarity []float64
+	// subjects indexes the keys that may name the question's subject,
+	// rarest first (see subjectUnmatched).
+	subjects []uint16
 }
 
 // bigramOf packs two characters into one sortable value.
@@ -110,6 +113,14 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 	for i, t := range a.keys {
 		a.rarity[i] = seg.rarity.weight(t)
 	}
+	for i, t := range a.keys {
+		_, intent := intentWords[t]
+		_, oov := slices.BinarySearch(a.oov, t)
+		if !intent && !oov && i <= math.MaxUint16 {
+			a.subjects = append(a.subjects, uint16(i))
+		}
+	}
+	slices.SortStableFunc(a.subjects, func(i, j uint16) int { return cmp.Compare(a.rarity[j], a.rarity[i]) })
 	a.intents = intentsOf(a.terms)
 	a.yesNo = isYesNo(text)
 	return a
@@ -442,27 +453,21 @@ func isYesNo(text string) bool {
 // 肺炎饮食方面要注意什么 asked of 胸膜炎饮食需要注意什么 leaves 肺炎 unmatched, however
 // alike the rest reads.
 func subjectUnmatched(a, b *analyzed) float64 {
-	m := 0.0
-	for i, t := range a.keys {
-		if _, intent := intentWords[t]; intent || a.rarity[i] <= m {
-			continue
-		}
-		if _, oov := slices.BinarySearch(a.oov, t); oov {
-			continue
-		}
+	for _, i := range a.subjects {
+		t := a.keys[i]
 		if _, ok := b.terms[t]; ok {
 			continue
 		}
 		partial := false
-		for u := range b.terms {
+		for _, u := range b.keys {
 			if strings.Contains(u, t) || strings.Contains(t, u) {
 				partial = true
 				break
 			}
 		}
 		if !partial {
-			m = a.rarity[i]
+			return a.rarity[i]
 		}
 	}
-	return m
+	return 0
 }
