@@ -173,3 +173,7 @@ func StoreMappingVersion(dir, version string) error {
 	}
 	return bi.Close()
 }
+
+// CheckHMMModel reports the first line of a gojieba HMM model file that
+// gojieba would reject.
+func CheckHMMModel(path string) error { return checkHMMModel(path) }

@@ -110,10 +110,13 @@ func LoadSegmenter(dictDir string) (*Segmenter, error) {
 			return nil, fmt.Errorf("search: load segmenter: %w", err)
 		}
 	}
-	// Read (and check) the main dictionary before gojieba does: gojieba
-	// aborts the process on a malformed line.
+	// Read (and check) the main dictionary and the HMM model before gojieba
+	// does: gojieba aborts the process on a malformed line.
 	rarity, err := loadRarity(filepath.Join(dictDir, "jieba.dict.utf8"))
 	if err != nil {
+		return nil, err
+	}
+	if err := checkHMMModel(filepath.Join(dictDir, "hmm_model.utf8")); err != nil {
 		return nil, err
 	}
 	jieba := gojieba.NewJieba(

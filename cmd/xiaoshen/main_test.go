@@ -233,33 +233,53 @@ func waitFor(logs *syncBuffer, text string, limit time.Duration) bool {
 	return false
 }
 
-// A hand-edited dictionary with a malformed line (here a blank one) stops
-// the start with the file and line named. gojieba itself would abort the
-// process with SIGABRT and a stack dump.
+// A hand-edited dictionary with a malformed line, or a truncated HMM model,
+// stops the start with the file and line named. gojieba itself would abort
+// the process with SIGABRT and a stack dump.
 func TestMalformedDictionaryIsReportedNotACrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
 	bin := binaryWithDict(t)
 	dir := filepath.Dir(bin)
-	broken := filepath.Join(dir, "dict")
-	words, err := os.ReadFile(filepath.Join(broken, "jieba.dict.utf8"))
-	if err != nil {
-		t.Fatal(err)
+	good := filepath.Join(dir, "dict")
+	tests := []struct {
+		file string
+		edit func([]byte) []byte
+		want string
+	}{
+		{"jieba.dict.utf8", func(words []byte) []byte {
+			lines := bytes.SplitAfter(words, []byte("\n"))
+			edited := append(bytes.Join(lines[:100], nil), '\n') // line 101 is blank
+			return append(edited, bytes.Join(lines[100:], nil)...)
+		}, "line 101"},
+		{"hmm_model.utf8", func(model []byte) []byte {
+			// Cut after a whole line inside the emission probabilities.
+			return model[:bytes.LastIndexByte(model[:len(model)/2], '\n')+1]
+		}, "ends before the emission probabilities"},
 	}
-	lines := bytes.SplitAfter(words, []byte("\n"))
-	edited := append(bytes.Join(lines[:100], nil), '\n') // line 101 is blank
-	edited = append(edited, bytes.Join(lines[100:], nil)...)
-	if err := os.WriteFile(filepath.Join(broken, "jieba.dict.utf8"), edited, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "reindex", "--data", filepath.Join(dir, "data"), "--dict", broken).CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-		t.Fatalf("reindex with a broken dictionary: %v, want exit status 1\n%s", err, out)
-	}
-	want := filepath.Join(broken, "jieba.dict.utf8") + " line 101"
-	if !strings.Contains(string(out), want) || strings.Contains(string(out), "SIGABRT") {
-		t.Errorf("output does not name %q (or shows a crash):\n%s", want, out)
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			broken := t.TempDir()
+			for _, f := range []string{"jieba.dict.utf8", "hmm_model.utf8"} {
+				copyFile(t, filepath.Join(good, f), filepath.Join(broken, f))
+			}
+			data, err := os.ReadFile(filepath.Join(broken, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(broken, tt.file), tt.edit(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(bin, "reindex", "--data", filepath.Join(dir, "data"), "--dict", broken).CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("reindex with a broken %s: %v, want exit status 1\n%s", tt.file, err, out)
+			}
+			want := filepath.Join(broken, tt.file)
+			if !strings.Contains(string(out), want) || !strings.Contains(string(out), tt.want) || strings.Contains(string(out), "SIGABRT") {
+				t.Errorf("output does not name %s and %q (or shows a crash):\n%s", want, tt.want, out)
+			}
+		})
 	}
 }
