@@ -41,17 +41,36 @@ const candidatePool = 20
 // each candidate's standard question and similar questions, and the best
 // of these is the candidate's confidence.
 func (idx *Index) Match(ctx context.Context, question string, limit int) ([]kb.Candidate, error) {
-	pool, model, err := idx.pool(ctx, question)
-	if err != nil || len(pool) == 0 {
+	ranked, _, err := idx.rank(ctx, question, limit)
+	if err != nil {
 		return nil, err
 	}
-	cands := make([]kb.Candidate, len(pool))
-	scores := make([]float64, len(pool))
-	matches := make([]float64, len(pool))
-	best := make([][]float64, len(pool)) // features of each candidate's best text
+	out := make([]kb.Candidate, len(ranked))
+	for i, r := range ranked {
+		out[i] = r.Candidate
+	}
+	return out, nil
+}
+
+// rankedCandidate is a candidate as the model sees it: its ranking score,
+// match probability and the features of its best-matching text.
+type rankedCandidate struct {
+	kb.Candidate
+	rankScore, match float64
+	features         []float64
+}
+
+// rank scores the candidate pool of question and orders it best first, at
+// most limit of them (all when limit is 0). It also returns the model used.
+func (idx *Index) rank(ctx context.Context, question string, limit int) ([]rankedCandidate, *Model, error) {
+	pool, model, err := idx.pool(ctx, question)
+	if err != nil || len(pool) == 0 {
+		return nil, model, err
+	}
+	cands := make([]rankedCandidate, len(pool))
 	for i, p := range pool {
-		cands[i] = p.Candidate
-		scores[i] = math.Inf(-1)
+		c := &cands[i]
+		c.Candidate, c.rankScore = p.Candidate, math.Inf(-1)
 		for j, f := range p.features {
 			sc, match := model.Score(f), model.Match(f)
 			if f[featureExact] == 1 {
@@ -59,44 +78,36 @@ func (idx *Index) Match(ctx context.Context, question string, limit int) ([]kb.C
 				// its maintainers for it: that entry is the answer.
 				sc, match = sc+exactBoost, 1
 			}
-			if sc > scores[i] {
-				scores[i], cands[i].MatchedQuestion, best[i] = sc, p.texts[j], f
+			if sc > c.rankScore {
+				c.rankScore, c.MatchedQuestion, c.features = sc, p.texts[j], f
 			}
-			matches[i] = math.Max(matches[i], match)
+			c.match = math.Max(c.match, match)
 		}
 	}
 	// Confidence from the score and the margin over the best other candidate.
 	for i := range cands {
 		other := math.Inf(-1)
-		for j, sc := range scores {
-			if j != i && sc > other {
-				other = sc
+		for j := range cands {
+			if j != i && cands[j].rankScore > other {
+				other = cands[j].rankScore
 			}
 		}
 		margin := 0.0
 		if !math.IsInf(other, -1) {
-			margin = scores[i] - other
+			margin = cands[i].rankScore - other
 		} else {
 			margin = maxMargin
 		}
-		cands[i].Confidence = model.Confidence(best[i], matches[i], math.Min(margin, maxMargin))
-		if best[i][featureExact] == 1 {
+		cands[i].Confidence = model.Confidence(cands[i].features, cands[i].match, math.Min(margin, maxMargin))
+		if cands[i].features[featureExact] == 1 {
 			cands[i].Confidence = 1
 		}
 	}
-	order := make([]int, len(cands))
-	for i := range order {
-		order[i] = i
+	sort.SliceStable(cands, func(a, b int) bool { return cands[a].rankScore > cands[b].rankScore })
+	if limit > 0 && len(cands) > limit {
+		cands = cands[:limit]
 	}
-	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
-	out := make([]kb.Candidate, 0, len(cands))
-	for _, i := range order {
-		if limit > 0 && len(out) == limit {
-			break
-		}
-		out = append(out, cands[i])
-	}
-	return out, nil
+	return cands, model, nil
 }
 
 // exactBoost lifts an entry whose wording equals the question above any

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"xiaoshen/kb"
+	"xiaoshen/search"
+)
+
+// runExplain shows why the matcher answers questions as it does: how it
+// read each question, its best candidates with their confidence, and the
+// features that decided the order. It reads a stopped server's data
+// directory (or a copy), the embedded corpus, or a Tianchi set, and
+// records nothing.
+func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("explain", stderr)
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "已停止的服务的数据目录（或其副本）")
+	corpus := fs.Bool("corpus", false, "改用内置知识库（在临时目录中加载）")
+	tianchi := fs.String("tianchi", "", "改用 Tianchi 评测集的标准问法作知识库（在临时目录中加载）")
+	top := fs.Int("top", 3, "列出的候选条数")
+	features := fs.Int("features", 6, "每个候选列出影响最大的特征数（0 为全部）")
+	dict := fs.String("dict", "", "gojieba dictionary folder")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	questions := fs.Args()
+	if len(questions) == 0 || *top < 1 || *features < 0 {
+		return usageError{fmt.Errorf("用法：xiaoshen explain [--data DIR | --corpus | --tianchi FILE] [--top N] [--features N] 问题 [问题 …]")}
+	}
+	if *corpus && *tianchi != "" {
+		return usageError{fmt.Errorf("--corpus 与 --tianchi 只能选一个")}
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := appConfig{DataDir: *data, DictDir: *dict, Logger: logger}
+	var set *search.EvalSet
+	if *corpus || *tianchi != "" {
+		tmp, err := os.MkdirTemp("", "xiaoshen-explain-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		cfg.DataDir, cfg.Seed = filepath.Join(tmp, "data"), *corpus
+		if *tianchi != "" {
+			if set, err = search.LoadTianchi(*tianchi); err != nil {
+				return err
+			}
+		}
+	} else if _, err := os.Stat(filepath.Join(*data, "xiaoshen.db")); err != nil {
+		return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）：%w；用 --corpus 看内置知识库", *data, err)
+	}
+	a, err := openApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if set != nil {
+		model, err := a.index.Model().WithProfile(set.Name)
+		if err != nil {
+			return err
+		}
+		a.index.SetModel(model)
+		rows := make([]kb.SyncRow, len(set.Entries))
+		for i, e := range set.Entries {
+			rows[i] = kb.SyncRow{File: filepath.Base(*tianchi), Row: i + 1, Entry: e}
+		}
+		admin := &kb.Principal{Name: "explain", Role: kb.RoleAdmin}
+		if _, err := a.service.Sync(ctx, admin, kb.SyncRequest{Rows: rows, SkipInvalid: true}); err != nil {
+			return err
+		}
+	}
+	for i, q := range questions {
+		// As Ask does: personal data is masked before matching.
+		ex, err := a.index.Explain(ctx, kb.MaskPII(q), *top)
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(ex.Candidates))
+		for j, c := range ex.Candidates {
+			ids[j] = c.EntryID
+		}
+		expiries, err := a.store.EntryExpiries(ctx, ids)
+		if err != nil {
+			return err
+		}
+		expired := map[int64]bool{}
+		for _, id := range ids {
+			if exp, ok := expiries[id]; !ok || kb.ExpiredAt(exp, time.Now()) {
+				expired[id] = true
+			}
+		}
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		writeExplanation(stdout, ex, expired, *features)
+	}
+	return nil
+}
+
+// writeExplanation prints one question's explanation. Expired candidates
+// (deleted, or past their 失效日期) are marked: Ask passes over them.
+func writeExplanation(w io.Writer, ex *search.Explanation, expired map[int64]bool, features int) {
+	fmt.Fprintf(w, "问题：%s\n分词：%s\n比较用词：%s\n", ex.Question, strings.Join(ex.Terms, " / "), strings.Join(ex.Canonical, " "))
+	if len(ex.Intents) > 0 {
+		fmt.Fprintf(w, "意图：%s\n", strings.Join(ex.Intents, " "))
+	}
+	if len(ex.Candidates) == 0 {
+		fmt.Fprintln(w, "没有候选条目：知识库中没有与问题共有的词。")
+		return
+	}
+	verdict := "低于阈值，不直接答复（记录为未答复问题并给出推荐）"
+	for i, c := range ex.Candidates {
+		if !expired[c.EntryID] {
+			if c.Confidence >= ex.Threshold {
+				verdict = fmt.Sprintf("直接答复第 %d 条", i+1)
+			}
+			break
+		}
+	}
+	fmt.Fprintf(w, "答复阈值 %.3f：%s\n", ex.Threshold, verdict)
+	for i, c := range ex.Candidates {
+		fmt.Fprintf(w, "%d. [%s] %s（条目 %d）\n", i+1, c.Column, c.Title, c.EntryID)
+		if expired[c.EntryID] {
+			fmt.Fprintln(w, "   已删除或已过失效日期：答复时跳过")
+		}
+		switch {
+		case c.Exact:
+			fmt.Fprintf(w, "   与问法“%s”一致（去掉标点、语气词并折叠同义词后），直接取该条目\n", c.MatchedQuestion)
+		case c.MatchedQuestion != c.Title:
+			fmt.Fprintf(w, "   最相近的问法：%s\n", c.MatchedQuestion)
+		}
+		fmt.Fprintf(w, "   置信度 %.3f  排序分 %.2f  同义概率 %.3f\n", c.Confidence, c.RankScore, c.Match)
+		shown := c.Features
+		if features > 0 && len(shown) > features {
+			shown = shown[:features]
+		}
+		parts := make([]string, len(shown))
+		for j, f := range shown {
+			parts[j] = fmt.Sprintf("%s=%.2f（%+.2f）", f.Name, f.Value, f.Effect())
+		}
+		fmt.Fprintf(w, "   影响最大的特征：%s\n", strings.Join(parts, " "))
+	}
+}
