@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"user":        {"创建审核、维护或管理员账号：user create --data DIR --name N --role R [--department D]", runUser},
 	"token":       {"创建、列出、吊销访问令牌：token create|list|revoke --data DIR ...", runToken},
 	"eval":        {"评测答复质量：eval --tianchi FILE | --kuake FILE | --corpus-questions DIR", runEval},
+	"explain":     {"解释问题的匹配过程：分词、候选条目、置信度及影响最大的特征：explain [--data DIR | --corpus | --tianchi FILE] 问题…", runExplain},
 	"fit":         {"拟合匹配模型（见 docs/quality.md）：fit --kuake TRAIN.json --tianchi DEV.csv --corpus-questions corpus/testdata", runFit},
 	"upload":      {"上传 Excel、CSV、JSON、Markdown、Word、网页文件到知识库（经服务器 API）", runUpload},
 	"import":      {"离线导入文件到已停止服务的数据目录（首次批量导入）", runImport},
