@@ -13,6 +13,16 @@ const (
 	maskBankCard = "[银行卡号]"
 )
 
+// maskRemover blanks every placeholder.
+var maskRemover = strings.NewReplacer(maskIDCard, " ", maskMobile, " ", maskLandline, " ", maskEmail, " ", maskBankCard, " ")
+
+// WithoutMasks blanks the placeholders MaskPII wrote, for matching: that a
+// citizen gave a phone number says nothing of what they ask, and the
+// placeholder's words (手机号, 身份证号) would otherwise count as words of
+// the question, pulling it towards entries about phone numbers and lowering
+// the confidence of the right one.
+func WithoutMasks(s string) string { return maskRemover.Replace(s) }
+
 // MaskReport counts the items MaskPIIReport replaced, by kind, so that logs
 // can record that personal data was hidden without repeating any of it.
 type MaskReport struct {

@@ -434,3 +434,22 @@ func TestMaskPIIRandomCompositions(t *testing.T) {
 		}
 	}
 }
+
+// Matching sees neither the personal data nor the placeholder's words.
+func TestWithoutMasks(t *testing.T) {
+	masked := kb.MaskPII("我电话13812345678，邮箱zhang@example.com，身份证11010519491231002X，二类械注册要交哪些材料")
+	for _, placeholder := range []string{"[手机号]", "[邮箱]", "[身份证号]"} {
+		if !strings.Contains(masked, placeholder) {
+			t.Fatalf("MaskPII gave %q, without %s", masked, placeholder)
+		}
+	}
+	got := kb.WithoutMasks(masked)
+	for _, word := range []string{"[", "手机号", "邮箱]", "身份证号"} {
+		if strings.Contains(got, word) {
+			t.Errorf("WithoutMasks(%q) = %q, still holds %q", masked, got, word)
+		}
+	}
+	if !strings.Contains(got, "我电话") || !strings.HasSuffix(got, "二类械注册要交哪些材料") {
+		t.Errorf("WithoutMasks(%q) = %q: the question's own words are lost", masked, got)
+	}
+}

@@ -57,7 +57,7 @@ func (idx *Index) Explain(ctx context.Context, question string, limit int) (*Exp
 		model = idx.model
 	}
 	idx.mu.RUnlock()
-	q := idx.analyzeCached(question, stats)
+	q := idx.analyzeCached(kb.WithoutMasks(question), stats)
 	ex := &Explanation{Question: question, Terms: q.precise, Canonical: q.keys, Intents: q.intents, Threshold: model.Threshold}
 	for _, r := range ranked {
 		c := CandidateExplanation{Candidate: r.Candidate, RankScore: r.rankScore, Match: r.match, Exact: r.features[featureExact] == 1}

@@ -1,11 +1,13 @@
 package search_test
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"testing"
 
 	"xiaoshen/internal/testkb"
+	"xiaoshen/kb"
 )
 
 // Explain ranks exactly as Match does, and its feature effects add up to
@@ -61,5 +63,40 @@ func TestExplainAgreesWithMatch(t *testing.T) {
 	}
 	if c := ex.Candidates[0]; !c.Exact || c.Confidence != 1 || c.EntryID != env.ByExternalID["faq-dev2-materials"] {
 		t.Errorf("first candidate %+v, want the materials entry by an exact wording", c.Candidate)
+	}
+}
+
+// A phone number or ID-card number in a question, masked before matching,
+// changes neither the candidates nor their confidence.
+func TestMaskedPersonalDataDoesNotSteerMatching(t *testing.T) {
+	env := testkb.New(t, testkb.Options{})
+	ctx := t.Context()
+	for _, pair := range [][2]string{
+		{"我电话13812345678，二类械注册要交哪些材料", "我电话，二类械注册要交哪些材料"},
+		{"身份证310101199001011234的人想问药证丢了怎么补办", "身份证的人想问药证丢了怎么补办"},
+	} {
+		with, err := env.Index.Match(ctx, kb.MaskPII(pair[0]), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		without, err := env.Index.Match(ctx, pair[1], 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kb.MaskPII(pair[0]) == pair[0] {
+			t.Fatalf("%q was not masked", pair[0])
+		}
+		if len(with) == 0 || len(with) != len(without) {
+			t.Fatalf("%q: %d candidates, without the number %d", pair[0], len(with), len(without))
+		}
+		for i := range with {
+			if with[i].EntryID != without[i].EntryID || with[i].Confidence != without[i].Confidence {
+				t.Errorf("%q #%d: entry %d at %.3f, without the number entry %d at %.3f", pair[0], i+1,
+					with[i].EntryID, with[i].Confidence, without[i].EntryID, without[i].Confidence)
+			}
+		}
+		if sw, so := env.Index.Signature(kb.MaskPII(pair[0])), env.Index.Signature(pair[1]); !maps.Equal(sw.Terms, so.Terms) {
+			t.Errorf("%q: signature terms %v, without the number %v", pair[0], sw.Terms, so.Terms)
+		}
 	}
 }

@@ -26,7 +26,7 @@ func (idx *Index) Signature(question string) kb.QuestionSignature {
 	idx.mu.RLock()
 	stats := idx.stats
 	idx.mu.RUnlock()
-	a := idx.analyzeCached(question, stats)
+	a := idx.analyzeCached(kb.WithoutMasks(question), stats)
 	return kb.QuestionSignature{Terms: a.terms, Intents: a.intents}
 }
 

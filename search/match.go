@@ -132,6 +132,7 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 	idx.mu.RLock()
 	stats, model := idx.stats, idx.model
 	idx.mu.RUnlock()
+	question = kb.WithoutMasks(question)
 	q := idx.analyzeCached(question, stats)
 	if len(q.precise) == 0 {
 		return nil, nil, nil
