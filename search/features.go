@@ -112,8 +112,6 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 	a.rarity = make([]float64, len(a.keys))
 	for i, t := range a.keys {
 		a.rarity[i] = seg.rarity.weight(t)
-	}
-	for i, t := range a.keys {
 		_, intent := intentWords[t]
 		_, oov := slices.BinarySearch(a.oov, t)
 		if !intent && !oov && i <= math.MaxUint16 {

@@ -67,9 +67,10 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		cvSets = append(cvSets, cs)
 	}
+	var dev *search.EvalSet // the Tianchi set, whose entries have topics
 	if *tianchi != "" {
-		dev, err := search.LoadTianchi(*tianchi)
-		if err != nil {
+		var err error
+		if dev, err = search.LoadTianchi(*tianchi); err != nil {
 			return err
 		}
 		cvSets = append(cvSets, dev)
@@ -88,8 +89,12 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	topicFold := map[string]int{} // standard question key → its topic's fold
 	if *topicFolds {
 		topics := map[string]int{}
-		for _, e := range cvSets[len(cvSets)-1].Entries {
-			if *tianchi == "" || len(e.Keywords) == 0 {
+		var entries []*kb.Entry
+		if dev != nil {
+			entries = dev.Entries
+		}
+		for _, e := range entries {
+			if len(e.Keywords) == 0 {
 				continue
 			}
 			if _, ok := topics[e.Keywords[0]]; !ok {
