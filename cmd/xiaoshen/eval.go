@@ -17,6 +17,33 @@ import (
 	"xiaoshen/search"
 )
 
+// openScratchApp opens an app on a new temporary data directory, holding
+// the embedded corpus when seed is set, with its logs discarded. done
+// closes it and removes the directory.
+func openScratchApp(ctx context.Context, dict string, seed bool) (a *app, done func(), err error) {
+	tmp, err := os.MkdirTemp("", "xiaoshen-scratch-")
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if a, err = openApp(ctx, appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: dict, Seed: seed, Logger: logger}); err != nil {
+		os.RemoveAll(tmp)
+		return nil, nil, err
+	}
+	return a, func() { a.Close(); os.RemoveAll(tmp) }, nil
+}
+
+// loadEvalSet adds an evaluation set's standard questions to the app's KB
+// through the upload path, as an administrator named who; entries that
+// fail validation are skipped and counted in the result.
+func (a *app) loadEvalSet(ctx context.Context, set *search.EvalSet, who string) (*kb.SyncResult, error) {
+	rows := make([]kb.SyncRow, len(set.Entries))
+	for i, e := range set.Entries {
+		rows[i] = kb.SyncRow{File: set.Name, Row: i + 1, Entry: e}
+	}
+	return a.service.Sync(ctx, &kb.Principal{Name: who, Role: kb.RoleAdmin}, kb.SyncRequest{Rows: rows, SkipInvalid: true})
+}
+
 // runEval measures answer quality on a labelled question set, loading it
 // into a fresh temporary data directory through the same upload and ask
 // code the server uses, and prints the project beside two baselines.
@@ -59,17 +86,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // evaluate runs the project and, optionally, the baselines on set.
 func evaluate(ctx context.Context, set *search.EvalSet, dict, profile string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, error) {
-	tmp, err := os.MkdirTemp("", "xiaoshen-eval-")
+	a, done, err := openScratchApp(ctx, dict, set.Name == "corpus")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := openApp(ctx, appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: dict, Seed: set.Name == "corpus", Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
+	defer done()
 	model := a.index.Model()
 	if profile == "" {
 		if m, err := model.WithProfile(set.Name); err == nil {
@@ -84,13 +105,8 @@ func evaluate(ctx context.Context, set *search.EvalSet, dict, profile string, th
 		a.service.Threshold = threshold
 	}
 	fmt.Fprintf(progressOut, "校准：%s，阈值 %.3f\n", model.Profile, a.service.Threshold)
-	admin := &kb.Principal{Name: "eval", Role: kb.RoleAdmin}
 	if set.Name != "corpus" {
-		rows := make([]kb.SyncRow, len(set.Entries))
-		for i, e := range set.Entries {
-			rows[i] = kb.SyncRow{File: set.Name, Row: i + 1, Entry: e}
-		}
-		res, err := a.service.Sync(ctx, admin, kb.SyncRequest{Rows: rows, SkipInvalid: true})
+		res, err := a.loadEvalSet(ctx, set, "eval")
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +149,7 @@ func evaluate(ctx context.Context, set *search.EvalSet, dict, profile string, th
 		return reports, nil
 	}
 	for _, kind := range []string{search.BaselineCJK, search.BaselineJieba} {
-		b, err := search.NewBaseline(filepath.Join(tmp, kind), kind, set.Entries)
+		b, err := search.NewBaseline(filepath.Join(filepath.Dir(a.cfg.DataDir), kind), kind, set.Entries) // beside the scratch data directory, removed with it
 		if err != nil {
 			return nil, err
 		}

@@ -37,41 +37,38 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *corpus && *tianchi != "" {
 		return usageError{fmt.Errorf("--corpus 与 --tianchi 只能选一个")}
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := appConfig{DataDir: *data, DictDir: *dict, Logger: logger}
-	var set *search.EvalSet
+	var (
+		a    *app
+		set  *search.EvalSet
+		done func()
+		err  error
+	)
 	if *corpus || *tianchi != "" {
-		tmp, err := os.MkdirTemp("", "xiaoshen-explain-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		cfg.DataDir, cfg.Seed = filepath.Join(tmp, "data"), *corpus
 		if *tianchi != "" {
 			if set, err = search.LoadTianchi(*tianchi); err != nil {
 				return err
 			}
 		}
-	} else if _, err := os.Stat(filepath.Join(*data, "xiaoshen.db")); err != nil {
-		return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）：%w；用 --corpus 看内置知识库", *data, err)
+		if a, done, err = openScratchApp(ctx, *dict, *corpus); err != nil {
+			return err
+		}
+		defer done()
+	} else {
+		if _, err := os.Stat(filepath.Join(*data, "xiaoshen.db")); err != nil {
+			return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）：%w；用 --corpus 看内置知识库", *data, err)
+		}
+		if a, err = openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+			return err
+		}
+		defer a.Close()
 	}
-	a, err := openApp(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
 	if set != nil {
 		model, err := a.index.Model().WithProfile(set.Name)
 		if err != nil {
 			return err
 		}
 		a.index.SetModel(model)
-		rows := make([]kb.SyncRow, len(set.Entries))
-		for i, e := range set.Entries {
-			rows[i] = kb.SyncRow{File: filepath.Base(*tianchi), Row: i + 1, Entry: e}
-		}
-		admin := &kb.Principal{Name: "explain", Role: kb.RoleAdmin}
-		if _, err := a.service.Sync(ctx, admin, kb.SyncRequest{Rows: rows, SkipInvalid: true}); err != nil {
+		if _, err := a.loadEvalSet(ctx, set, "explain"); err != nil {
 			return err
 		}
 	}

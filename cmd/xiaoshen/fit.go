@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -428,21 +427,12 @@ func collectRows(ctx context.Context, set *search.EvalSet, dict string) ([]label
 }
 
 func withSet(ctx context.Context, set *search.EvalSet, dict string, fn func(idx *search.Index, keyOf map[int64]string) error) error {
-	tmp, err := os.MkdirTemp("", "xiaoshen-fit-")
+	a, done, err := openScratchApp(ctx, dict, false)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	a, err := openApp(ctx, appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: dict, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	rows := make([]kb.SyncRow, len(set.Entries))
-	for i, e := range set.Entries {
-		rows[i] = kb.SyncRow{Row: i + 1, Entry: e}
-	}
-	if _, err := a.service.Sync(ctx, &kb.Principal{Name: "fit", Role: kb.RoleAdmin}, kb.SyncRequest{Rows: rows, SkipInvalid: true}); err != nil {
+	defer done()
+	if _, err := a.loadEvalSet(ctx, set, "fit"); err != nil {
 		return err
 	}
 	keyOf := map[int64]string{}
