@@ -2,13 +2,16 @@ package search
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -30,11 +33,15 @@ type EvalQuestion struct {
 	Question string
 	Key      string // the entry's ExternalID; "" for an uncovered question
 	Negative bool   // a hard negative of Key
+	Source   string // file:line, where the set's file has lines to name
 }
 
-// LoadTianchi reads the Tianchi similar-question CSV (category, query1,
-// query2, label): the distinct query1 are the KB, label 1 rows are
-// paraphrases and label 0 rows hard negatives.
+// LoadTianchi reads the Tianchi similar-question CSV: a header naming the
+// columns query1, query2 and label (category optional, in any order), then
+// one pair a row. The distinct query1 are the KB, label 1 rows are
+// paraphrases and label 0 rows hard negatives. A malformed row is an error
+// naming its line and column: a row skipped would change the figures
+// without a word.
 func LoadTianchi(path string) (*EvalSet, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -43,55 +50,193 @@ func LoadTianchi(path string) (*EvalSet, error) {
 	defer f.Close()
 	r := csv.NewReader(bufio.NewReader(f))
 	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err == io.EOF {
+		return nil, inputError(path, 0, "", "文件是空的")
+	} else if err != nil {
+		return nil, inputError(path, 1, "", err.Error())
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, name := range []string{"query1", "query2", "label"} {
+		if _, ok := col[name]; !ok {
+			return nil, inputError(path, 1, name, fmt.Sprintf("表头缺少 %s 列（应有 category,query1,query2,label）", name))
+		}
+	}
+	cat, hasCat := col["category"]
 	set := &EvalSet{Name: "tianchi"}
 	keys := map[string]string{}
-	for line := 1; ; line++ {
+	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if err == io.EOF {
 			break
 		} else if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+			return nil, inputError(path, line, "", err.Error())
 		}
-		if line == 1 || len(rec) < 4 {
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
-		q1, q2, label := strings.TrimSpace(rec[1]), strings.TrimSpace(rec[2]), strings.TrimSpace(rec[3])
-		key := set.addEntry(keys, q1, rec[0])
+		if len(rec) != len(header) {
+			return nil, inputError(path, line, "", fmt.Sprintf("应有 %d 列，实有 %d 列", len(header), len(rec)))
+		}
+		q1, q2, label := strings.TrimSpace(rec[col["query1"]]), strings.TrimSpace(rec[col["query2"]]), strings.TrimSpace(rec[col["label"]])
+		if err := checkPair(path, line, q1, q2); err != nil {
+			return nil, err
+		}
+		topic := ""
+		if hasCat {
+			topic = rec[cat]
+		}
+		q := EvalQuestion{Question: q2, Key: set.addEntry(keys, q1, topic)}
 		switch label {
 		case "1":
-			set.Questions = append(set.Questions, EvalQuestion{Question: q2, Key: key})
 		case "0":
-			set.Questions = append(set.Questions, EvalQuestion{Question: q2, Key: key, Negative: true})
+			q.Negative = true
 		default:
-			return nil, fmt.Errorf("%s:%d: label %q", path, line, label)
+			return nil, inputError(path, line, "label", fmt.Sprintf("应为 0（不同）或 1（同义），实为 %q", label))
 		}
+		set.Questions = append(set.Questions, q)
 	}
-	return set, nil
+	return set, set.checkNotEmpty(path)
 }
 
-// LoadKuake reads a KUAKE-QQR JSON array: query1 are the KB; label "2"
-// (same meaning) is a paraphrase, "0" and "1" (different, narrower) are
-// negatives.
+// LoadKuake reads a KUAKE-QQR JSON array of {query1, query2, label}:
+// query1 are the KB; label "2" (same meaning) is a paraphrase, "0" and "1"
+// (different, narrower) are negatives.
 func LoadKuake(path string) (*EvalSet, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var pairs []struct {
+		ID     string `json:"id"`
 		Query1 string `json:"query1"`
 		Query2 string `json:"query2"`
 		Label  string `json:"label"`
 	}
 	if err := json.Unmarshal(raw, &pairs); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se) && se.Offset >= int64(len(bytes.TrimSpace(raw))):
+			return nil, inputError(path, lineAt(raw, se.Offset), "", "JSON 不完整，文件在中途结束")
+		case errors.As(err, &se):
+			return nil, inputError(path, lineAt(raw, se.Offset), "", "不是有效的 JSON："+se.Error())
+		case errors.As(err, &te):
+			return nil, inputError(path, lineAt(raw, te.Offset), te.Field, fmt.Sprintf("应为字符串数组中的对象，此处是 %s", te.Value))
+		default:
+			return nil, inputError(path, 0, "", "不是有效的 JSON："+err.Error())
+		}
 	}
 	set := &EvalSet{Name: "kuake"}
 	keys := map[string]string{}
-	for _, p := range pairs {
-		key := set.addEntry(keys, strings.TrimSpace(p.Query1), "")
-		set.Questions = append(set.Questions, EvalQuestion{Question: strings.TrimSpace(p.Query2), Key: key, Negative: p.Label != "2"})
+	for i, p := range pairs {
+		where := fmt.Sprintf("%s 第 %d 条", path, i+1)
+		if p.ID != "" {
+			where += "（id " + p.ID + "）"
+		}
+		q1, q2 := strings.TrimSpace(p.Query1), strings.TrimSpace(p.Query2)
+		if err := checkPair(where, 0, q1, q2); err != nil {
+			return nil, err
+		}
+		if p.Label != "0" && p.Label != "1" && p.Label != "2" {
+			return nil, inputError(where, 0, "label", fmt.Sprintf("应为 \"0\"、\"1\" 或 \"2\"，实为 %q", p.Label))
+		}
+		set.Questions = append(set.Questions, EvalQuestion{Question: q2, Key: set.addEntry(keys, q1, ""), Negative: p.Label != "2"})
 	}
-	return set, nil
+	return set, set.checkNotEmpty(path)
+}
+
+// LoadQuestionTSV reads labelled question files (a header, then question
+// TAB expected entry id, or "-" when the KB does not cover the question)
+// against the entries of set, and appends them to it. An expected id the
+// entries lack is an error: a typo would otherwise count as a miss.
+func (set *EvalSet) LoadQuestionTSV(files ...string) error {
+	known := map[string]bool{}
+	for _, e := range set.Entries {
+		known[e.ExternalID] = true
+	}
+	for _, f := range files {
+		if err := set.loadQuestionTSV(f, known); err != nil {
+			return err
+		}
+	}
+	return set.checkNotEmpty(strings.Join(files, ", "))
+}
+
+func (set *EvalSet) loadQuestionTSV(path string, known map[string]bool) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimRight(sc.Text(), "\r")
+		if line == 1 || strings.TrimSpace(text) == "" {
+			continue
+		}
+		parts := strings.Split(text, "\t")
+		if len(parts) != 2 {
+			return inputError(path, line, "", fmt.Sprintf("应有 2 列（问题、预期条目编号），以制表符分隔，实有 %d 列", len(parts)))
+		}
+		q, key := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
+		switch {
+		case q == "":
+			return inputError(path, line, "question", "问题为空")
+		case key == "":
+			return inputError(path, line, "expected", "预期条目编号为空（知识库未覆盖的问题写 -）")
+		case key == "-":
+			key = ""
+		case !known[key]:
+			return inputError(path, line, "expected", fmt.Sprintf("知识库中没有编号为 %q 的条目", key))
+		}
+		set.Questions = append(set.Questions, EvalQuestion{Question: q, Key: key, Source: fmt.Sprintf("%s:%d", filepath.Base(path), line)})
+	}
+	if err := sc.Err(); err != nil {
+		return inputError(path, line+1, "", err.Error())
+	}
+	return nil
+}
+
+// inputError names the place of a problem in an evaluation file as the
+// upload's errors do: file:line [field]: message.
+func inputError(file string, line int, field, msg string) error {
+	var b strings.Builder
+	b.WriteString(file)
+	if line > 0 {
+		fmt.Fprintf(&b, ":%d", line)
+	}
+	if field != "" {
+		fmt.Fprintf(&b, " [%s]", field)
+	}
+	return errors.New(b.String() + ": " + msg)
+}
+
+func checkPair(where string, line int, q1, q2 string) error {
+	switch {
+	case q1 == "":
+		return inputError(where, line, "query1", "标准问题为空")
+	case q2 == "":
+		return inputError(where, line, "query2", "用户问法为空")
+	}
+	return nil
+}
+
+// lineAt is the 1-based line of a byte offset.
+func lineAt(raw []byte, offset int64) int {
+	return bytes.Count(raw[:min(int(offset), len(raw))], []byte("\n")) + 1
+}
+
+func (set *EvalSet) checkNotEmpty(source string) error {
+	if len(set.Questions) == 0 {
+		return inputError(source, 0, "", "没有可评测的问题")
+	}
+	return nil
 }
 
 func (set *EvalSet) addEntry(keys map[string]string, title, topic string) string {

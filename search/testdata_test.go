@@ -1,12 +1,14 @@
 package search_test
 
 import (
-	"bufio"
-	"os"
+	"cmp"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"xiaoshen/corpus"
+	"xiaoshen/ingest"
 	"xiaoshen/kb"
+	"xiaoshen/search"
 )
 
 // labelledQuestion is a user question and the corpus id that must answer
@@ -17,31 +19,28 @@ type labelledQuestion struct {
 	Source   string
 }
 
-// readQuestions reads every corpus/testdata/*.tsv file.
+// readQuestions reads every corpus/testdata/*.tsv file, through the
+// loader xiaoshen eval uses.
 func readQuestions(t testing.TB) []labelledQuestion {
 	t.Helper()
 	files, err := filepath.Glob("../corpus/testdata/*.tsv")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no question files: %v", err)
 	}
-	var out []labelledQuestion
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		for line := 1; sc.Scan(); line++ {
-			if line == 1 || strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			parts := strings.Split(sc.Text(), "\t")
-			if len(parts) != 2 {
-				t.Fatalf("%s:%d: want 2 tab-separated fields, got %d", f, line, len(parts))
-			}
-			out = append(out, labelledQuestion{Question: parts[0], Expected: strings.TrimSpace(parts[1]), Source: filepath.Base(f)})
-		}
-		fh.Close()
+	recs, errs := ingest.ParseMarkdownFS(corpus.FS, ".")
+	if len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	set := &search.EvalSet{Name: "corpus"}
+	for _, r := range recs {
+		set.Entries = append(set.Entries, r.Entry)
+	}
+	if err := set.LoadQuestionTSV(files...); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]labelledQuestion, len(set.Questions))
+	for i, q := range set.Questions {
+		out[i] = labelledQuestion{Question: q.Question, Expected: cmp.Or(q.Key, "-"), Source: q.Source}
 	}
 	return out
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -178,14 +177,21 @@ func evaluate(ctx context.Context, set *search.EvalSet, dict, profile string, th
 	return reports, nil
 }
 
-// loadCorpusSet reads corpus question TSV files (question, expected id or -).
+// loadCorpusSet reads corpus question TSV files (question, expected id or
+// -), a file or every .tsv file of a folder, against the embedded corpus.
 func loadCorpusSet(path string) (*search.EvalSet, error) {
 	files := []string{path}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		files, _ = filepath.Glob(filepath.Join(path, "*.tsv"))
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		if files, err = filepath.Glob(filepath.Join(path, "*.tsv")); err != nil {
+			return nil, err
+		}
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: 没有问题文件", path)
+		return nil, fmt.Errorf("%s: 没有问题文件（*.tsv）", path)
 	}
 	recs, errs := ingest.ParseMarkdownFS(corpus.FS, ".")
 	if len(errs) > 0 {
@@ -195,26 +201,7 @@ func loadCorpusSet(path string) (*search.EvalSet, error) {
 	for _, r := range recs {
 		set.Entries = append(set.Entries, r.Entry)
 	}
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			return nil, err
-		}
-		sc := bufio.NewScanner(fh)
-		for line := 1; sc.Scan(); line++ {
-			parts := strings.Split(sc.Text(), "\t")
-			if line == 1 || len(parts) != 2 {
-				continue
-			}
-			key := strings.TrimSpace(parts[1])
-			if key == "-" {
-				key = ""
-			}
-			set.Questions = append(set.Questions, search.EvalQuestion{Question: parts[0], Key: key})
-		}
-		fh.Close()
-	}
-	return set, nil
+	return set, set.LoadQuestionTSV(files...)
 }
 
 // dumpPath, when set, receives the per-question outcomes of the project.

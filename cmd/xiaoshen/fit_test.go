@@ -53,3 +53,33 @@ func TestFitTopicFolds(t *testing.T) {
 		t.Errorf("corpus only: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// A malformed evaluation file stops eval and fit with its line named,
+// before any figure is printed or any model written.
+func TestEvalAndFitRefuseMalformedSets(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "dev.csv")
+	rows := "category,query1,query2,label\n" +
+		"哮喘,过敏性哮喘怎么治疗,过敏性哮喘要怎么治,1\n" +
+		"哮喘,过敏性哮喘怎么治疗,过敏性哮喘是什么原因引起的\n"
+	if err := os.WriteFile(csv, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "model.json")
+	for _, args := range [][]string{
+		{"eval", "--tianchi", csv},
+		{"fit", "--tianchi", csv, "--out", out},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), args, &stdout, &stderr)
+		if code == 0 || !strings.Contains(stderr.String(), "dev.csv:3: 应有 4 列，实有 3 列") {
+			t.Errorf("%s: exit %d, stderr %q", args[0], code, stderr.String())
+		}
+		if strings.Contains(stdout.String(), "hit@1") {
+			t.Errorf("%s printed figures for a set it could not read:\n%s", args[0], stdout.String())
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("fit wrote a model from a malformed set: %v", err)
+	}
+}

@@ -1,0 +1,144 @@
+package search_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"xiaoshen/kb"
+	"xiaoshen/search"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadTianchiReadsColumnsByName(t *testing.T) {
+	// BOM, columns in another order, a blank line and CRLF line ends.
+	path := writeFile(t, "dev.csv", "\ufefflabel,query2,query1,category\r\n"+
+		"1,肺炎怎样治疗,肺炎怎么治,肺炎\r\n\r\n"+
+		"0,肺炎有什么症状,肺炎怎么治,肺炎\r\n"+
+		"1,哮喘能根治吗,哮喘能治好吗,哮喘\r\n")
+	set, err := search.LoadTianchi(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Entries) != 2 || set.Entries[0].Title != "肺炎怎么治" || set.Entries[1].Title != "哮喘能治好吗" {
+		t.Fatalf("entries: %+v", set.Entries)
+	}
+	if got := set.Entries[1].Keywords; len(got) != 1 || got[0] != "哮喘" {
+		t.Errorf("category as keyword: %v", got)
+	}
+	want := []search.EvalQuestion{
+		{Question: "肺炎怎样治疗", Key: set.Entries[0].ExternalID},
+		{Question: "肺炎有什么症状", Key: set.Entries[0].ExternalID, Negative: true},
+		{Question: "哮喘能根治吗", Key: set.Entries[1].ExternalID},
+	}
+	if len(set.Questions) != len(want) {
+		t.Fatalf("questions: %+v", set.Questions)
+	}
+	for i, q := range set.Questions {
+		if q != want[i] {
+			t.Errorf("question %d: got %+v, want %+v", i, q, want[i])
+		}
+	}
+}
+
+func TestLoadTianchiNamesTheBadRow(t *testing.T) {
+	for _, tc := range []struct{ name, content, want string }{
+		{"empty", "", "dev.csv: 文件是空的"},
+		{"no label column", "category,query1,query2\n肺炎,a,b\n", "dev.csv:1 [label]: 表头缺少 label 列"},
+		{"short row", "category,query1,query2,label\n肺炎,肺炎怎么治,肺炎如何治疗,1\n肺炎,肺炎怎么治\n", "dev.csv:3: 应有 4 列，实有 2 列"},
+		{"bad label", "category,query1,query2,label\n肺炎,肺炎怎么治,肺炎如何治疗,2\n", `dev.csv:2 [label]: 应为 0（不同）或 1（同义），实为 "2"`},
+		{"empty query2", "category,query1,query2,label\n肺炎,肺炎怎么治, ,1\n", "dev.csv:2 [query2]: 用户问法为空"},
+		{"empty query1", "category,query1,query2,label\n肺炎,,肺炎如何治疗,1\n", "dev.csv:2 [query1]: 标准问题为空"},
+		{"header only", "category,query1,query2,label\n", "dev.csv: 没有可评测的问题"},
+		{"broken quote", "category,query1,query2,label\n肺炎,\"肺炎怎么治,b,1\n", "dev.csv:2: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, "dev.csv", tc.content)
+			set, err := search.LoadTianchi(path)
+			if err == nil {
+				t.Fatalf("no error; %d questions", len(set.Questions))
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadKuake(t *testing.T) {
+	path := writeFile(t, "dev.json", `[
+  {"id": "s1", "query1": "头疼怎么办", "query2": "头痛怎么办", "label": "2"},
+  {"id": "s2", "query1": "头疼怎么办", "query2": "偏头疼怎么办", "label": "1"},
+  {"id": "s3", "query1": "感冒吃什么药", "query2": "感冒能洗澡吗", "label": "0"}
+]`)
+	set, err := search.LoadKuake(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Entries) != 2 || len(set.Questions) != 3 {
+		t.Fatalf("got %d entries and %d questions", len(set.Entries), len(set.Questions))
+	}
+	if q := set.Questions[0]; q.Negative || q.Key != set.Entries[0].ExternalID {
+		t.Errorf("label 2 must be a paraphrase of its query1: %+v", q)
+	}
+	if !set.Questions[1].Negative || !set.Questions[2].Negative {
+		t.Errorf("labels 1 and 0 must be negatives: %+v", set.Questions)
+	}
+
+	for _, tc := range []struct{ name, content, want string }{
+		{"truncated", "[\n  {\"id\": \"s1\", \"query1\": \"a\"", "dev.json:2: JSON 不完整，文件在中途结束"},
+		{"syntax", "[\n {\"id\": \"s1\",\n  \"query1\": \"a\" \"query2\": \"b\"}]", "dev.json:3: 不是有效的 JSON"},
+		{"not an array", `{"id": "s1"}`, "dev.json:1: 应为"},
+		{"bad label", `[{"id": "s7", "query1": "a", "query2": "b", "label": "3"}]`, `dev.json 第 1 条（id s7） [label]: 应为 "0"、"1" 或 "2"，实为 "3"`},
+		{"missing query2", `[{"id": "s8", "query1": "a", "label": "2"}]`, "dev.json 第 1 条（id s8） [query2]: 用户问法为空"},
+		{"empty array", `[]`, "dev.json: 没有可评测的问题"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := search.LoadKuake(writeFile(t, "dev.json", tc.content))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadQuestionTSV(t *testing.T) {
+	newSet := func() *search.EvalSet {
+		return &search.EvalSet{Name: "corpus", Entries: []*kb.Entry{{ExternalID: "faq-a", Title: "甲"}, {ExternalID: "faq-b", Title: "乙"}}}
+	}
+	set := newSet()
+	ok := writeFile(t, "q.tsv", "question\texpected\n甲怎么办\tfaq-a\r\n\n丙是什么\t-\n")
+	if err := set.LoadQuestionTSV(ok); err != nil {
+		t.Fatal(err)
+	}
+	want := []search.EvalQuestion{{Question: "甲怎么办", Key: "faq-a", Source: "q.tsv:2"}, {Question: "丙是什么", Source: "q.tsv:4"}}
+	if len(set.Questions) != 2 || set.Questions[0] != want[0] || set.Questions[1] != want[1] {
+		t.Fatalf("got %+v, want %+v", set.Questions, want)
+	}
+
+	for _, tc := range []struct{ name, content, want string }{
+		{"unknown id", "question\texpected\n甲怎么办\tfaq-a\n乙怎么办\tfaq-x\n", `q.tsv:3 [expected]: 知识库中没有编号为 "faq-x" 的条目`},
+		{"three fields", "question\texpected\n甲怎么办\tfaq-a\t多余\n", "q.tsv:2: 应有 2 列"},
+		{"no tab", "question\texpected\n甲怎么办 faq-a\n", "q.tsv:2: 应有 2 列"},
+		{"empty expected", "question\texpected\n甲怎么办\t\n", "q.tsv:2 [expected]: 预期条目编号为空"},
+		{"empty question", "question\texpected\n \tfaq-a\n", "q.tsv:2 [question]: 问题为空"},
+		{"header only", "question\texpected\n", "q.tsv: 没有可评测的问题"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := newSet()
+			err := set.LoadQuestionTSV(writeFile(t, "q.tsv", tc.content))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
