@@ -26,6 +26,9 @@ type EvalSet struct {
 	Name      string
 	Entries   []*kb.Entry // ExternalID is the key questions refer to
 	Questions []EvalQuestion
+	// Aliases are other names question files may give an entry by (its
+	// #ID on the review page), mapped to its key.
+	Aliases map[string]string
 }
 
 // EvalQuestion is one labelled question.
@@ -185,6 +188,9 @@ func (set *EvalSet) loadQuestionTSV(path string, known map[string]bool) error {
 			return inputError(path, line, "", fmt.Sprintf("应有 2 列（问题、预期条目编号），以制表符分隔，实有 %d 列", len(parts)))
 		}
 		q, key := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
+		if k, ok := set.Aliases[key]; ok {
+			key = k
+		}
 		switch {
 		case q == "":
 			return inputError(path, line, "question", "问题为空")

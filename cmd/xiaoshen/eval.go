@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,22 +16,79 @@ import (
 	"xiaoshen/ingest"
 	"xiaoshen/kb"
 	"xiaoshen/search"
+	"xiaoshen/store"
 )
 
-// openScratchApp opens an app on a new temporary data directory, holding
-// the embedded corpus when seed is set, with its logs discarded. done
-// closes it and removes the directory.
-func openScratchApp(ctx context.Context, dict string, seed bool) (a *app, done func(), err error) {
+// scratch says what a scratch app starts with: the embedded corpus when
+// seed is set, or an online copy of the database fromDB, indexed with a
+// progress bar on progress.
+type scratch struct {
+	dict     string
+	seed     bool
+	fromDB   string
+	progress io.Writer
+}
+
+// openScratchApp opens an app on a new temporary data directory with its
+// logs discarded. done closes it and removes the directory.
+func openScratchApp(ctx context.Context, sc scratch) (a *app, done func(), err error) {
 	tmp, err := os.MkdirTemp("", "xiaoshen-scratch-")
 	if err != nil {
 		return nil, nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if a, err = openApp(ctx, appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: dict, Seed: seed, Logger: logger}); err != nil {
+	cfg := appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: sc.dict, Seed: sc.seed, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if sc.fromDB == "" {
+		a, err = openApp(ctx, cfg)
+	} else {
+		a, err = openCopy(ctx, cfg, sc.fromDB, sc.progress)
+	}
+	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, nil, err
 	}
 	return a, func() { a.Close(); os.RemoveAll(tmp) }, nil
+}
+
+// openCopy opens an app on an online copy of the database db (a server
+// may be writing to it), and indexes it.
+func openCopy(ctx context.Context, cfg appConfig, db string, progress io.Writer) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	if _, err := store.Backup(ctx, db, cfg.dbPath(), time.Now()); err != nil {
+		return nil, err
+	}
+	a, err := openData(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	total, err := a.store.CountEntries(ctx)
+	if err == nil {
+		bar := newProgress(progress, "建立索引", total)
+		err = a.rebuild(ctx, bar.Set)
+		bar.Done()
+	}
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// evalKey is the key an evaluation refers to an entry by: its 编号, or
+// #ID when it has none (entries written on the review page).
+func evalKey(e *kb.Entry) string {
+	if e.ExternalID != "" {
+		return e.ExternalID
+	}
+	return "#" + strconv.FormatInt(e.ID, 10)
+}
+
+// entryKeys maps the app's entry ids to their evaluation keys.
+func (a *app) entryKeys(ctx context.Context) (map[int64]string, error) {
+	keyOf := map[int64]string{}
+	err := a.store.EachEntry(ctx, func(e *kb.Entry) error { keyOf[e.ID] = evalKey(e); return nil })
+	return keyOf, err
 }
 
 // loadEvalSet adds an evaluation set's standard questions to the app's KB
@@ -53,13 +112,28 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	questions := fs.String("corpus-questions", "", "evaluate on the embedded corpus with these question TSV files (a folder or file)")
 	threshold := fs.Float64("threshold", 0, "answer threshold (default: the calibration profile's)")
 	profile := fs.String("calibration", "", "calibration profile of the model (default: the one fitted on a set of the same name, else the model's default)")
-	baselines := fs.Bool("baselines", true, "also evaluate the two baselines")
+	baselines := fs.Bool("baselines", true, "also evaluate the two baselines (with --data: only when given)")
 	dict := fs.String("dict", "", "gojieba dictionary folder")
 	dump := fs.String("dump", "", "write the project's per-question outcomes to this TSV file")
+	data := fs.String("data", "", "evaluate a deployment's KB: its data directory (a server may be running; the evaluation works on a copy and records nothing there); with --questions")
+	own := fs.String("questions", "", "with --data: labelled question TSV files (question, expected entry 编号 or #ID, or - when uncovered), a folder or file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	dumpPath = *dump
+	if (*data == "") != (*own == "") {
+		return usageError{fmt.Errorf("--data 与 --questions 须一起使用：xiaoshen eval --data 数据目录 --questions 问题文件")}
+	}
+	if *data != "" {
+		if *tianchi != "" || *kuake != "" || *questions != "" {
+			return usageError{fmt.Errorf("--data 不能与 --tianchi、--kuake 或 --corpus-questions 同用")}
+		}
+		// The baselines are for comparing methods on shared sets; on a
+		// deployment's KB they are only asked for.
+		asked := false
+		fs.Visit(func(f *flag.Flag) { asked = asked || f.Name == "baselines" })
+		return evalDeployment(ctx, *data, *own, *dict, *threshold, *baselines && asked, stdout, stderr)
+	}
 	var set *search.EvalSet
 	var err error
 	switch {
@@ -75,7 +149,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	reports, err := evaluate(ctx, set, *dict, *profile, *threshold, *baselines, stderr)
+	reports, err := evaluateSet(ctx, set, *dict, *profile, *threshold, *baselines, stderr)
 	if err != nil {
 		return err
 	}
@@ -83,13 +157,76 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// evaluate runs the project and, optionally, the baselines on set.
-func evaluate(ctx context.Context, set *search.EvalSet, dict, profile string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, error) {
-	a, done, err := openScratchApp(ctx, dict, set.Name == "corpus")
+// evalDeployment evaluates the KB of the data directory dir with the
+// labelled questions of path, on an online copy of its database: the
+// deployment's data, its unanswered questions and its statistics are left
+// as they were.
+func evalDeployment(ctx context.Context, dir, path, dict string, threshold float64, baselines bool, stdout, stderr io.Writer) error {
+	db := appConfig{DataDir: dir}.dbPath()
+	if _, err := os.Stat(db); err != nil {
+		return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）", dir)
+	}
+	files, err := questionFiles(path)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	a, done, err := openScratchApp(ctx, scratch{dict: dict, fromDB: db, progress: stderr})
+	if err != nil {
+		return err
+	}
+	defer done()
+	set := &search.EvalSet{Name: "deployed", Aliases: map[string]string{}}
+	if err := a.store.EachEntry(ctx, func(e *kb.Entry) error {
+		key := evalKey(e)
+		id := strconv.FormatInt(e.ID, 10)
+		set.Aliases["#"+id], set.Aliases[id] = key, key
+		c := *e
+		c.ExternalID = key
+		set.Entries = append(set.Entries, &c)
+		return nil
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "知识库副本（%s）：%d 个条目，复制并建立索引用时 %s\n", dir, len(set.Entries), time.Since(start).Round(time.Millisecond))
+	if err := set.LoadQuestionTSV(files...); err != nil {
+		return err
+	}
+	if threshold == 0 {
+		threshold = envFloat("XIAOSHEN_THRESHOLD", 0) // as serve reads it
+	}
+	reports, err := evaluate(ctx, a, set, "", threshold, baselines, stderr)
+	if err != nil {
+		return err
+	}
+	search.WriteReports(stdout, set.Name, reports)
+	return nil
+}
+
+// evaluateSet loads set into a scratch app (the embedded corpus for the
+// corpus questions) and evaluates it there.
+func evaluateSet(ctx context.Context, set *search.EvalSet, dict, profile string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, error) {
+	a, done, err := openScratchApp(ctx, scratch{dict: dict, seed: set.Name == "corpus"})
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if set.Name != "corpus" {
+		res, err := a.loadEvalSet(ctx, set, "eval")
+		if err != nil {
+			return nil, err
+		}
+		if res.Rejected > 0 {
+			fmt.Fprintf(progressOut, "注意：%d 个评测条目未通过校验而跳过（%s）\n", res.Rejected, res.Errors[0])
+		}
+	}
+	return evaluate(ctx, a, set, profile, threshold, baselines, progressOut)
+}
+
+// evaluate runs the project on set, whose entries a's KB holds, and,
+// optionally, the baselines on the same entries.
+func evaluate(ctx context.Context, a *app, set *search.EvalSet, profile string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, error) {
+	var err error
 	model := a.index.Model()
 	if profile == "" {
 		if m, err := model.WithProfile(set.Name); err == nil {
@@ -104,17 +241,8 @@ func evaluate(ctx context.Context, set *search.EvalSet, dict, profile string, th
 		a.service.Threshold = threshold
 	}
 	fmt.Fprintf(progressOut, "校准：%s，阈值 %.3f\n", model.Profile, a.service.Threshold)
-	if set.Name != "corpus" {
-		res, err := a.loadEvalSet(ctx, set, "eval")
-		if err != nil {
-			return nil, err
-		}
-		if res.Rejected > 0 {
-			fmt.Fprintf(progressOut, "注意：%d 个评测条目未通过校验而跳过（%s）\n", res.Rejected, res.Errors[0])
-		}
-	}
-	keyOf := map[int64]string{}
-	if err := a.store.EachEntry(ctx, func(e *kb.Entry) error { keyOf[e.ID] = e.ExternalID; return nil }); err != nil {
+	keyOf, err := a.entryKeys(ctx)
+	if err != nil {
 		return nil, err
 	}
 
@@ -177,21 +305,28 @@ func evaluate(ctx context.Context, set *search.EvalSet, dict, profile string, th
 	return reports, nil
 }
 
-// loadCorpusSet reads corpus question TSV files (question, expected id or
-// -), a file or every .tsv file of a folder, against the embedded corpus.
-func loadCorpusSet(path string) (*search.EvalSet, error) {
-	files := []string{path}
+// questionFiles is path, or every .tsv file of the folder path.
+func questionFiles(path string) ([]string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	if fi.IsDir() {
-		if files, err = filepath.Glob(filepath.Join(path, "*.tsv")); err != nil {
-			return nil, err
-		}
+	if !fi.IsDir() {
+		return []string{path}, nil
 	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: 没有问题文件（*.tsv）", path)
+	files, err := filepath.Glob(filepath.Join(path, "*.tsv"))
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("%s: 没有问题文件（*.tsv）", path)
+	}
+	return files, err
+}
+
+// loadCorpusSet reads corpus question TSV files (question, expected id or
+// -), a file or every .tsv file of a folder, against the embedded corpus.
+func loadCorpusSet(path string) (*search.EvalSet, error) {
+	files, err := questionFiles(path)
+	if err != nil {
+		return nil, err
 	}
 	recs, errs := ingest.ParseMarkdownFS(corpus.FS, ".")
 	if len(errs) > 0 {

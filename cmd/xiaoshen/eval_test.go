@@ -34,7 +34,7 @@ func TestTianchiDevFloors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reports, err := evaluate(t.Context(), set, "", "", 0, true, io.Discard)
+	reports, err := evaluateSet(t.Context(), set, "", "", 0, true, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 		}
-		if a, done, err = openScratchApp(ctx, *dict, *corpus); err != nil {
+		if a, done, err = openScratchApp(ctx, scratch{dict: *dict, seed: *corpus}); err != nil {
 			return err
 		}
 		defer done()

@@ -427,7 +427,7 @@ func collectRows(ctx context.Context, set *search.EvalSet, dict string) ([]label
 }
 
 func withSet(ctx context.Context, set *search.EvalSet, dict string, fn func(idx *search.Index, keyOf map[int64]string) error) error {
-	a, done, err := openScratchApp(ctx, dict, false)
+	a, done, err := openScratchApp(ctx, scratch{dict: dict})
 	if err != nil {
 		return err
 	}
@@ -435,8 +435,8 @@ func withSet(ctx context.Context, set *search.EvalSet, dict string, fn func(idx 
 	if _, err := a.loadEvalSet(ctx, set, "fit"); err != nil {
 		return err
 	}
-	keyOf := map[int64]string{}
-	if err := a.store.EachEntry(ctx, func(e *kb.Entry) error { keyOf[e.ID] = e.ExternalID; return nil }); err != nil {
+	keyOf, err := a.entryKeys(ctx)
+	if err != nil {
 		return err
 	}
 	return fn(a.index, keyOf)

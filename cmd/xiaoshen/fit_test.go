@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"xiaoshen/kb"
 	"xiaoshen/search"
 )
 
@@ -81,5 +83,83 @@ func TestEvalAndFitRefuseMalformedSets(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("fit wrote a model from a malformed set: %v", err)
+	}
+}
+
+// eval --data measures a deployment's own KB, entries written on the review
+// page included (named by #ID), while its server runs, and leaves its
+// questions and statistics as they were.
+func TestEvalDeployment(t *testing.T) {
+	dir := t.TempDir()
+	a := mustOpenApp(t, quietConfig(dir)) // holds the data directory, as a running server does
+	defer a.Close()
+	ctx := t.Context()
+	own := &kb.Entry{Column: kb.ColumnFAQ, Title: "麻醉药品运输证明遗失了怎么补办", Content: "向原发证部门申请补办。", Department: "药品监管处"}
+	if err := a.service.CreateEntry(ctx, own, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.service.Ask(ctx, kb.AskRequest{Question: "二类械注册要交哪些材料", Channel: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	admin := &kb.Principal{Name: "t", Role: kb.RoleAdmin}
+	before, err := a.service.Stats(ctx, admin, kb.StatsFilter{})
+	if err != nil || before.Asked != 1 {
+		t.Fatalf("stats before: %+v, %v", before, err)
+	}
+
+	questions := filepath.Join(t.TempDir(), "own.tsv")
+	rows := "question\texpected\n" +
+		"二类械首次注册要准备哪些资料\tfaq-dev2-materials\n" +
+		fmt.Sprintf("麻醉药品运输证明丢了怎么补\t#%d\n", own.ID) +
+		"护照过期了怎么办\t-\n"
+	if err := os.WriteFile(questions, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dump := filepath.Join(t.TempDir(), "dump.tsv")
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"eval", "--data", dir, "--questions", questions, "--dump", dump}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "改写问法 2 条，难负例 0 条，未覆盖 1 条") {
+		t.Errorf("set sizes missing:\n%s", stdout.String())
+	}
+	if strings.Contains(stdout.String(), "cjk-bigram") {
+		t.Errorf("baselines run on a deployment without being asked:\n%s", stdout.String())
+	}
+	raw, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"paraphrase\t二类械首次注册要准备哪些资料\t第二类医疗器械产品注册需要提交哪些材料？\t第二类医疗器械产品注册需要提交哪些材料？\t",
+		"paraphrase\t麻醉药品运输证明丢了怎么补\t麻醉药品运输证明遗失了怎么补办\t麻醉药品运输证明遗失了怎么补办\t",
+		"uncovered\t护照过期了怎么办\t\t",
+	}
+	for _, w := range want {
+		if !strings.Contains(string(raw), w) {
+			t.Errorf("dump lacks %q:\n%s", w, raw)
+		}
+	}
+
+	after, err := a.service.Stats(ctx, admin, kb.StatsFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Asked != before.Asked || after.Unanswered != before.Unanswered {
+		t.Errorf("the evaluation was recorded in the deployment: asked %d → %d, unanswered %d → %d", before.Asked, after.Asked, before.Unanswered, after.Unanswered)
+	}
+
+	// The expected ids are checked against the deployment's entries.
+	if err := os.WriteFile(questions, []byte("question\texpected\n麻醉药品运输证明丢了怎么补\t#999999\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run(ctx, []string{"eval", "--data", dir, "--questions", questions}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), `own.tsv:2 [expected]: 知识库中没有编号为 "#999999" 的条目`) {
+		t.Errorf("unknown id: exit %d, stderr %q", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run(ctx, []string{"eval", "--questions", questions}, io.Discard, &stderr); code != 2 {
+		t.Errorf("--questions without --data: exit %d, stderr %q", code, stderr.String())
 	}
 }
