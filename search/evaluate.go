@@ -297,9 +297,11 @@ type Report struct {
 	Reliability                 []ReliabilityBin
 }
 
-// CurvePoint is the trade-off at one threshold.
+// CurvePoint is the trade-off at one threshold: the shares of paraphrases
+// answered right and wrong, of hard negatives answered with their
+// look-alike and at all, and of uncovered questions answered.
 type CurvePoint struct {
-	Threshold, AnsweredCorrect, NegativeLookalike, NegativeAnswered float64
+	Threshold, AnsweredCorrect, AnsweredWrong, NegativeLookalike, NegativeAnswered, UncoveredAnswered float64
 }
 
 // ReliabilityBin compares stated confidence with observed accuracy.
@@ -322,6 +324,7 @@ func Score(system string, set *EvalSet, outcomes []Outcome, threshold float64) R
 		lookalike  bool // negative whose top-1 is the look-alike
 		negative   bool
 		paraphrase bool
+		uncovered  bool
 	}
 	var points []point
 	for i, q := range set.Questions {
@@ -336,7 +339,7 @@ func Score(system string, set *EvalSet, outcomes []Outcome, threshold float64) R
 			if o.Answered != "" {
 				uncAns++
 			}
-			points = append(points, point{conf: top.Confidence})
+			points = append(points, point{conf: top.Confidence, uncovered: true})
 		case q.Negative:
 			r.Negatives++
 			if o.Answered == q.Key {
@@ -381,7 +384,7 @@ func Score(system string, set *EvalSet, outcomes []Outcome, threshold float64) R
 	r.NegativeLookalike, r.NegativeAnswered, r.UncoveredAnswered = ratio(negLook, r.Negatives), ratio(negAns, r.Negatives), ratio(uncAns, r.Uncovered)
 
 	at := func(th float64) CurvePoint {
-		var c, nl, na int
+		var c, w, nl, na, ua int
 		for _, p := range points {
 			if p.conf < th {
 				continue
@@ -389,14 +392,19 @@ func Score(system string, set *EvalSet, outcomes []Outcome, threshold float64) R
 			switch {
 			case p.paraphrase && p.top1Right:
 				c++
+			case p.paraphrase:
+				w++
 			case p.negative:
 				na++
 				if p.lookalike {
 					nl++
 				}
+			case p.uncovered:
+				ua++
 			}
 		}
-		return CurvePoint{Threshold: th, AnsweredCorrect: ratio(c, r.Paraphrases), NegativeLookalike: ratio(nl, r.Negatives), NegativeAnswered: ratio(na, r.Negatives)}
+		return CurvePoint{Threshold: th, AnsweredCorrect: ratio(c, r.Paraphrases), AnsweredWrong: ratio(w, r.Paraphrases),
+			NegativeLookalike: ratio(nl, r.Negatives), NegativeAnswered: ratio(na, r.Negatives), UncoveredAnswered: ratio(ua, r.Uncovered)}
 	}
 	for th := 0.05; th < 1; th += 0.05 {
 		r.Curve = append(r.Curve, at(math.Round(th*100)/100))
@@ -450,6 +458,12 @@ func RankWithIndex(ctx context.Context, idx *Index, question string, keyOf map[i
 	return out, nil
 }
 
+// curveColumn is one printed column of the threshold curve.
+type curveColumn struct {
+	name string
+	get  func(CurvePoint) float64
+}
+
 // WriteReports prints reports side by side, then each system's curve and
 // reliability table.
 func WriteReports(w io.Writer, set string, reports []Report) {
@@ -487,9 +501,27 @@ func WriteReports(w io.Writer, set string, reports []Report) {
 		fmt.Fprintln(w)
 	}
 	for _, r := range reports {
-		fmt.Fprintf(w, "\n[%s] threshold curve (top-1 confidence ≥ t)\n  %6s %12s %12s %12s\n", r.System, "t", "correct", "neg-lookalike", "neg-answered")
+		// Columns for the kinds of question the set has.
+		cols := []curveColumn{{"correct", func(p CurvePoint) float64 { return p.AnsweredCorrect }},
+			{"wrong", func(p CurvePoint) float64 { return p.AnsweredWrong }}}
+		if r.Negatives > 0 {
+			cols = append(cols, curveColumn{"neg-lookalike", func(p CurvePoint) float64 { return p.NegativeLookalike }},
+				curveColumn{"neg-answered", func(p CurvePoint) float64 { return p.NegativeAnswered }})
+		}
+		if r.Uncovered > 0 {
+			cols = append(cols, curveColumn{"uncovered", func(p CurvePoint) float64 { return p.UncoveredAnswered }})
+		}
+		fmt.Fprintf(w, "\n[%s] threshold curve (top-1 confidence ≥ t: shares answered)\n  %6s", r.System, "t")
+		for _, c := range cols {
+			fmt.Fprintf(w, " %13s", c.name)
+		}
+		fmt.Fprintln(w)
 		for _, p := range r.Curve {
-			fmt.Fprintf(w, "  %6.2f %12.3f %12.3f %12.3f\n", p.Threshold, p.AnsweredCorrect, p.NegativeLookalike, p.NegativeAnswered)
+			fmt.Fprintf(w, "  %6.2f", p.Threshold)
+			for _, c := range cols {
+				fmt.Fprintf(w, " %13.3f", c.get(p))
+			}
+			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "[%s] reliability (is the top-1 right?)\n  %-11s %7s %12s %10s\n", r.System, "confidence", "count", "mean conf.", "accuracy")
 		for _, b := range r.Reliability {

@@ -142,3 +142,74 @@ func TestLoadQuestionTSV(t *testing.T) {
 		})
 	}
 }
+
+// Score's figures, worked by hand on four questions: a paraphrase answered
+// right, one whose top-1 is wrong, a hard negative whose top-1 is its
+// look-alike, and an uncovered question.
+func TestScoreFigures(t *testing.T) {
+	set := &search.EvalSet{Questions: []search.EvalQuestion{
+		{Question: "甲", Key: "a"},
+		{Question: "乙", Key: "b"},
+		{Question: "非甲", Key: "a", Negative: true},
+		{Question: "丙"},
+	}}
+	rank := func(key string, conf float64, rest ...string) []search.Ranked {
+		r := []search.Ranked{{Key: key, Confidence: conf}}
+		for _, k := range rest {
+			r = append(r, search.Ranked{Key: k, Confidence: conf / 2})
+		}
+		return r
+	}
+	outcomes := []search.Outcome{
+		{Ranking: rank("a", 0.9, "b"), Answered: "a"},
+		{Ranking: rank("a", 0.6, "b"), Answered: "a"}, // b second: reciprocal rank 1/2
+		{Ranking: rank("a", 0.7), Answered: "a"},
+		{Ranking: rank("b", 0.3)},
+	}
+	r := search.Score("x", set, outcomes, 0.5)
+	if r.Paraphrases != 2 || r.Negatives != 1 || r.Uncovered != 1 {
+		t.Fatalf("counts: %+v", r)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"hit@1", r.HitAt1, 0.5},
+		{"MRR@5", r.MRRAt5, 0.75},
+		{"answered correctly", r.AnsweredCorrect, 0.5},
+		{"answered wrongly", r.AnsweredWrong, 0.5},
+		{"negative look-alike", r.NegativeLookalike, 1},
+		{"negative answered", r.NegativeAnswered, 1},
+		{"uncovered answered", r.UncoveredAnswered, 0},
+		// Above 0.7 the negative is no longer answered; the paraphrase
+		// at 0.9 still is.
+		{"best at ≤10% look-alike", r.BestAt10, 0.5},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	at := func(th float64) search.CurvePoint {
+		for _, p := range r.Curve {
+			if p.Threshold == th {
+				return p
+			}
+		}
+		t.Fatalf("no curve point at %v", th)
+		return search.CurvePoint{}
+	}
+	if p := at(0.25); p.AnsweredCorrect != 0.5 || p.AnsweredWrong != 0.5 || p.NegativeLookalike != 1 || p.UncoveredAnswered != 1 {
+		t.Errorf("curve at 0.25: %+v", p)
+	}
+	if p := at(0.65); p.AnsweredCorrect != 0.5 || p.AnsweredWrong != 0 || p.NegativeAnswered != 1 || p.UncoveredAnswered != 0 {
+		t.Errorf("curve at 0.65: %+v", p)
+	}
+
+	var b strings.Builder
+	search.WriteReports(&b, "手算", []search.Report{r})
+	for _, want := range []string{"改写问法 2 条，难负例 1 条，未覆盖 1 条", "correct", "wrong", "neg-lookalike", "uncovered", "    0.65         0.500         0.000         1.000         1.000         0.000"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
