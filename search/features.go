@@ -287,9 +287,17 @@ func pairFeatures(q, d *analyzed) []float64 {
 	if string(q.norm) == string(d.norm) {
 		f[13] = 1
 	}
-	// In idf units over ten: an unmatched rare word weighs more than several
-	// common ones.
-	f[14], f[15] = unmatchedQSum/10, unmatchedDSum/10
+	// In units of each side's own rarest word: an unmatched rare word
+	// weighs more than several common ones, and the figure does not grow
+	// with the KB, whose idfs all grow with its size (in idf units, a
+	// 50,000-entry KB read every question as further from every entry, and
+	// the confidence came out 0.13 higher for the same answers).
+	if q.maxIDF > 0 {
+		f[14] = unmatchedQSum / q.maxIDF
+	}
+	if d.maxIDF > 0 {
+		f[15] = unmatchedDSum / d.maxIDF
+	}
 	if qTotal > 0 {
 		f[16] = unknownQ / qTotal
 	}
