@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,17 +16,18 @@ import (
 
 // runExplain shows why the matcher answers questions as it does: how it
 // read each question, its best candidates with their confidence, and the
-// features that decided the order. It reads a stopped server's data
-// directory (or a copy), the embedded corpus, or a Tianchi set, and
-// records nothing.
+// features that decided the order. It reads a data directory (an online
+// copy of its database when a server is running there), the embedded
+// corpus, or a Tianchi set, and records nothing.
 func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("explain", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "已停止的服务的数据目录（或其副本）")
+	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "数据目录（服务运行时在其数据库的副本上分析）")
 	corpus := fs.Bool("corpus", false, "改用内置知识库（在临时目录中加载）")
 	tianchi := fs.String("tianchi", "", "改用 Tianchi 评测集的标准问法作知识库（在临时目录中加载）")
 	top := fs.Int("top", 3, "列出的候选条数")
 	features := fs.Int("features", 6, "每个候选列出影响最大的特征数（0 为全部）")
 	dict := fs.String("dict", "", "gojieba dictionary folder")
+	threshold := fs.Float64("threshold", envFloat("XIAOSHEN_THRESHOLD", 0), "答复阈值（默认同 serve：环境变量 XIAOSHEN_THRESHOLD，否则模型的校准值）")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,13 +55,26 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		defer done()
 	} else {
-		if _, err := os.Stat(filepath.Join(*data, "xiaoshen.db")); err != nil {
+		db := appConfig{DataDir: *data}.dbPath()
+		if _, err := os.Stat(db); err != nil {
 			return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）：%w；用 --corpus 看内置知识库", *data, err)
 		}
-		if a, err = openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+		a, err = openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		var inUse *dataDirInUseError
+		switch {
+		case errors.As(err, &inUse):
+			// A running server holds the directory: read an online copy of
+			// its database instead.
+			fmt.Fprintf(stderr, "数据目录 %s 正由运行中的服务使用，改为在其数据库的副本上分析。\n", *data)
+			if a, done, err = openScratchApp(ctx, scratch{dict: *dict, fromDB: db, progress: stderr}); err != nil {
+				return err
+			}
+			defer done()
+		case err != nil:
 			return err
+		default:
+			defer a.Close()
 		}
-		defer a.Close()
 	}
 	if set != nil {
 		model, err := a.index.Model().WithProfile(set.Name)
@@ -77,6 +91,9 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		ex, err := a.index.Explain(ctx, kb.MaskPII(q), *top)
 		if err != nil {
 			return err
+		}
+		if *threshold > 0 {
+			ex.Threshold = *threshold
 		}
 		ids := make([]int64, len(ex.Candidates))
 		for j, c := range ex.Candidates {

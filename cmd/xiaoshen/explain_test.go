@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"xiaoshen/kb"
 )
 
 // explain reads questions as a reviewer asks why 小申 answered (or did not
@@ -45,5 +48,32 @@ func TestExplain(t *testing.T) {
 	stderr.Reset()
 	if code := run(t.Context(), []string{"explain", "--corpus"}, &stdout, &stderr); code != 2 {
 		t.Errorf("no question: exit %d, want 2 (%s)", code, stderr.String())
+	}
+}
+
+// explain --data works while a server holds the data directory, on a copy
+// of its database, entries added since the start included, and against the
+// threshold the deployment runs with.
+func TestExplainRunningServer(t *testing.T) {
+	dir := t.TempDir()
+	a := mustOpenApp(t, quietConfig(dir)) // holds the directory, as serve does
+	defer a.Close()
+	e := &kb.Entry{Column: kb.ColumnFAQ, Title: "麻醉药品运输证明遗失了怎么补办", Content: "向原发证部门申请补办。", Department: "药品监管处"}
+	if err := a.service.CreateEntry(t.Context(), e, "t"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XIAOSHEN_THRESHOLD", "0.99")
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"explain", "--data", dir, "--top", "1", "麻醉药品运输证明丢了怎么补"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "正由运行中的服务使用，改为在其数据库的副本上分析") {
+		t.Errorf("no word of the copy: %q", stderr.String())
+	}
+	for _, want := range []string{"答复阈值 0.990", fmt.Sprintf("1. [faq] 麻醉药品运输证明遗失了怎么补办（条目 %d）", e.ID)} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("no %q in\n%s", want, stdout.String())
+		}
 	}
 }
