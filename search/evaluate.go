@@ -127,8 +127,10 @@ func LoadKuake(path string) (*EvalSet, error) {
 			return nil, inputError(path, lineAt(raw, se.Offset), "", "JSON 不完整，文件在中途结束")
 		case errors.As(err, &se):
 			return nil, inputError(path, lineAt(raw, se.Offset), "", "不是有效的 JSON："+se.Error())
+		case errors.As(err, &te) && te.Field != "":
+			return nil, inputError(path, lineAt(raw, te.Offset), te.Field, fmt.Sprintf("应为字符串，此处是 %s", te.Value))
 		case errors.As(err, &te):
-			return nil, inputError(path, lineAt(raw, te.Offset), te.Field, fmt.Sprintf("应为字符串数组中的对象，此处是 %s", te.Value))
+			return nil, inputError(path, lineAt(raw, te.Offset), "", fmt.Sprintf("应为 JSON 数组，每项一个 {id, query1, query2, label} 对象，此处是 %s", te.Value))
 		default:
 			return nil, inputError(path, 0, "", "不是有效的 JSON："+err.Error())
 		}
@@ -180,10 +182,18 @@ func (set *EvalSet) loadQuestionTSV(path string, known map[string]bool) error {
 	for sc.Scan() {
 		line++
 		text := strings.TrimRight(sc.Text(), "\r")
-		if line == 1 || strings.TrimSpace(text) == "" {
+		parts := strings.Split(text, "\t")
+		if line == 1 {
+			// The header: a first line that reads as a question would be
+			// lost without a word.
+			if h := strings.TrimSpace(parts[len(parts)-1]); len(parts) == 2 && (h == "-" || known[h] || set.Aliases[h] != "") {
+				return inputError(path, line, "", "第一行应为表头（如 question<TAB>expected），这里是一个问题")
+			}
 			continue
 		}
-		parts := strings.Split(text, "\t")
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
 		if len(parts) != 2 {
 			return inputError(path, line, "", fmt.Sprintf("应有 2 列（问题、预期条目编号），以制表符分隔，实有 %d 列", len(parts)))
 		}

@@ -97,7 +97,8 @@ func TestLoadKuake(t *testing.T) {
 	for _, tc := range []struct{ name, content, want string }{
 		{"truncated", "[\n  {\"id\": \"s1\", \"query1\": \"a\"", "dev.json:2: JSON 不完整，文件在中途结束"},
 		{"syntax", "[\n {\"id\": \"s1\",\n  \"query1\": \"a\" \"query2\": \"b\"}]", "dev.json:3: 不是有效的 JSON"},
-		{"not an array", `{"id": "s1"}`, "dev.json:1: 应为"},
+		{"not an array", `{"id": "s1"}`, "dev.json:1: 应为 JSON 数组，每项一个 {id, query1, query2, label} 对象，此处是 object"},
+		{"numeric label", "[\n {\"id\": \"s1\", \"query1\": \"a\", \"query2\": \"b\",\n  \"label\": 2}]", "dev.json:3 [label]: 应为字符串，此处是 number"},
 		{"bad label", `[{"id": "s7", "query1": "a", "query2": "b", "label": "3"}]`, `dev.json 第 1 条（id s7） [label]: 应为 "0"、"1" 或 "2"，实为 "3"`},
 		{"missing query2", `[{"id": "s8", "query1": "a", "label": "2"}]`, "dev.json 第 1 条（id s8） [query2]: 用户问法为空"},
 		{"empty array", `[]`, "dev.json: 没有可评测的问题"},
@@ -132,6 +133,7 @@ func TestLoadQuestionTSV(t *testing.T) {
 		{"empty expected", "question\texpected\n甲怎么办\t\n", "q.tsv:2 [expected]: 预期条目编号为空"},
 		{"empty question", "question\texpected\n \tfaq-a\n", "q.tsv:2 [question]: 问题为空"},
 		{"header only", "question\texpected\n", "q.tsv: 没有可评测的问题"},
+		{"no header", "甲怎么办\tfaq-a\n乙怎么办\tfaq-b\n", "q.tsv:1: 第一行应为表头"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			set := newSet()
