@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"xiaoshen/kb"
 )
@@ -182,6 +183,12 @@ func (set *EvalSet) loadQuestionTSV(path string, known map[string]bool) error {
 	for sc.Scan() {
 		line++
 		text := strings.TrimRight(sc.Text(), "\r")
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		if !utf8.ValidString(text) {
+			return inputError(path, line, "", "不是 UTF-8 编码的文本：请把文件另存为 UTF-8 编码、以制表符分隔的文本")
+		}
 		parts := strings.Split(text, "\t")
 		if line == 1 {
 			// The header: a first line that reads as a question would be

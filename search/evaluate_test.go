@@ -117,7 +117,7 @@ func TestLoadQuestionTSV(t *testing.T) {
 		return &search.EvalSet{Name: "corpus", Entries: []*kb.Entry{{ExternalID: "faq-a", Title: "甲"}, {ExternalID: "faq-b", Title: "乙"}}}
 	}
 	set := newSet()
-	ok := writeFile(t, "q.tsv", "question\texpected\n甲怎么办\tfaq-a\r\n\n丙是什么\t-\n")
+	ok := writeFile(t, "q.tsv", "\ufeffquestion\texpected\n甲怎么办\tfaq-a\r\n\n丙是什么\t-\n")
 	if err := set.LoadQuestionTSV(ok); err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +133,8 @@ func TestLoadQuestionTSV(t *testing.T) {
 		{"empty expected", "question\texpected\n甲怎么办\t\n", "q.tsv:2 [expected]: 预期条目编号为空"},
 		{"empty question", "question\texpected\n \tfaq-a\n", "q.tsv:2 [question]: 问题为空"},
 		{"header only", "question\texpected\n", "q.tsv: 没有可评测的问题"},
+		{"GBK", "question\texpected\n\xbc\xd7\xd4\xf5\xc3\xb4\xb0\xec\tfaq-a\n", "q.tsv:2: 不是 UTF-8 编码的文本"},
+		{"UTF-16", "\xff\xfeq\x00u\x00", "q.tsv:1: 不是 UTF-8 编码的文本"},
 		{"no header", "甲怎么办\tfaq-a\n乙怎么办\tfaq-b\n", "q.tsv:1: 第一行应为表头"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
