@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -195,12 +196,33 @@ func evalDeployment(ctx context.Context, dir, path, dict string, threshold float
 	if threshold == 0 {
 		threshold = envFloat("XIAOSHEN_THRESHOLD", 0) // as serve reads it
 	}
-	reports, err := evaluate(ctx, a, set, "", threshold, baselines, stderr)
+	reports, outcomes, err := evaluate(ctx, a, set, "", threshold, baselines, stderr)
 	if err != nil {
 		return err
 	}
 	search.WriteReports(stdout, set.Name, reports)
+	writeSuggestedThreshold(stdout, set, outcomes, reports[0].Threshold)
 	return nil
+}
+
+// writeSuggestedThreshold prints the threshold the built-in calibration's
+// rule would choose on these questions, beside the one in use.
+func writeSuggestedThreshold(w io.Writer, set *search.EvalSet, outcomes []search.Outcome, current float64) {
+	rule := thresholdRule{maxWrong: 0.03, maxUncovered: 0.05}
+	th, _ := chooseThreshold(set, slices.Clone(outcomes), rule)
+	if th >= 1 {
+		fmt.Fprintf(w, "\n没有阈值能让已覆盖的问题答错不超过 %.0f%% 且未覆盖的问题被答复不超过 %.0f%%：请看上面的阈值曲线，或先补充条目的相似问法。\n", rule.maxWrong*100, rule.maxUncovered*100)
+		return
+	}
+	at := search.Score("", set, withAnswers(slices.Clone(outcomes), th), th)
+	fmt.Fprintf(w, "\n建议阈值 %.3f（当前 %.3f）：已覆盖的问题答错不超过 %.0f%%、未覆盖的问题被答复不超过 %.0f%% 的最低阈值，与内置校准的规则相同；"+
+		"按此阈值答对 %.3f、答错 %.3f，未覆盖的问题被答复 %.3f。\n",
+		th, current, rule.maxWrong*100, rule.maxUncovered*100, at.AnsweredCorrect, at.AnsweredWrong, at.UncoveredAnswered)
+	if n := at.Paraphrases + at.Uncovered; n < 200 {
+		fmt.Fprintf(w, "只有 %d 个问题，建议值的误差较大；要改阈值，在服务的环境中设置 XIAOSHEN_THRESHOLD。\n", n)
+	} else {
+		fmt.Fprintln(w, "要改阈值，在服务的环境中设置 XIAOSHEN_THRESHOLD。")
+	}
 }
 
 // evaluateSet loads set into a scratch app (the embedded corpus for the
@@ -220,12 +242,14 @@ func evaluateSet(ctx context.Context, set *search.EvalSet, dict, profile string,
 			fmt.Fprintf(progressOut, "注意：%d 个评测条目未通过校验而跳过（%s）\n", res.Rejected, res.Errors[0])
 		}
 	}
-	return evaluate(ctx, a, set, profile, threshold, baselines, progressOut)
+	reports, _, err := evaluate(ctx, a, set, profile, threshold, baselines, progressOut)
+	return reports, err
 }
 
 // evaluate runs the project on set, whose entries a's KB holds, and,
-// optionally, the baselines on the same entries.
-func evaluate(ctx context.Context, a *app, set *search.EvalSet, profile string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, error) {
+// optionally, the baselines on the same entries. It returns the reports,
+// the project's first, and the project's outcomes.
+func evaluate(ctx context.Context, a *app, set *search.EvalSet, profile string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, []search.Outcome, error) {
 	var err error
 	model := a.index.Model()
 	if profile == "" {
@@ -233,7 +257,7 @@ func evaluate(ctx context.Context, a *app, set *search.EvalSet, profile string, 
 			model = m
 		}
 	} else if model, err = model.WithProfile(profile); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a.index.SetModel(model)
 	a.service.Threshold = model.Threshold
@@ -243,7 +267,7 @@ func evaluate(ctx context.Context, a *app, set *search.EvalSet, profile string, 
 	fmt.Fprintf(progressOut, "校准：%s，阈值 %.3f\n", model.Profile, a.service.Threshold)
 	keyOf, err := a.entryKeys(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	start := time.Now()
@@ -252,11 +276,11 @@ func evaluate(ctx context.Context, a *app, set *search.EvalSet, profile string, 
 	for i, q := range set.Questions {
 		ranking, err := search.RankWithIndex(ctx, a.index, q.Question, keyOf)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		res, err := a.service.Ask(ctx, kb.AskRequest{Question: q.Question, Channel: "eval"})
 		if err != nil {
-			return nil, fmt.Errorf("ask %q: %w", q.Question, err)
+			return nil, nil, fmt.Errorf("ask %q: %w", q.Question, err)
 		}
 		project[i].Ranking = ranking
 		if res.Answered {
@@ -267,24 +291,24 @@ func evaluate(ctx context.Context, a *app, set *search.EvalSet, profile string, 
 	bar.Done()
 	if dumpPath != "" {
 		if err := dumpOutcomes(dumpPath, set, project); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	reports := []search.Report{search.Score("xiaoshen", set, project, a.service.Threshold)}
 	fmt.Fprintf(progressOut, "xiaoshen: %d 个问题，用时 %s\n", len(set.Questions), time.Since(start).Round(time.Millisecond))
 	if !baselines {
-		return reports, nil
+		return reports, project, nil
 	}
 	for _, kind := range []string{search.BaselineCJK, search.BaselineJieba} {
 		b, err := search.NewBaseline(filepath.Join(filepath.Dir(a.cfg.DataDir), kind), kind, set.Entries) // beside the scratch data directory, removed with it
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rankings := make([][]search.Ranked, len(set.Questions))
 		for i, q := range set.Questions {
 			if rankings[i], err = b.Rank(ctx, q.Question); err != nil {
 				b.Close()
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		b.Close()
@@ -302,7 +326,7 @@ func evaluate(ctx context.Context, a *app, set *search.EvalSet, profile string, 
 		}
 		reports = append(reports, search.Score(kind, set, outcomes, th))
 	}
-	return reports, nil
+	return reports, project, nil
 }
 
 // questionFiles is path, or every .tsv file of the folder path.

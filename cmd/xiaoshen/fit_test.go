@@ -124,6 +124,11 @@ func TestEvalDeployment(t *testing.T) {
 	if !strings.Contains(stdout.String(), "改写问法 2 条，难负例 0 条，未覆盖 1 条") {
 		t.Errorf("set sizes missing:\n%s", stdout.String())
 	}
+	// The suggestion keeps the uncovered question unanswered and the two
+	// covered ones right.
+	if !strings.Contains(stdout.String(), "答错 0.000，未覆盖的问题被答复 0.000") || !strings.Contains(stdout.String(), "只有 3 个问题，建议值的误差较大") {
+		t.Errorf("no suggested threshold with its caveat:\n%s", stdout.String())
+	}
 	if strings.Contains(stdout.String(), "cjk-bigram") {
 		t.Errorf("baselines run on a deployment without being asked:\n%s", stdout.String())
 	}
