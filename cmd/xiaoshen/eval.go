@@ -111,7 +111,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	tianchi := fs.String("tianchi", "", "Tianchi similar-question CSV (category,query1,query2,label)")
 	kuake := fs.String("kuake", "", "KUAKE-QQR JSON array")
 	questions := fs.String("corpus-questions", "", "evaluate on the embedded corpus with these question TSV files (a folder or file)")
-	threshold := fs.Float64("threshold", 0, "answer threshold (default: the calibration profile's)")
+	threshold := fs.Float64("threshold", 0, "answer threshold (default: with --data, XIAOSHEN_THRESHOLD as serve reads it; else the calibration profile's)")
 	profile := fs.String("calibration", "", "calibration profile of the model (default: the one fitted on a set of the same name, else the model's default)")
 	baselines := fs.Bool("baselines", true, "also evaluate the two baselines (with --data: only when given)")
 	dict := fs.String("dict", "", "gojieba dictionary folder")

@@ -27,7 +27,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	top := fs.Int("top", 3, "列出的候选条数")
 	features := fs.Int("features", 6, "每个候选列出影响最大的特征数（0 为全部）")
 	dict := fs.String("dict", "", "gojieba dictionary folder")
-	threshold := fs.Float64("threshold", envFloat("XIAOSHEN_THRESHOLD", 0), "答复阈值（默认同 serve：环境变量 XIAOSHEN_THRESHOLD，否则模型的校准值）")
+	threshold := fs.Float64("threshold", 0, "答复阈值（默认：--data 时同 serve，取环境变量 XIAOSHEN_THRESHOLD，否则取模型的校准值）")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -55,6 +55,9 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		defer done()
 	} else {
+		if *threshold == 0 {
+			*threshold = envFloat("XIAOSHEN_THRESHOLD", 0) // as serve reads it
+		}
 		db := appConfig{DataDir: *data}.dbPath()
 		if _, err := os.Stat(db); err != nil {
 			return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）：%w；用 --corpus 看内置知识库", *data, err)
