@@ -91,13 +91,65 @@ func csvProblem(err error) string {
 }
 
 func (u *Upload) parseCSV(name string, r io.Reader, opts Options, fn func(*Record) error) ([]*RowError, error) {
+	b := &rowBuilder{u: u, file: name, opts: opts}
+	var h *header
+	var errs, headErrs []*RowError
+	sawData := false
+	err := csvRows(name, r, opts.Encoding, func(row int, texts []string, problem *RowError) error {
+		switch {
+		case h == nil && problem != nil:
+			return problem // without its header the file cannot be read
+		case problem != nil:
+			errs = append(errs, problem)
+			sawData = true
+			return nil
+		case h == nil:
+			if blankRow(texts) {
+				return nil
+			}
+			if h, headErrs = b.readHeader(row, texts); headErrs != nil {
+				return errStopReading
+			}
+			return nil
+		}
+		for i, t := range texts {
+			texts[i] = unguardFormula(t)
+		}
+		rowErrs, saw, err := b.take(h, row, texts, fn)
+		sawData = sawData || saw
+		errs = append(errs, rowErrs...)
+		return err
+	})
+	switch {
+	case headErrs != nil:
+		return headErrs, nil
+	case err != nil:
+		return errs, err
+	case h == nil:
+		return nil, &RowError{File: name, Message: "文件是空的"}
+	case !sawData:
+		errs = append(errs, &RowError{File: name, Message: "文件只有表头，没有数据行"})
+	}
+	return errs, nil
+}
+
+// errStopReading ends a walk over a file's rows early, without an error.
+var errStopReading = errors.New("stop reading")
+
+// csvRows reads the records of a CSV file, decoded from the encoding
+// requested or detected, and calls fn with each record's row as a
+// spreadsheet numbers it (blank lines count) and its cells, valid until fn
+// returns. A record that does not parse, or holds bytes of another
+// encoding, comes as a problem instead of cells. fn's errStopReading ends
+// the walk quietly; its other errors end it and are returned.
+func csvRows(name string, r io.Reader, requested string, fn func(row int, cells []string, problem *RowError) error) error {
 	br, head, err := peekStart(name, r, sniffBytes)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	enc, err := detectEncoding(head, len(head) < sniffBytes, opts.Encoding)
+	enc, err := detectEncoding(head, len(head) < sniffBytes, requested)
 	if err != nil {
-		return nil, &RowError{File: name, Message: err.Error()}
+		return &RowError{File: name, Message: err.Error()}
 	}
 	var text io.Reader = br
 	if enc.enc == nil {
@@ -110,75 +162,44 @@ func (u *Upload) parseCSV(name string, r io.Reader, opts Options, fn func(*Recor
 	cr := csv.NewReader(text)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-
-	b := &rowBuilder{u: u, file: name, opts: opts}
-	var h *header
-	var errs []*RowError
-	sawData := false
 	// encoding/csv skips blank lines; count them back in, so that rows are
 	// numbered as a spreadsheet shows them.
 	row, lastLine := 0, 0
 	for {
 		texts, err := cr.Read()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
+		var problem *RowError
+		switch {
+		case errors.As(err, &pe):
 			row += max(pe.StartLine-lastLine, 1)
 			lastLine = pe.Line
-			if h == nil {
-				return nil, &RowError{File: name, Row: row, Message: "表头行 CSV 格式有误：" + csvProblem(pe.Err), Err: err}
+			problem = &RowError{File: name, Row: row, Err: err,
+				Message: fmt.Sprintf("CSV 格式有误（文本第 %d 行第 %d 个字符附近）：%s", pe.Line, pe.Column, csvProblem(pe.Err))}
+		case err != nil:
+			return &RowError{File: name, Row: row + 1, Message: "读取 CSV 文件失败", Err: fmt.Errorf("ingest: read %s: %w", name, err)}
+		default:
+			start, _ := cr.FieldPos(0)
+			end, _ := cr.FieldPos(len(texts) - 1)
+			row += max(start-lastLine, 1)
+			lastLine = end + strings.Count(texts[len(texts)-1], "\n")
+			if bad := badCells(texts); bad >= 0 {
+				problem = &RowError{File: name, Row: row, Field: "第 " + columnName(bad) + " 列",
+					Message: fmt.Sprintf("第 %s 列含有不是 %s 编码的字节：请确认整个文件使用同一种编码", columnName(bad), enc.name)}
 			}
-			errs = append(errs, &RowError{File: name, Row: row,
-				Message: fmt.Sprintf("CSV 格式有误（文本第 %d 行第 %d 个字符附近）：%s", pe.Line, pe.Column, csvProblem(pe.Err))})
-			sawData = true
-			continue
 		}
-		if err != nil {
-			return errs, &RowError{File: name, Row: row + 1, Message: "读取 CSV 文件失败", Err: fmt.Errorf("ingest: read %s: %w", name, err)}
+		if problem != nil {
+			texts = nil
 		}
-		start, _ := cr.FieldPos(0)
-		end, _ := cr.FieldPos(len(texts) - 1)
-		row += max(start-lastLine, 1)
-		lastLine = end + strings.Count(texts[len(texts)-1], "\n")
-
-		if bad := badCells(texts); bad >= 0 {
-			msg := fmt.Sprintf("第 %s 列含有不是 %s 编码的字节：请确认整个文件使用同一种编码", columnName(bad), enc.name)
-			if h == nil {
-				return nil, &RowError{File: name, Row: row, Message: msg}
+		if err := fn(row, texts, problem); err != nil {
+			if errors.Is(err, errStopReading) {
+				return nil
 			}
-			errs = append(errs, &RowError{File: name, Row: row, Field: "第 " + columnName(bad) + " 列", Message: msg})
-			sawData = true
-			continue
-		}
-		if h == nil {
-			if blankRow(texts) {
-				continue
-			}
-			var headErrs []*RowError
-			if h, headErrs = b.readHeader(row, texts); headErrs != nil {
-				return headErrs, nil
-			}
-			continue
-		}
-		for i, t := range texts {
-			texts[i] = unguardFormula(t)
-		}
-		rowErrs, saw, err := b.take(h, row, texts, fn)
-		sawData = sawData || saw
-		errs = append(errs, rowErrs...)
-		if err != nil {
-			return errs, err
+			return err
 		}
 	}
-	if h == nil {
-		return nil, &RowError{File: name, Message: "文件是空的"}
-	}
-	if !sawData {
-		errs = append(errs, &RowError{File: name, Message: "文件只有表头，没有数据行"})
-	}
-	return errs, nil
 }
 
 // badCells returns the index of the first cell holding undecodable bytes,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,35 +47,11 @@ func (c *capReader) Read(p []byte) (int, error) {
 }
 
 func (u *Upload) parseXLSX(name string, r io.Reader, opts Options, fn func(*Record) error) ([]*RowError, error) {
-	br, head, err := peekStart(name, r, 8)
+	f, sheet, err := openSheet(name, r, opts.Sheet)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case bytes.HasPrefix(head, []byte{0xd0, 0xcf, 0x11, 0xe0}):
-		return nil, &RowError{File: name, Message: "文件是旧版 .xls 格式或设有打开密码：请在 Excel 中取消密码并另存为 .xlsx"}
-	case !bytes.HasPrefix(head, []byte("PK")):
-		return nil, &RowError{File: name, Message: "不是 XLSX 文件：文件已损坏，或其实是另一种格式"}
-	}
-	f, err := excelize.OpenReader(&capReader{r: br, n: xlsxFileLimit}, xlsxOptions)
-	if errors.Is(err, errTooLarge) {
-		return nil, &RowError{File: name, Message: fmt.Sprintf("文件超过 %d MB，过大", xlsxFileLimit>>20)}
-	}
-	if err != nil {
-		return nil, &RowError{File: name, Message: "无法打开 XLSX 文件：文件已损坏或不完整，请在 Excel 中打开确认后重新保存", Err: fmt.Errorf("ingest: open xlsx %s: %w", name, err)}
-	}
 	defer f.Close()
-
-	sheets := f.GetSheetList()
-	sheet := opts.Sheet
-	switch {
-	case len(sheets) == 0:
-		return nil, &RowError{File: name, Message: "XLSX 文件中没有工作表"}
-	case sheet == "":
-		sheet = sheets[0]
-	case !slices.Contains(sheets, sheet):
-		return nil, &RowError{File: name, Message: fmt.Sprintf("没有名为“%s”的工作表，文件中的工作表有：%s", sheet, strings.Join(sheets, "、"))}
-	}
 	date1904 := false
 	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
 		date1904 = *props.Date1904
@@ -154,6 +131,81 @@ func (u *Upload) parseXLSX(name string, r io.Reader, opts Options, fn func(*Reco
 		errs = append(errs, &RowError{File: name, Message: fmt.Sprintf("工作表“%s”只有表头，没有数据行", sheet)})
 	}
 	return errs, nil
+}
+
+// openSheet opens an XLSX file and picks the sheet to read: the one
+// named, or the first.
+func openSheet(name string, r io.Reader, sheet string) (*excelize.File, string, error) {
+	br, head, err := peekStart(name, r, 8)
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte{0xd0, 0xcf, 0x11, 0xe0}):
+		return nil, "", &RowError{File: name, Message: "文件是旧版 .xls 格式或设有打开密码：请在 Excel 中取消密码并另存为 .xlsx"}
+	case !bytes.HasPrefix(head, []byte("PK")):
+		return nil, "", &RowError{File: name, Message: "不是 XLSX 文件：文件已损坏，或其实是另一种格式"}
+	}
+	f, err := excelize.OpenReader(&capReader{r: br, n: xlsxFileLimit}, xlsxOptions)
+	if errors.Is(err, errTooLarge) {
+		return nil, "", &RowError{File: name, Message: fmt.Sprintf("文件超过 %d MB，过大", xlsxFileLimit>>20)}
+	}
+	if err != nil {
+		return nil, "", &RowError{File: name, Message: "无法打开 XLSX 文件：文件已损坏或不完整，请在 Excel 中打开确认后重新保存", Err: fmt.Errorf("ingest: open xlsx %s: %w", name, err)}
+	}
+	sheets := f.GetSheetList()
+	switch {
+	case len(sheets) == 0:
+		err = &RowError{File: name, Message: "XLSX 文件中没有工作表"}
+	case sheet == "":
+		sheet = sheets[0]
+	case !slices.Contains(sheets, sheet):
+		err = &RowError{File: name, Message: fmt.Sprintf("没有名为“%s”的工作表，文件中的工作表有：%s", sheet, strings.Join(sheets, "、"))}
+	}
+	if err != nil {
+		f.Close()
+		return nil, "", err
+	}
+	return f, sheet, nil
+}
+
+// ReadTable reads the rows of a CSV file (its encoding detected as for
+// uploads) or of the first sheet of an XLSX file, by the name's extension,
+// and calls fn with each row's number as a spreadsheet shows it and its
+// cells, valid until fn returns. A row that cannot be read ends it with an
+// error naming the file and row.
+func ReadTable(name string, r io.Reader, fn func(row int, cells []string) error) error {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".csv":
+		return csvRows(name, r, "", func(row int, cells []string, problem *RowError) error {
+			if problem != nil {
+				return problem
+			}
+			return fn(row, cells)
+		})
+	case ".xlsx":
+		f, sheet, err := openSheet(name, r, "")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rows, err := f.Rows(sheet)
+		if err != nil {
+			return &RowError{File: name, Message: fmt.Sprintf("读取工作表“%s”失败：文件可能已损坏", sheet), Err: err}
+		}
+		defer rows.Close()
+		for row := 1; rows.Next(); row++ {
+			cells, err := rows.Columns()
+			if err != nil {
+				return &RowError{File: name, Row: row, Message: fmt.Sprintf("读取工作表“%s”失败：文件可能已损坏", sheet), Err: err}
+			}
+			if err := fn(row, cells); err != nil {
+				return err
+			}
+		}
+		return rows.Error()
+	}
+	return &RowError{File: name, Message: "不支持的表格格式：应为 .csv 或 .xlsx"}
 }
 
 // excelDate turns the serial number Excel stores for a date into

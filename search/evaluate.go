@@ -103,7 +103,7 @@ func LoadTianchi(path string) (*EvalSet, error) {
 		}
 		set.Questions = append(set.Questions, q)
 	}
-	return set, set.checkNotEmpty(path)
+	return set, set.CheckNotEmpty(path)
 }
 
 // LoadKuake reads a KUAKE-QQR JSON array of {query1, query2, label}:
@@ -152,78 +152,92 @@ func LoadKuake(path string) (*EvalSet, error) {
 		}
 		set.Questions = append(set.Questions, EvalQuestion{Question: q2, Key: set.addEntry(keys, q1, ""), Negative: p.Label != "2"})
 	}
-	return set, set.checkNotEmpty(path)
+	return set, set.CheckNotEmpty(path)
 }
 
-// LoadQuestionTSV reads labelled question files (a header, then question
-// TAB expected entry id, or "-" when the KB does not cover the question)
-// against the entries of set, and appends them to it. An expected id the
-// entries lack is an error: a typo would otherwise count as a miss.
-func (set *EvalSet) LoadQuestionTSV(files ...string) error {
+// QuestionRows walks the rows of one labelled question file: yield gets
+// each row's number and cells.
+type QuestionRows func(yield func(row int, cells []string) error) error
+
+// AddQuestions appends the labelled questions of file, read by rows: a
+// header row, then per row a question and the entry that must answer it,
+// by its key or one of its Aliases, or "-" when the KB does not cover it.
+// Blank rows are skipped. An expected entry the set lacks is an error: a
+// typo would otherwise count as a miss.
+func (set *EvalSet) AddQuestions(file string, rows QuestionRows) error {
 	known := map[string]bool{}
 	for _, e := range set.Entries {
 		known[e.ExternalID] = true
 	}
-	for _, f := range files {
-		if err := set.loadQuestionTSV(f, known); err != nil {
-			return err
+	header := true
+	return rows(func(row int, cells []string) error {
+		if strings.TrimSpace(strings.Join(cells, "")) == "" {
+			return nil
 		}
-	}
-	return set.checkNotEmpty(strings.Join(files, ", "))
-}
-
-func (set *EvalSet) loadQuestionTSV(path string, known map[string]bool) error {
-	fh, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer fh.Close()
-	sc := bufio.NewScanner(fh)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimRight(sc.Text(), "\r")
-		if line == 1 {
-			text = strings.TrimPrefix(text, "\ufeff")
+		for len(cells) > 2 && strings.TrimSpace(cells[len(cells)-1]) == "" {
+			cells = cells[:len(cells)-1] // spreadsheets may keep empty cells at the end
 		}
-		if !utf8.ValidString(text) {
-			return inputError(path, line, "", "不是 UTF-8 编码的文本：请把文件另存为 UTF-8 编码、以制表符分隔的文本")
-		}
-		parts := strings.Split(text, "\t")
-		if line == 1 {
-			// The header: a first line that reads as a question would be
-			// lost without a word.
-			if h := strings.TrimSpace(parts[len(parts)-1]); len(parts) == 2 && (h == "-" || known[h] || set.Aliases[h] != "") {
-				return inputError(path, line, "", "第一行应为表头（如 question<TAB>expected），这里是一个问题")
+		if header {
+			header = false
+			// A first row that reads as a question would be lost without a word.
+			if h := strings.TrimSpace(cells[len(cells)-1]); len(cells) == 2 && (h == "-" || known[h] || set.Aliases[h] != "") {
+				return inputError(file, row, "", "第一行应为表头（如 question、expected 两列），这里是一个问题")
 			}
-			continue
+			return nil
 		}
-		if strings.TrimSpace(text) == "" {
-			continue
+		switch {
+		case len(cells) == 1:
+			return inputError(file, row, "", "应有 2 列（问题、预期条目编号），只有 1 列：预期条目编号没有填，或两列之间不是制表符")
+		case len(cells) != 2:
+			return inputError(file, row, "", fmt.Sprintf("应有 2 列（问题、预期条目编号），实有 %d 列", len(cells)))
 		}
-		if len(parts) != 2 {
-			return inputError(path, line, "", fmt.Sprintf("应有 2 列（问题、预期条目编号），以制表符分隔，实有 %d 列", len(parts)))
-		}
-		q, key := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
+		q, key := strings.TrimSpace(cells[0]), strings.TrimSpace(cells[1])
 		if k, ok := set.Aliases[key]; ok {
 			key = k
 		}
 		switch {
 		case q == "":
-			return inputError(path, line, "question", "问题为空")
+			return inputError(file, row, "question", "问题为空")
 		case key == "":
-			return inputError(path, line, "expected", "预期条目编号为空（知识库未覆盖的问题写 -）")
+			return inputError(file, row, "expected", "预期条目编号为空（知识库未覆盖的问题写 -）")
 		case key == "-":
 			key = ""
 		case !known[key]:
-			return inputError(path, line, "expected", fmt.Sprintf("知识库中没有编号为 %q 的条目", key))
+			return inputError(file, row, "expected", fmt.Sprintf("知识库中没有编号为 %q 的条目", key))
 		}
-		set.Questions = append(set.Questions, EvalQuestion{Question: q, Key: key, Source: fmt.Sprintf("%s:%d", filepath.Base(path), line)})
+		set.Questions = append(set.Questions, EvalQuestion{Question: q, Key: key, Source: fmt.Sprintf("%s:%d", filepath.Base(file), row)})
+		return nil
+	})
+}
+
+// TSVRows reads a UTF-8, tab-separated text file by lines.
+func TSVRows(path string) QuestionRows {
+	return func(yield func(row int, cells []string) error) error {
+		fh, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		sc := bufio.NewScanner(fh)
+		line := 0
+		for sc.Scan() {
+			line++
+			text := strings.TrimRight(sc.Text(), "\r")
+			if line == 1 {
+				text = strings.TrimPrefix(text, "\ufeff")
+			}
+			if !utf8.ValidString(text) {
+				return inputError(path, line, "", "不是 UTF-8 编码的文本：请把文件另存为 UTF-8 编码、以制表符分隔的文本")
+			}
+			if err := yield(line, strings.Split(text, "\t")); err != nil {
+				return err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return inputError(path, line+1, "", err.Error())
+		}
+		return nil
 	}
-	if err := sc.Err(); err != nil {
-		return inputError(path, line+1, "", err.Error())
-	}
-	return nil
 }
 
 // inputError names the place of a problem in an evaluation file as the
@@ -255,7 +269,8 @@ func lineAt(raw []byte, offset int64) int {
 	return bytes.Count(raw[:min(int(offset), len(raw))], []byte("\n")) + 1
 }
 
-func (set *EvalSet) checkNotEmpty(source string) error {
+// CheckNotEmpty fails when the set has no question, naming source.
+func (set *EvalSet) CheckNotEmpty(source string) error {
 	if len(set.Questions) == 0 {
 		return inputError(source, 0, "", "没有可评测的问题")
 	}

@@ -118,7 +118,7 @@ func TestLoadQuestionTSV(t *testing.T) {
 	}
 	set := newSet()
 	ok := writeFile(t, "q.tsv", "\ufeffquestion\texpected\n甲怎么办\tfaq-a\r\n\n丙是什么\t-\n")
-	if err := set.LoadQuestionTSV(ok); err != nil {
+	if err := loadTSV(set, ok); err != nil {
 		t.Fatal(err)
 	}
 	want := []search.EvalQuestion{{Question: "甲怎么办", Key: "faq-a", Source: "q.tsv:2"}, {Question: "丙是什么", Source: "q.tsv:4"}}
@@ -139,7 +139,7 @@ func TestLoadQuestionTSV(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			set := newSet()
-			err := set.LoadQuestionTSV(writeFile(t, "q.tsv", tc.content))
+			err := loadTSV(set, writeFile(t, "q.tsv", tc.content))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v does not contain %q", err, tc.want)
 			}

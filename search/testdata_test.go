@@ -3,6 +3,7 @@ package search_test
 import (
 	"cmp"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"xiaoshen/corpus"
@@ -35,7 +36,7 @@ func readQuestions(t testing.TB) []labelledQuestion {
 	for _, r := range recs {
 		set.Entries = append(set.Entries, r.Entry)
 	}
-	if err := set.LoadQuestionTSV(files...); err != nil {
+	if err := loadTSV(set, files...); err != nil {
 		t.Fatal(err)
 	}
 	out := make([]labelledQuestion, len(set.Questions))
@@ -46,3 +47,13 @@ func readQuestions(t testing.TB) []labelledQuestion {
 }
 
 func askRequest(q string) kb.AskRequest { return kb.AskRequest{Question: q, Channel: "test"} }
+
+// loadTSV appends the questions of TSV files to set, as xiaoshen eval does.
+func loadTSV(set *search.EvalSet, files ...string) error {
+	for _, f := range files {
+		if err := set.AddQuestions(f, search.TSVRows(f)); err != nil {
+			return err
+		}
+	}
+	return set.CheckNotEmpty(strings.Join(files, ", "))
+}

@@ -117,7 +117,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dict := fs.String("dict", "", "gojieba dictionary folder")
 	dump := fs.String("dump", "", "write the project's per-question outcomes to this TSV file")
 	data := fs.String("data", "", "evaluate a deployment's KB: its data directory (a server may be running; the evaluation works on a copy and records nothing there); with --questions")
-	own := fs.String("questions", "", "with --data: labelled question TSV files (question, expected entry 编号 or #ID, or - when uncovered), a folder or file")
+	own := fs.String("questions", "", "with --data: labelled question files, .tsv, .csv or .xlsx (a header row, then a question and the expected entry's 编号 or #ID, or - when uncovered), a folder or file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func evalDeployment(ctx context.Context, dir, path, dict string, threshold float
 		return err
 	}
 	fmt.Fprintf(stderr, "知识库副本（%s）：%d 个条目，复制并建立索引用时 %s\n", dir, len(set.Entries), time.Since(start).Round(time.Millisecond))
-	if err := set.LoadQuestionTSV(files...); err != nil {
+	if err := loadQuestionFiles(set, files); err != nil {
 		return err
 	}
 	if threshold == 0 {
@@ -329,7 +329,8 @@ func evaluate(ctx context.Context, a *app, set *search.EvalSet, profile string, 
 	return reports, project, nil
 }
 
-// questionFiles is path, or every .tsv file of the folder path.
+// questionFiles is path, or every question file (.tsv, .csv, .xlsx) of
+// the folder path.
 func questionFiles(path string) ([]string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -338,11 +339,46 @@ func questionFiles(path string) ([]string, error) {
 	if !fi.IsDir() {
 		return []string{path}, nil
 	}
-	files, err := filepath.Glob(filepath.Join(path, "*.tsv"))
-	if err == nil && len(files) == 0 {
-		err = fmt.Errorf("%s: 没有问题文件（*.tsv）", path)
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
 	}
-	return files, err
+	var files []string
+	for _, e := range entries {
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".tsv", ".csv", ".xlsx":
+			if !e.IsDir() {
+				files = append(files, filepath.Join(path, e.Name()))
+			}
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: 没有问题文件（.tsv、.csv 或 .xlsx）", path)
+	}
+	return files, nil
+}
+
+// loadQuestionFiles appends the labelled questions of files to set:
+// .tsv files as UTF-8 text, .csv and .xlsx files as uploads read tables
+// (a CSV's encoding detected, an XLSX's first sheet).
+func loadQuestionFiles(set *search.EvalSet, files []string) error {
+	for _, f := range files {
+		rows := search.TSVRows(f)
+		if ext := strings.ToLower(filepath.Ext(f)); ext == ".csv" || ext == ".xlsx" {
+			rows = func(yield func(row int, cells []string) error) error {
+				fh, err := os.Open(f)
+				if err != nil {
+					return err
+				}
+				defer fh.Close()
+				return ingest.ReadTable(f, fh, yield)
+			}
+		}
+		if err := set.AddQuestions(f, rows); err != nil {
+			return err
+		}
+	}
+	return set.CheckNotEmpty(strings.Join(files, ", "))
 }
 
 // loadCorpusSet reads corpus question TSV files (question, expected id or
@@ -360,7 +396,7 @@ func loadCorpusSet(path string) (*search.EvalSet, error) {
 	for _, r := range recs {
 		set.Entries = append(set.Entries, r.Entry)
 	}
-	return set, set.LoadQuestionTSV(files...)
+	return set, loadQuestionFiles(set, files)
 }
 
 // dumpPath, when set, receives the per-question outcomes of the project.

@@ -155,6 +155,31 @@ func TestEvalDeployment(t *testing.T) {
 		t.Errorf("the evaluation was recorded in the deployment: asked %d → %d, unanswered %d → %d", before.Asked, after.Asked, before.Unanswered, after.Unanswered)
 	}
 
+	// Maintainers' own files: an Excel sheet and a GBK CSV, in one folder.
+	folder := t.TempDir()
+	sheet := xlsxFile(t, [][]any{{"问题", "预期条目"}, {"二类械首次注册要准备哪些资料", "faq-dev2-materials"}, {}, {"护照过期了怎么办", "-"}})
+	if err := os.WriteFile(filepath.Join(folder, "own.xlsx"), sheet, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(folder, "own.csv"), gbk(t, fmt.Sprintf("问题,预期条目\n麻醉药品运输证明丢了怎么补,#%d\n", own.ID)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(ctx, []string{"eval", "--data", dir, "--questions", folder}, &stdout, &stderr); code != 0 {
+		t.Fatalf("xlsx and csv: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "改写问法 2 条，难负例 0 条，未覆盖 1 条") {
+		t.Errorf("xlsx and csv: set sizes missing:\n%s", stdout.String())
+	}
+	if err := os.WriteFile(filepath.Join(folder, "own.csv"), gbk(t, "问题,预期条目\n麻醉药品运输证明丢了怎么补,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run(ctx, []string{"eval", "--data", dir, "--questions", folder}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "own.csv:2 [expected]: 预期条目编号为空") {
+		t.Errorf("csv without an expected entry: exit %d, stderr %q", code, stderr.String())
+	}
+
 	// The expected ids are checked against the deployment's entries.
 	if err := os.WriteFile(questions, []byte("question\texpected\n麻醉药品运输证明丢了怎么补\t#999999\n"), 0o644); err != nil {
 		t.Fatal(err)
