@@ -505,26 +505,26 @@ func WriteReports(w io.Writer, set string, reports []Report) {
 		fmt.Fprintf(w, "%22s", r.System)
 	}
 	fmt.Fprintln(w)
-	rows := []struct {
+	type figure struct {
 		name string
 		get  func(Report) float64
-	}{
-		{"hit@1", func(r Report) float64 { return r.HitAt1 }},
-		{"MRR@5", func(r Report) float64 { return r.MRRAt5 }},
-		{"answered correctly @≤10% neg", func(r Report) float64 { return r.BestAt10 }},
-		{"  threshold for that", func(r Report) float64 { return r.BestAt10Threshold }},
-		{"answered correctly @thr", func(r Report) float64 { return r.AnsweredCorrect }},
-		{"answered wrongly @thr", func(r Report) float64 { return r.AnsweredWrong }},
-		{"neg. look-alike @thr", func(r Report) float64 { return r.NegativeLookalike }},
-		{"neg. answered @thr", func(r Report) float64 { return r.NegativeAnswered }},
-		{"threshold", func(r Report) float64 { return r.Threshold }},
+	}
+	// Rows for the kinds of question the set has.
+	rows := []figure{{"hit@1", func(r Report) float64 { return r.HitAt1 }}, {"MRR@5", func(r Report) float64 { return r.MRRAt5 }}}
+	if reports[0].Negatives > 0 {
+		rows = append(rows, figure{"answered correctly @≤10% neg", func(r Report) float64 { return r.BestAt10 }},
+			figure{"  threshold for that", func(r Report) float64 { return r.BestAt10Threshold }})
+	}
+	rows = append(rows, figure{"answered correctly @thr", func(r Report) float64 { return r.AnsweredCorrect }},
+		figure{"answered wrongly @thr", func(r Report) float64 { return r.AnsweredWrong }})
+	if reports[0].Negatives > 0 {
+		rows = append(rows, figure{"neg. look-alike @thr", func(r Report) float64 { return r.NegativeLookalike }},
+			figure{"neg. answered @thr", func(r Report) float64 { return r.NegativeAnswered }})
 	}
 	if reports[0].Uncovered > 0 {
-		rows = append(rows, struct {
-			name string
-			get  func(Report) float64
-		}{"uncovered answered @thr", func(r Report) float64 { return r.UncoveredAnswered }})
+		rows = append(rows, figure{"uncovered answered @thr", func(r Report) float64 { return r.UncoveredAnswered }})
 	}
+	rows = append(rows, figure{"threshold", func(r Report) float64 { return r.Threshold }})
 	for _, row := range rows {
 		fmt.Fprintf(w, "%-28s", row.name)
 		for _, r := range reports {

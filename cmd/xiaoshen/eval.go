@@ -337,7 +337,13 @@ func questionFiles(path string) ([]string, error) {
 		return nil, err
 	}
 	if !fi.IsDir() {
-		return []string{path}, nil
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".tsv", ".csv", ".xlsx":
+			return []string{path}, nil
+		case ".xls":
+			return nil, fmt.Errorf("%s: 是旧版 .xls 格式：请在 Excel 中另存为 .xlsx", path)
+		}
+		return nil, fmt.Errorf("%s: 不支持的问题文件格式：应为 .xlsx、.csv 或 .tsv", path)
 	}
 	entries, err := os.ReadDir(path)
 	if err != nil {
