@@ -206,9 +206,16 @@ func evalDeployment(ctx context.Context, dir, path, dict string, threshold float
 }
 
 // writeSuggestedThreshold prints the threshold the built-in calibration's
-// rule would choose on these questions, beside the one in use.
+// rule would choose on these questions, beside the one in use, when there
+// are enough of them to mean something.
 func writeSuggestedThreshold(w io.Writer, set *search.EvalSet, outcomes []search.Outcome, current float64) {
+	const fewest, few = 50, 200
 	rule := thresholdRule{maxWrong: 0.03, maxUncovered: 0.05}
+	n := len(set.Questions)
+	if n < fewest {
+		fmt.Fprintf(w, "\n只有 %d 个问题，不给建议阈值：至少需要 %d 个（其中应有知识库未覆盖的问题）。\n", n, fewest)
+		return
+	}
 	th, _ := chooseThreshold(set, slices.Clone(outcomes), rule)
 	if th >= 1 {
 		fmt.Fprintf(w, "\n没有阈值能让已覆盖的问题答错不超过 %.0f%% 且未覆盖的问题被答复不超过 %.0f%%：请看上面的阈值曲线，或先补充条目的相似问法。\n", rule.maxWrong*100, rule.maxUncovered*100)
@@ -218,11 +225,13 @@ func writeSuggestedThreshold(w io.Writer, set *search.EvalSet, outcomes []search
 	fmt.Fprintf(w, "\n建议阈值 %.3f（当前 %.3f）：已覆盖的问题答错不超过 %.0f%%、未覆盖的问题被答复不超过 %.0f%% 的最低阈值，与内置校准的规则相同；"+
 		"按此阈值答对 %.3f、答错 %.3f，未覆盖的问题被答复 %.3f。\n",
 		th, current, rule.maxWrong*100, rule.maxUncovered*100, at.AnsweredCorrect, at.AnsweredWrong, at.UncoveredAnswered)
-	if n := at.Paraphrases + at.Uncovered; n < 200 {
-		fmt.Fprintf(w, "只有 %d 个问题，建议值的误差较大；要改阈值，在服务的环境中设置 XIAOSHEN_THRESHOLD。\n", n)
-	} else {
-		fmt.Fprintln(w, "要改阈值，在服务的环境中设置 XIAOSHEN_THRESHOLD。")
+	switch {
+	case at.Uncovered == 0:
+		fmt.Fprintln(w, "问题中没有知识库未覆盖的，建议值只看了答错，可能偏低。")
+	case n < few:
+		fmt.Fprintf(w, "只有 %d 个问题，建议值的误差较大。\n", n)
 	}
+	fmt.Fprintln(w, "要改阈值，在服务的环境中设置 XIAOSHEN_THRESHOLD。")
 }
 
 // evaluateSet loads set into a scratch app (the embedded corpus for the
