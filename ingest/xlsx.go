@@ -56,9 +56,7 @@ func (u *Upload) parseXLSX(name string, r io.Reader, opts Options, fn func(*Reco
 	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
 		date1904 = *props.Date1904
 	}
-	readErr := func(row int, err error) error {
-		return &RowError{File: name, Row: row, Message: fmt.Sprintf("读取工作表“%s”失败：文件可能已损坏", sheet), Err: fmt.Errorf("ingest: read xlsx %s: %w", name, err)}
-	}
+	readErr := func(row int, err error) error { return sheetReadError(name, sheet, row, err) }
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return nil, readErr(0, err)
@@ -169,6 +167,12 @@ func openSheet(name string, r io.Reader, sheet string) (*excelize.File, string, 
 	return f, sheet, nil
 }
 
+// sheetReadError reports a sheet that stopped reading at row (0: before
+// its first).
+func sheetReadError(name, sheet string, row int, err error) error {
+	return &RowError{File: name, Row: row, Message: fmt.Sprintf("读取工作表“%s”失败：文件可能已损坏", sheet), Err: fmt.Errorf("ingest: read xlsx %s: %w", name, err)}
+}
+
 // ReadTable reads the rows of a CSV file (its encoding detected as for
 // uploads) or of the first sheet of an XLSX file, by the name's extension,
 // and calls fn with each row's number as a spreadsheet shows it and its
@@ -191,19 +195,22 @@ func ReadTable(name string, r io.Reader, fn func(row int, cells []string) error)
 		defer f.Close()
 		rows, err := f.Rows(sheet)
 		if err != nil {
-			return &RowError{File: name, Message: fmt.Sprintf("读取工作表“%s”失败：文件可能已损坏", sheet), Err: err}
+			return sheetReadError(name, sheet, 0, err)
 		}
 		defer rows.Close()
 		for row := 1; rows.Next(); row++ {
 			cells, err := rows.Columns()
 			if err != nil {
-				return &RowError{File: name, Row: row, Message: fmt.Sprintf("读取工作表“%s”失败：文件可能已损坏", sheet), Err: err}
+				return sheetReadError(name, sheet, row, err)
 			}
 			if err := fn(row, cells); err != nil {
 				return err
 			}
 		}
-		return rows.Error()
+		if err := rows.Error(); err != nil {
+			return sheetReadError(name, sheet, 0, err)
+		}
+		return nil
 	}
 	return &RowError{File: name, Message: "不支持的表格格式：应为 .csv 或 .xlsx"}
 }

@@ -194,7 +194,7 @@ func evalDeployment(ctx context.Context, dir, path, dict string, threshold float
 		return err
 	}
 	if threshold == 0 {
-		threshold = envFloat("XIAOSHEN_THRESHOLD", 0) // as serve reads it
+		threshold = envThreshold()
 	}
 	reports, outcomes, err := evaluate(ctx, a, set, "", threshold, baselines, stderr)
 	if err != nil {

@@ -56,7 +56,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		defer done()
 	} else {
 		if *threshold == 0 {
-			*threshold = envFloat("XIAOSHEN_THRESHOLD", 0) // as serve reads it
+			*threshold = envThreshold()
 		}
 		db := appConfig{DataDir: *data}.dbPath()
 		if _, err := os.Stat(db); err != nil {

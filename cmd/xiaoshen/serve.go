@@ -33,7 +33,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory (env XIAOSHEN_DATA)")
 	dict := fs.String("dict", "", "gojieba dictionary folder (env XIAOSHEN_DICT; default: ./dict next to the binary, then the Go module)")
 	seed := fs.Bool("seed", true, "load the embedded corpus into a new, empty data directory")
-	threshold := fs.Float64("threshold", envFloat("XIAOSHEN_THRESHOLD", 0), "least confidence for an answer, 0..1 (env XIAOSHEN_THRESHOLD; default: the built-in calibrated value)")
+	threshold := fs.Float64("threshold", envThreshold(), "least confidence for an answer, 0..1 (env XIAOSHEN_THRESHOLD; default: the built-in calibrated value)")
 	logFormat := fs.String("log-format", envOr("XIAOSHEN_LOG_FORMAT", "text"), "log format: text or json")
 	logLevel := fs.String("log-level", envOr("XIAOSHEN_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	rateLimit := fs.Int("rate-limit", defaultRateLimit, "requests per minute one client address may make to /api/v1/ask and /api/v1/search; 0 turns the limit off; chatbot tokens are exempt (env XIAOSHEN_RATE_LIMIT)")
@@ -187,6 +187,11 @@ func repairIndexQueue(ctx context.Context, a *app, interval time.Duration) {
 		}
 	}
 }
+
+// envThreshold is the deployment's answer threshold from the environment,
+// 0 when unset: serve answers by it, and eval and explain on a data
+// directory judge by it.
+func envThreshold() float64 { return envFloat("XIAOSHEN_THRESHOLD", 0) }
 
 func envFloat(name string, def float64) float64 {
 	if v, err := strconv.ParseFloat(envOr(name, ""), 64); err == nil {
