@@ -327,6 +327,11 @@ type Report struct {
 	BestAt10, BestAt10Threshold float64
 	Curve                       []CurvePoint
 	Reliability                 []ReliabilityBin
+	// CalibrationError is how far the stated confidence is from the
+	// observed accuracy, over the reliability bins weighted by their
+	// counts (the expected calibration error): 0.05 means a confidence
+	// is off by five points on average.
+	CalibrationError float64
 }
 
 // CurvePoint is the trade-off at one threshold: the shares of paraphrases
@@ -473,6 +478,9 @@ func Score(system string, set *EvalSet, outcomes []Outcome, threshold float64) R
 			bin.MeanConfidence, bin.Accuracy = sum/float64(bin.Count), float64(right)/float64(bin.Count)
 		}
 		r.Reliability = append(r.Reliability, bin)
+		if len(points) > 0 {
+			r.CalibrationError += float64(bin.Count) / float64(len(points)) * math.Abs(bin.MeanConfidence-bin.Accuracy)
+		}
 	}
 	return r
 }
@@ -524,7 +532,8 @@ func WriteReports(w io.Writer, set string, reports []Report) {
 	if reports[0].Uncovered > 0 {
 		rows = append(rows, figure{"uncovered answered @thr", func(r Report) float64 { return r.UncoveredAnswered }})
 	}
-	rows = append(rows, figure{"threshold", func(r Report) float64 { return r.Threshold }})
+	rows = append(rows, figure{"threshold", func(r Report) float64 { return r.Threshold }},
+		figure{"calibration error (ECE)", func(r Report) float64 { return r.CalibrationError }})
 	for _, row := range rows {
 		fmt.Fprintf(w, "%-28s", row.name)
 		for _, r := range reports {

@@ -1,6 +1,7 @@
 package search_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,6 +193,10 @@ func TestScoreFigures(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
+	}
+	// Each question in a bin of its own: |0.9−1|, |0.6−0|, |0.7−0|, |0.3−0|.
+	if want := (0.1 + 0.6 + 0.7 + 0.3) / 4; math.Abs(r.CalibrationError-want) > 1e-9 {
+		t.Errorf("calibration error = %v, want %v", r.CalibrationError, want)
 	}
 	at := func(th float64) search.CurvePoint {
 		for _, p := range r.Curve {

@@ -26,6 +26,9 @@ type appConfig struct {
 	Logger        *slog.Logger
 	// Metrics, when set, counts index rebuilds.
 	Metrics *metrics.Registry
+	// Calibration is the deployment calibration file (default:
+	// calibration.json in the data directory), used when it exists.
+	Calibration string
 }
 
 // app is an opened data directory: store, index and the domain service.
@@ -37,12 +40,52 @@ type app struct {
 	index    *search.Index
 	service  *kb.Service
 	seg      *search.Segmenter
+	// model is the matcher's model with the deployment's calibration, or
+	// nil for the built-in one.
+	model *search.Model
 	// seeded is set when this start loaded the embedded corpus.
 	seeded bool
 }
 
 func (cfg appConfig) dbPath() string    { return filepath.Join(cfg.DataDir, "xiaoshen.db") }
 func (cfg appConfig) indexPath() string { return filepath.Join(cfg.DataDir, "index") }
+
+func (cfg appConfig) calibrationPath() string {
+	if cfg.Calibration != "" {
+		return cfg.Calibration
+	}
+	return filepath.Join(cfg.DataDir, search.CalibrationFileName)
+}
+
+// loadCalibration returns the built-in model with the deployment's
+// calibration (`xiaoshen calibrate`), or nil when there is none. A file
+// that cannot be read stops the start: the service would otherwise answer
+// at a threshold nobody chose. One fitted with another model (the binary
+// was upgraded since) is set aside with a warning: its numbers mean
+// nothing with this model's, and the built-in calibration is the safer
+// one until it is fitted again.
+func loadCalibration(cfg appConfig) (*search.Model, error) {
+	path := cfg.calibrationPath()
+	c, err := search.ReadCalibration(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w（删除该文件即恢复内置校准，或重新运行 xiaoshen calibrate）", err)
+	}
+	m, err := search.DefaultModel.WithCalibration(c)
+	if errors.Is(err, search.ErrCalibrationStale) {
+		cfg.Logger.Warn("deployment calibration fitted with another model; using the built-in one until xiaoshen calibrate is run again",
+			"file", path, "error", err.Error())
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logger.Info("deployment calibration loaded", "file", path, "threshold", c.Profile.Threshold,
+		"questions", c.Questions, "fitted_at", c.FittedAt.Format(time.RFC3339))
+	return m, nil
+}
 
 // loadCalendar returns the embedded calendar plus the years imported into
 // the data directory and those given on the command line.
@@ -111,6 +154,9 @@ func openData(ctx context.Context, cfg appConfig) (*app, error) {
 		return fail(err)
 	}
 	logger.Info("segmenter loaded", "dict", dictDir, "duration_ms", time.Since(start).Milliseconds())
+	if a.model, err = loadCalibration(cfg); err != nil {
+		return fail(err)
+	}
 	if a.store, err = store.Open(cfg.dbPath()); err != nil {
 		return fail(err)
 	}
@@ -157,6 +203,9 @@ func (a *app) openIndex(ctx context.Context) error {
 
 // useIndex makes idx the app's index and builds the service on it.
 func (a *app) useIndex(idx *search.Index) {
+	if a.model != nil {
+		idx.SetModel(a.model)
+	}
 	a.index = idx
 	a.service = kb.NewService(a.store, idx, idx, a.calendar, a.cfg.Logger)
 	a.service.Threshold = idx.Model().Threshold

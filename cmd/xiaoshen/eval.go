@@ -24,10 +24,13 @@ import (
 // seed is set, or an online copy of the database fromDB, indexed with a
 // progress bar on progress.
 type scratch struct {
-	dict     string
-	seed     bool
-	fromDB   string
-	progress io.Writer
+	dict   string
+	seed   bool
+	fromDB string
+	// calibration is the deployment calibration file to use, that of
+	// the data directory fromDB is copied from.
+	calibration string
+	progress    io.Writer
 }
 
 // openScratchApp opens an app on a new temporary data directory with its
@@ -37,7 +40,7 @@ func openScratchApp(ctx context.Context, sc scratch) (a *app, done func(), err e
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: sc.dict, Seed: sc.seed, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: sc.dict, Seed: sc.seed, Calibration: sc.calibration, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if sc.fromDB == "" {
 		a, err = openApp(ctx, cfg)
 	} else {
@@ -172,21 +175,13 @@ func evalDeployment(ctx context.Context, dir, path, dict string, threshold float
 		return err
 	}
 	start := time.Now()
-	a, done, err := openScratchApp(ctx, scratch{dict: dict, fromDB: db, progress: stderr})
+	a, done, err := openScratchApp(ctx, scratch{dict: dict, fromDB: db, calibration: filepath.Join(dir, search.CalibrationFileName), progress: stderr})
 	if err != nil {
 		return err
 	}
 	defer done()
-	set := &search.EvalSet{Name: "deployed", Aliases: map[string]string{}}
-	if err := a.store.EachEntry(ctx, func(e *kb.Entry) error {
-		key := evalKey(e)
-		id := strconv.FormatInt(e.ID, 10)
-		set.Aliases["#"+id], set.Aliases[id] = key, key
-		c := *e
-		c.ExternalID = key
-		set.Entries = append(set.Entries, &c)
-		return nil
-	}); err != nil {
+	set, err := deploymentSet(ctx, a)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "知识库副本（%s）：%d 个条目，复制并建立索引用时 %s\n", dir, len(set.Entries), time.Since(start).Round(time.Millisecond))
@@ -203,6 +198,23 @@ func evalDeployment(ctx context.Context, dir, path, dict string, threshold float
 	search.WriteReports(stdout, set.Name, reports)
 	writeSuggestedThreshold(stdout, set, outcomes, reports[0].Threshold)
 	return nil
+}
+
+// deploymentSet is an evaluation set over the entries of a's KB, each
+// known by its evalKey, by #ID and by its bare ID; its questions are to be
+// added.
+func deploymentSet(ctx context.Context, a *app) (*search.EvalSet, error) {
+	set := &search.EvalSet{Name: "deployed", Aliases: map[string]string{}}
+	err := a.store.EachEntry(ctx, func(e *kb.Entry) error {
+		key := evalKey(e)
+		id := strconv.FormatInt(e.ID, 10)
+		set.Aliases["#"+id], set.Aliases[id] = key, key
+		c := *e
+		c.ExternalID = key
+		set.Entries = append(set.Entries, &c)
+		return nil
+	})
+	return set, err
 }
 
 // writeSuggestedThreshold prints the threshold the built-in calibration's

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -69,7 +70,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			// A running server holds the directory: read an online copy of
 			// its database instead.
 			fmt.Fprintf(stderr, "数据目录 %s 正由运行中的服务使用，改为在其数据库的副本上分析。\n", *data)
-			if a, done, err = openScratchApp(ctx, scratch{dict: *dict, fromDB: db, progress: stderr}); err != nil {
+			if a, done, err = openScratchApp(ctx, scratch{dict: *dict, fromDB: db, calibration: filepath.Join(*data, search.CalibrationFileName), progress: stderr}); err != nil {
 				return err
 			}
 			defer done()

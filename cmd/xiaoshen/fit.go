@@ -111,15 +111,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if f, ok := topicFold[q.Key]; ok {
 			return f
 		}
-		key := q.Key
-		if key == "" {
-			key = q.Question
-		}
-		h := 0
-		for _, r := range key {
-			h = h*31 + int(r)
-		}
-		return (h%*folds + *folds) % *folds
+		return foldOf(q, *folds)
 	}
 	type oofTop struct {
 		ranking []ranked
@@ -245,6 +237,21 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "已写入 %s\n", *out)
 	return nil
+}
+
+// foldOf is the cross-validation fold of a question: by its expected
+// entry, so that the paraphrases of one entry are held out together (an
+// uncovered question by its own text).
+func foldOf(q search.EvalQuestion, folds int) int {
+	key := q.Key
+	if key == "" {
+		key = q.Question
+	}
+	h := 0
+	for _, r := range key {
+		h = h*31 + int(r)
+	}
+	return (h%folds + folds) % folds
 }
 
 // labelledRows are one question's candidate rows with their labels.

@@ -36,6 +36,7 @@ var commands = map[string]command{
 	"eval":        {"评测答复质量：eval --tianchi FILE | --kuake FILE | --corpus-questions DIR", runEval},
 	"explain":     {"解释问题的匹配过程：分词、候选条目、置信度及影响最大的特征：explain [--data DIR | --corpus | --tianchi FILE] 问题…", runExplain},
 	"fit":         {"拟合匹配模型（见 docs/quality.md）：fit --kuake TRAIN.json --tianchi DEV.csv --corpus-questions corpus/testdata", runFit},
+	"calibrate":   {"按本部署的知识库和带标注的问题校准置信度与阈值（服务可在运行）：calibrate --data DIR --questions FILE|DIR", runCalibrate},
 	"upload":      {"上传 Excel、CSV、JSON、Markdown、Word、网页文件到知识库（经服务器 API）", runUpload},
 	"import":      {"离线导入文件到已停止服务的数据目录（首次批量导入）", runImport},
 	"export":      {"导出栏目为 xlsx、csv 或 jsonl，可原样再上传", runExport},

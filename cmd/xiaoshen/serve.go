@@ -113,7 +113,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	srv.SetReady(true)
 	n, _ := a.index.Count()
-	logger.Info("xiaoshen ready", "addr", ln.Addr().String(), "data", *data, "entries", n, "threshold", a.service.Threshold,
+	logger.Info("xiaoshen ready", "addr", ln.Addr().String(), "data", *data, "entries", n, "threshold", a.service.Threshold, "calibration", a.index.Model().Profile,
 		"rate_limit", *rateLimit, "trust_proxy", *trustProxy, "metrics", *metricsOn, "startup_ms", time.Since(start).Milliseconds())
 
 	repairCtx, stopRepair := context.WithCancel(ctx)

@@ -1,0 +1,70 @@
+package search_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"xiaoshen/search"
+)
+
+func TestCalibrationFile(t *testing.T) {
+	m := search.DefaultModel
+	c := &search.DeploymentCalibration{
+		Profile:   search.CalibrationProfile{Name: "deployment", Calibration: []float64{1, 0.5, -1, -1, 0, 0.2, -0.3}, Threshold: 0.7},
+		Model:     m.Fingerprint(),
+		Questions: 120, Entries: 50000, FittedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
+	}
+	path := filepath.Join(t.TempDir(), search.CalibrationFileName)
+	if _, err := search.ReadCalibration(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if err := search.WriteCalibration(path, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := search.ReadCalibration(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := m.WithCalibration(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm.Profile != "deployment" || cm.Threshold != 0.7 || cm.Calibration[1] != 0.5 || m.Profile == "deployment" {
+		t.Errorf("calibrated model: profile %q, threshold %v, calibration %v; built-in profile %q", cm.Profile, cm.Threshold, cm.Calibration, m.Profile)
+	}
+	// Another model's weights: another fingerprint, and the calibration
+	// is refused.
+	other := *m
+	other.Weights = append([]float64{m.Weights[0] + 1}, m.Weights[1:]...)
+	if other.Fingerprint() == m.Fingerprint() {
+		t.Fatal("fingerprint does not see the ranking weights")
+	}
+	if _, err := other.WithCalibration(got); !errors.Is(err, search.ErrCalibrationStale) {
+		t.Errorf("stale calibration: %v", err)
+	}
+
+	for _, tc := range []struct{ name, content, want string }{
+		{"not JSON", `{"profile":`, "unexpected EOF"},
+		{"unknown field", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0.5},"model":"x","treshold":1}`, `unknown field "treshold"`},
+		{"no name", `{"profile":{"calibration":[1,1,1,1,1,1,1],"threshold":0.5},"model":"x"}`, "[profile.name]: empty"},
+		{"short", `{"profile":{"name":"d","calibration":[1,1],"threshold":0.5},"model":"x"}`, "[profile.calibration]: want 7 numbers, got 2"},
+		{"threshold 0", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0},"model":"x"}`, "[profile.threshold]: want a number in (0, 1], got 0"},
+		{"threshold above 1", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":70},"model":"x"}`, "[profile.threshold]: want a number in (0, 1], got 70"},
+		{"no model", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0.5}}`, "[model]: empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "calibration.json")
+			if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := search.ReadCalibration(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+				t.Errorf("error %v, want one naming %s and containing %q", err, p, tc.want)
+			}
+		})
+	}
+}
