@@ -90,6 +90,10 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("running app's calibration changed to %q", got)
 	}
 	running.Close()
+	stdout.Reset()
+	if code := run(ctx, []string{"check", "--data", dir}, &stdout, io.Discard); code != 0 || !strings.Contains(stdout.String(), fmt.Sprintf("置信度校准：本部署的（%s，阈值 %.3f）", calPath, c.Profile.Threshold)) {
+		t.Errorf("check: exit %d, stdout %q", code, stdout.String())
+	}
 
 	a := mustOpenApp(t, quietConfig(dir))
 	if a.index.Model().Profile != "deployment" || a.service.Threshold != c.Profile.Threshold {
@@ -120,6 +124,11 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("stale calibration: profile %q, logs:\n%s", a.index.Model().Profile, logs.String())
 	}
 	a.Close()
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(ctx, []string{"check", "--data", dir}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "置信度校准：内置") || !strings.Contains(stderr.String(), "fitted with another model") {
+		t.Errorf("check with a stale calibration: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
 
 	// A damaged file stops the start and names itself.
 	if err := os.WriteFile(calPath, []byte(`{"profile":{"name":"deployment","calibration":[1,2],"threshold":0.7},"model":"x"}`), 0o644); err != nil {

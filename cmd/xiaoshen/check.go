@@ -38,6 +38,11 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return exitCode(1)
 	}
 	fmt.Fprintln(stdout, "数据库完整性检查：通过")
+	if a.model != nil {
+		fmt.Fprintf(stdout, "置信度校准：本部署的（%s，阈值 %.3f）\n", a.cfg.calibrationPath(), a.model.Threshold)
+	} else {
+		fmt.Fprintf(stdout, "置信度校准：内置（阈值 %.3f）\n", search.DefaultModel.Threshold)
+	}
 
 	idx, err := search.Open(a.cfg.indexPath(), a.seg)
 	var report *kb.IndexReport
