@@ -46,6 +46,9 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	if err := checkQuestionFiles(files); err != nil {
+		return err
+	}
 	calPath := filepath.Join(*data, search.CalibrationFileName)
 	start := time.Now()
 	a, done, err := openScratchApp(ctx, scratch{dict: *dict, fromDB: db, calibration: calPath, progress: stderr})

@@ -51,6 +51,18 @@ func TestCalibrate(t *testing.T) {
 	if code := run(ctx, []string{"calibrate", "--data", dir, "--questions", few}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "只有 2 个问题：校准至少需要 50 个") {
 		t.Errorf("two questions: exit %d, stderr %q", code, stderr.String())
 	}
+	// A malformed file is reported before the KB is copied.
+	bad := filepath.Join(t.TempDir(), "bad.tsv")
+	if err := os.WriteFile(bad, []byte("question\texpected\n\tfaq-dev2-materials\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"calibrate", "eval"} {
+		stderr.Reset()
+		code := run(ctx, []string{cmd, "--data", dir, "--questions", bad}, io.Discard, &stderr)
+		if code == 0 || !strings.Contains(stderr.String(), "bad.tsv:2 [question]: 问题为空") || strings.Contains(stderr.String(), "知识库副本") {
+			t.Errorf("%s with an empty question: exit %d, stderr %q", cmd, code, stderr.String())
+		}
+	}
 	stdout.Reset()
 	if code := run(ctx, []string{"calibrate", "--data", dir, "--questions", "../../corpus/testdata", "--dry-run"}, &stdout, io.Discard); code != 0 {
 		t.Fatalf("dry run: exit %d", code)

@@ -174,6 +174,9 @@ func evalDeployment(ctx context.Context, dir, path, dict string, threshold float
 	if err != nil {
 		return err
 	}
+	if err := checkQuestionFiles(files); err != nil {
+		return err
+	}
 	start := time.Now()
 	a, done, err := openScratchApp(ctx, scratch{dict: dict, fromDB: db, calibration: filepath.Join(dir, search.CalibrationFileName), progress: stderr})
 	if err != nil {
@@ -383,6 +386,14 @@ func questionFiles(path string) ([]string, error) {
 		return nil, fmt.Errorf("%s: 没有问题文件（.tsv、.csv 或 .xlsx）", path)
 	}
 	return files, nil
+}
+
+// checkQuestionFiles reads question files for their form (columns,
+// encoding, empty cells) without a KB to check the expected entries
+// against: before copying a large KB, so that a malformed file is
+// reported in a second rather than after the copy.
+func checkQuestionFiles(files []string) error {
+	return loadQuestionFiles(&search.EvalSet{AnyKey: true}, files)
 }
 
 // loadQuestionFiles appends the labelled questions of files to set:
