@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -38,32 +37,11 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *folds < 2 || *maxWrong <= 0 || *maxWrong >= 1 || *maxUncovered <= 0 || *maxUncovered >= 1 {
 		return usageError{fmt.Errorf("--folds 至少为 2，--max-wrong 与 --max-uncovered 应在 0 到 1 之间")}
 	}
-	db := appConfig{DataDir: *data}.dbPath()
-	if _, err := os.Stat(db); err != nil {
-		return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）", *data)
-	}
-	files, err := questionFiles(*questions)
-	if err != nil {
-		return err
-	}
-	if err := checkQuestionFiles(files); err != nil {
-		return err
-	}
-	calPath := filepath.Join(*data, search.CalibrationFileName)
-	start := time.Now()
-	a, done, err := openScratchApp(ctx, scratch{dict: *dict, fromDB: db, calibration: calPath, progress: stderr})
+	a, set, done, err := openDeploymentSet(ctx, *data, *questions, *dict, stderr)
 	if err != nil {
 		return err
 	}
 	defer done()
-	set, err := deploymentSet(ctx, a)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "知识库副本（%s）：%d 个条目，复制并建立索引用时 %s\n", *data, len(set.Entries), time.Since(start).Round(time.Millisecond))
-	if err := loadQuestionFiles(set, files); err != nil {
-		return err
-	}
 	current := a.index.Model()
 	currentThreshold := current.Threshold
 	if th := envThreshold(); th > 0 {
@@ -122,6 +100,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "新校准答对的不比当前校准多，未写入：只调整阈值即可（在服务的环境中设置 XIAOSHEN_THRESHOLD=%.3f）；要仍然写入，加 --force。\n", suggested)
 		return nil
 	}
+	calPath := filepath.Join(*data, search.CalibrationFileName)
 	c := &search.DeploymentCalibration{Profile: fitted, Model: current.Fingerprint(), Questions: len(set.Questions), Entries: len(set.Entries), FittedAt: time.Now().UTC().Truncate(time.Second)}
 	if err := search.WriteCalibration(calPath, c); err != nil {
 		return err
