@@ -145,19 +145,29 @@ type TopSample struct {
 	Exact bool
 }
 
-// Top returns the top candidate the matcher gives question, or nil when
-// it finds none.
-func (idx *Index) Top(ctx context.Context, question string) (*TopSample, error) {
-	cands, _, err := idx.rank(ctx, question, 2)
-	if err != nil || len(cands) == 0 {
+// Top returns the first candidate the matcher gives question among the
+// entries keep accepts (Ask passes over expired ones), or nil when there
+// is none. Its margin is over the best other candidate, kept or not, as
+// the confidence Ask reads was computed.
+func (idx *Index) Top(ctx context.Context, question string, keep func(entryID int64) bool) (*TopSample, error) {
+	cands, _, err := idx.rank(ctx, question, 0)
+	if err != nil {
 		return nil, err
 	}
-	margin := maxMargin
-	if len(cands) > 1 {
-		margin = math.Min(cands[0].rankScore-cands[1].rankScore, maxMargin)
+	for i, c := range cands {
+		if !keep(c.EntryID) {
+			continue
+		}
+		other := math.Inf(-1)
+		for j := range cands {
+			if j != i {
+				other = math.Max(other, cands[j].rankScore)
+			}
+		}
+		margin := math.Min(c.rankScore-other, maxMargin) // a lone candidate: +Inf, capped
+		return &TopSample{EntryID: c.EntryID, Features: c.features, Match: c.match, Margin: margin, Exact: c.features[featureExact] == 1}, nil
 	}
-	c := cands[0]
-	return &TopSample{EntryID: c.EntryID, Features: c.features, Match: c.match, Margin: margin, Exact: c.features[featureExact] == 1}, nil
+	return nil, nil
 }
 
 // SampleConfidence is the calibrated confidence of the sample's answer under m,

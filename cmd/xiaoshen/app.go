@@ -26,9 +26,15 @@ type appConfig struct {
 	Logger        *slog.Logger
 	// Metrics, when set, counts index rebuilds.
 	Metrics *metrics.Registry
-	// Calibration is the deployment calibration file (default:
-	// calibration.json in the data directory), used when it exists.
+	// Calibration is the deployment calibration file to answer with, used
+	// when it exists: calibration.json of the data directory for serve and
+	// explain, of the source directory for a copy. Commands that never
+	// state a confidence (import, reindex, check) leave it empty.
 	Calibration string
+	// LenientCalibration sets a damaged calibration file aside with a
+	// warning instead of refusing to open: for copies made to evaluate or
+	// calibrate, which must run to replace it.
+	LenientCalibration bool
 }
 
 // app is an opened data directory: store, index and the domain service.
@@ -50,37 +56,34 @@ type app struct {
 func (cfg appConfig) dbPath() string    { return filepath.Join(cfg.DataDir, "xiaoshen.db") }
 func (cfg appConfig) indexPath() string { return filepath.Join(cfg.DataDir, "index") }
 
-func (cfg appConfig) calibrationPath() string {
-	if cfg.Calibration != "" {
-		return cfg.Calibration
-	}
-	return filepath.Join(cfg.DataDir, search.CalibrationFileName)
-}
-
 // loadCalibration returns the built-in model with the deployment's
 // calibration (`xiaoshen calibrate`), or nil when there is none. A file
-// that cannot be read stops the start: the service would otherwise answer
-// at a threshold nobody chose. One fitted with another model (the binary
+// that cannot be read stops the start (unless LenientCalibration): the
+// service would otherwise answer at a threshold nobody chose. One fitted with another model (the binary
 // was upgraded since) is set aside with a warning: its numbers mean
 // nothing with this model's, and the built-in calibration is the safer
 // one until it is fitted again.
 func loadCalibration(cfg appConfig) (*search.Model, error) {
-	path := cfg.calibrationPath()
+	path := cfg.Calibration
+	if path == "" {
+		return nil, nil
+	}
 	c, err := search.ReadCalibration(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w（删除该文件即恢复内置校准，或重新运行 xiaoshen calibrate）", err)
-	}
-	m, err := search.DefaultModel.WithCalibration(c)
-	if errors.Is(err, search.ErrCalibrationStale) {
-		cfg.Logger.Warn("deployment calibration fitted with another model; using the built-in one until xiaoshen calibrate is run again",
-			"file", path, "error", err.Error())
+	if err != nil && cfg.LenientCalibration {
+		cfg.Logger.Warn("deployment calibration unreadable; using the built-in one", "error", err.Error())
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w（删除或移走该文件即恢复内置校准，再运行 xiaoshen calibrate 重新拟合）", err)
+	}
+	m, err := search.DefaultModel.WithCalibration(c)
+	if err != nil {
+		cfg.Logger.Warn("deployment calibration fitted with another model; using the built-in one until xiaoshen calibrate is run again",
+			"file", path, "error", err.Error())
+		return nil, nil
 	}
 	cfg.Logger.Info("deployment calibration loaded", "file", path, "threshold", c.Profile.Threshold,
 		"questions", c.Questions, "fitted_at", c.FittedAt.Format(time.RFC3339))

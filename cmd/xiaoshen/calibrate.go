@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"xiaoshen/kb"
 	"xiaoshen/search"
 )
 
@@ -52,6 +53,18 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	// As Ask does, entries past their 失效日期 are never given.
+	expired := map[int64]bool{}
+	expiredKeys := map[string]bool{}
+	now := time.Now()
+	if err := a.store.EachEntry(ctx, func(e *kb.Entry) error {
+		if e.Expired(now) {
+			expired[e.ID], expiredKeys[keyOf[e.ID]] = true, true
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	samples := make([]calibrationSample, len(set.Questions))
 	bar := newProgress(stderr, "提问", len(set.Questions))
 	for i, q := range set.Questions {
@@ -59,7 +72,8 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		top, err := a.index.Top(ctx, q.Question)
+		ranking = slices.DeleteFunc(ranking, func(r search.Ranked) bool { return expiredKeys[r.Key] })
+		top, err := a.index.Top(ctx, q.Question, func(id int64) bool { return !expired[id] })
 		if err != nil {
 			return err
 		}
@@ -76,12 +90,18 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if hasNegatives(set) {
 		rule.maxNegative = 0.10
 	}
-	fitted, oof, note := fitDeploymentCalibration(set, samples, rule, *folds)
-	now := withAnswers(confidences(samples, current), currentThreshold)
-	suggested, _ := chooseThreshold(set, slices.Clone(now), rule)
-	atSuggested := search.Score("", set, withAnswers(slices.Clone(now), suggested), suggested)
+	fitted, oof, note, err := fitDeploymentCalibration(set, samples, rule, *folds)
+	if err != nil {
+		return err
+	}
+	// The current calibration is read in-sample at a threshold chosen on
+	// these very questions; the new one out of fold. The comparison leans
+	// towards keeping what there is.
+	asNow := withAnswers(confidences(samples, current), currentThreshold)
+	suggested, _ := chooseThreshold(set, slices.Clone(asNow), rule)
+	atSuggested := search.Score("", set, withAnswers(slices.Clone(asNow), suggested), suggested)
 	reports := []search.Report{
-		search.Score("current", set, now, currentThreshold),
+		search.Score("current", set, asNow, currentThreshold),
 		search.Score("calibrated (cv)", set, withAnswers(oof, fitted.Threshold), fitted.Threshold),
 	}
 	fmt.Fprintf(stdout, "当前校准：%s，阈值 %.3f；新校准：%s\n\n", current.Profile, currentThreshold, note)
@@ -96,8 +116,9 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case *dryRun:
 		fmt.Fprintln(stdout, "--dry-run：未写入。")
 		return nil
-	case reports[1].AnsweredCorrect < atSuggested.AnsweredCorrect && !*force:
-		fmt.Fprintf(stdout, "新校准答对的不比当前校准多，未写入：只调整阈值即可（在服务的环境中设置 XIAOSHEN_THRESHOLD=%.3f）；要仍然写入，加 --force。\n", suggested)
+	case !*force && !betterCalibration(reports[1], atSuggested, reports[0].CalibrationError):
+		fmt.Fprintf(stdout, "新校准按同一规则答对的不比当前校准多，校准误差也不比它小（%.3f 对 %.3f），未写入：只调整阈值即可（在服务的环境中设置 XIAOSHEN_THRESHOLD=%.3f）；要仍然写入，加 --force。\n",
+			reports[1].CalibrationError, reports[0].CalibrationError, suggested)
 		return nil
 	}
 	calPath := filepath.Join(*data, search.CalibrationFileName)
@@ -111,6 +132,21 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintln(stdout, "删除该文件即恢复内置校准。")
 	return nil
+}
+
+// betterCalibration tells whether the new calibration (out of fold, at
+// its threshold) beats the current one at the threshold the same rule
+// gives it: more questions answered correctly, or as many with a smaller
+// calibration error.
+func betterCalibration(fitted, current search.Report, currentError float64) bool {
+	const same = 1e-9
+	switch {
+	case fitted.AnsweredCorrect > current.AnsweredCorrect+same:
+		return true
+	case fitted.AnsweredCorrect < current.AnsweredCorrect-same:
+		return false
+	}
+	return fitted.CalibrationError < currentError
 }
 
 // calibrationSample is one labelled question asked of the deployment: the
@@ -142,6 +178,17 @@ func enoughToCalibrate(set *search.EvalSet, samples []calibrationSample) error {
 	if right < fewestEach || wrong < fewestEach {
 		return fmt.Errorf("首位候选正确的问题 %d 个、不正确的（含未覆盖的）%d 个：各至少需要 %d 个（与条目问法完全相同的问题不计）", right, wrong, fewestEach)
 	}
+	// Without questions the KB does not cover, the threshold would be
+	// chosen with no regard for the questions it must not answer.
+	uncovered := 0
+	for _, q := range set.Questions {
+		if q.Key == "" && !q.Negative {
+			uncovered++
+		}
+	}
+	if n := uncovered; n < fewestEach {
+		return fmt.Errorf("知识库未覆盖的问题（预期条目写 -）只有 %d 个：至少需要 %d 个，可从审核页的未答复问题中挑选知识库确实没有答案的", n, fewestEach)
+	}
 	return nil
 }
 
@@ -164,7 +211,21 @@ func confidences(samples []calibrationSample, m *search.Model) []search.Outcome 
 // returns the profile (fitted on every sample, with the threshold chosen
 // on the out-of-fold outcomes, as fit chooses the built-in one), those
 // outcomes, and a note on what was chosen.
-func fitDeploymentCalibration(set *search.EvalSet, samples []calibrationSample, rule thresholdRule, folds int) (search.CalibrationProfile, []search.Outcome, string) {
+func fitDeploymentCalibration(set *search.EvalSet, samples []calibrationSample, rule thresholdRule, folds int) (search.CalibrationProfile, []search.Outcome, string, error) {
+	// Each fold's training part needs right and wrong top-1s: questions
+	// that all name a few entries can leave a fold without one or the
+	// other.
+	for k := range folds {
+		var right, wrong bool
+		for i, s := range samples {
+			if s.top != nil && !s.top.Exact && foldOf(set.Questions[i], folds) != k {
+				right, wrong = right || s.right, wrong || !s.right
+			}
+		}
+		if !right || !wrong {
+			return search.CalibrationProfile{}, nil, "", fmt.Errorf("问题集中在太少的条目上，无法做 %d 折交叉验证：请加入针对更多条目的问题", folds)
+		}
+	}
 	fitOn := func(keep func(i int) bool, useMargin bool) *search.Model {
 		var x [][]float64
 		var y []float64
@@ -213,7 +274,7 @@ func fitDeploymentCalibration(set *search.EvalSet, samples []calibrationSample, 
 			bestOOF, bestNote = slices.Clone(oof), fmt.Sprintf("%d 折交叉验证，%s", folds, map[bool]string{true: "含排序差距", false: "不含排序差距"}[useMargin])
 		}
 	}
-	return best, bestOOF, bestNote
+	return best, bestOOF, bestNote, nil
 }
 
 // marginInput is the margin the calibration reads: none when it is fitted

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"xiaoshen/kb"
@@ -38,10 +40,13 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return exitCode(1)
 	}
 	fmt.Fprintln(stdout, "数据库完整性检查：通过")
-	if a.model != nil {
-		fmt.Fprintf(stdout, "置信度校准：本部署的（%s，阈值 %.3f）\n", a.cfg.calibrationPath(), a.model.Threshold)
-	} else {
-		fmt.Fprintf(stdout, "置信度校准：内置（阈值 %.3f）\n", search.DefaultModel.Threshold)
+	// A damaged calibration file stops serve: report it, and fail the check.
+	calibrationOK := writeCalibrationStatus(stdout, filepath.Join(*data, search.CalibrationFileName))
+	finish := func() error {
+		if !calibrationOK {
+			return exitCode(1)
+		}
+		return nil
 	}
 
 	idx, err := search.Open(a.cfg.indexPath(), a.seg)
@@ -68,7 +73,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		n, _ := a.index.Count()
 		fmt.Fprintf(stdout, "结论：已从数据库重建索引，共 %d 个条目\n", n)
-		return nil
+		return finish()
 	}
 	if report != nil {
 		printIndexReport(stdout, report)
@@ -88,7 +93,27 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stdout, "结论：索引与数据库不一致；加 --repair 修复")
 		return exitCode(1)
 	}
-	return nil
+	return finish()
+}
+
+// writeCalibrationStatus says which calibration serve will answer with,
+// and whether the deployment's file is usable; a damaged one stops serve.
+func writeCalibrationStatus(w io.Writer, path string) (ok bool) {
+	c, err := search.ReadCalibration(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(w, "置信度校准：内置（阈值 %.3f）\n", search.DefaultModel.Threshold)
+	case err != nil:
+		fmt.Fprintf(w, "置信度校准：%v；服务将无法启动：删除或移走该文件即恢复内置校准，再运行 xiaoshen calibrate 重新拟合\n", err)
+		return false
+	default:
+		if _, err := search.DefaultModel.WithCalibration(c); err != nil {
+			fmt.Fprintf(w, "置信度校准：%s 是用另一版本的模型拟合的，服务将改用内置校准（阈值 %.3f）；请重新运行 xiaoshen calibrate\n", path, search.DefaultModel.Threshold)
+		} else {
+			fmt.Fprintf(w, "置信度校准：本部署的（%s，%d 个问题，%s 拟合，阈值 %.3f）\n", path, c.Questions, c.FittedAt.In(kb.Shanghai).Format("2006-01-02 15:04"), c.Profile.Threshold)
+		}
+	}
+	return true
 }
 
 // printIndexReport prints the comparison of the store with the index.

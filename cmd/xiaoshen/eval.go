@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -40,7 +41,13 @@ func openScratchApp(ctx context.Context, sc scratch) (a *app, done func(), err e
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: sc.dict, Seed: sc.seed, Calibration: sc.calibration, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: sc.dict, Seed: sc.seed, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if sc.calibration != "" {
+		// Say when the deployment's calibration is set aside: the figures
+		// are then the built-in one's.
+		cfg.Calibration, cfg.LenientCalibration = sc.calibration, true
+		cfg.Logger = newLogger(cmp.Or(sc.progress, io.Discard), "text", "warn")
+	}
 	if sc.fromDB == "" {
 		a, err = openApp(ctx, cfg)
 	} else {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +62,8 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if _, err := os.Stat(db); err != nil {
 			return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）：%w；用 --corpus 看内置知识库", *data, err)
 		}
-		a, err = openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		a, err = openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Calibration: filepath.Join(*data, search.CalibrationFileName),
+			Logger: newLogger(stderr, "text", "warn")})
 		var inUse *dataDirInUseError
 		switch {
 		case errors.As(err, &inUse):

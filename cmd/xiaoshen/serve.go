@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"xiaoshen/api"
 	"xiaoshen/kb"
 	"xiaoshen/metrics"
+	"xiaoshen/search"
 )
 
 // defaultRateLimit is the requests per minute one address may make to the
@@ -88,7 +90,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *metricsOn {
 		reg = metrics.New()
 	}
-	a, err := openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, CalendarFiles: calendars, Seed: *seed, Logger: logger, Metrics: reg})
+	a, err := openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, CalendarFiles: calendars, Seed: *seed, Logger: logger, Metrics: reg,
+		Calibration: filepath.Join(*data, search.CalibrationFileName)})
 	if err != nil {
 		ln.Close()
 		return err
