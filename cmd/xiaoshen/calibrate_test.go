@@ -182,16 +182,7 @@ func TestCalibrate(t *testing.T) {
 // it is right; a calibration fitted there reads true again, and answers at
 // least as many questions correctly under the same rule.
 func TestCalibrateLargerKB(t *testing.T) {
-	const evalDir = "../../../shared/eval"
-	if _, err := os.Stat(evalDir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the shared eval data must be beside the project in CI: %v", err)
-		}
-		t.Skipf("no shared eval data: %v", err)
-	}
-	if testing.Short() {
-		t.Skip("builds an 8,000-entry KB")
-	}
+	evalDir := sharedEval(t, "builds an 8,000-entry KB")
 	ctx := t.Context()
 	kbSet, err := evalkb.Load(evalDir, 8000)
 	if err != nil {

@@ -22,19 +22,28 @@ const (
 	floorTianchiBaselineGap = 0.25  // the project must stay this far above the cjk-bigram baseline on that figure (reached 0.346)
 )
 
-// TestTianchiDevFloors runs xiaoshen eval's evaluation on the shared
-// Tianchi dev set, the project and the baselines side by side.
-func TestTianchiDevFloors(t *testing.T) {
-	const path = "../../../shared/eval/tianchi-dev.csv"
-	if _, err := os.Stat(path); err != nil {
+// sharedEval returns the shared eval folder beside the project, for a
+// test too long for -short (why says what it runs). Outside CI a checkout
+// without it skips the test; in CI it must be there.
+func sharedEval(t *testing.T, why string) string {
+	t.Helper()
+	const dir = "../../../shared/eval"
+	if _, err := os.Stat(dir); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("the shared eval data must be beside the project in CI: %v", err)
 		}
 		t.Skipf("no shared eval data: %v", err)
 	}
 	if testing.Short() {
-		t.Skip("runs 2,002 questions")
+		t.Skip(why)
 	}
+	return dir
+}
+
+// TestTianchiDevFloors runs xiaoshen eval's evaluation on the shared
+// Tianchi dev set, the project and the baselines side by side.
+func TestTianchiDevFloors(t *testing.T) {
+	path := filepath.Join(sharedEval(t, "runs 2,002 questions"), "tianchi-dev.csv")
 	set, err := search.LoadTianchi(path)
 	if err != nil {
 		t.Fatal(err)
