@@ -34,7 +34,12 @@ type Registry struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	asks     *prometheus.CounterVec
-	rebuilds prometheus.Counter
+	// confidence is the top candidate's confidence of every question: its
+	// spread drifting while the KB grows is the sign to run xiaoshen
+	// calibrate again.
+	confidence  prometheus.Histogram
+	calibration *prometheus.GaugeVec
+	rebuilds    prometheus.Counter
 }
 
 // New returns a registry with the HTTP, question and index metrics and the
@@ -55,6 +60,15 @@ func New() *Registry {
 			Name: "xiaoshen_asks_total",
 			Help: "Questions asked, by outcome: answered, suggested (not answered, 猜你想问 offered) or unanswered.",
 		}, []string{"outcome"}),
+		confidence: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "xiaoshen_ask_confidence",
+			Help:    "Confidence of the best live candidate of each question (0 when there is none), answered or not.",
+			Buckets: []float64{.1, .2, .3, .4, .5, .6, .7, .8, .9, 1},
+		}),
+		calibration: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "xiaoshen_answer_threshold",
+			Help: "Least confidence for an answer, labelled by the calibration in use: deployment (calibration.json) or the built-in profile's name.",
+		}, []string{"calibration"}),
 		rebuilds: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "xiaoshen_index_rebuilds_total",
 			Help: "Full rebuilds of the search index from the store since the process started.",
@@ -63,7 +77,7 @@ func New() *Registry {
 	for _, o := range []string{OutcomeAnswered, OutcomeSuggested, OutcomeUnanswered} {
 		r.asks.WithLabelValues(o)
 	}
-	r.registry.MustRegister(r.requests, r.latency, r.asks, r.rebuilds,
+	r.registry.MustRegister(r.requests, r.latency, r.asks, r.confidence, r.calibration, r.rebuilds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }
@@ -80,6 +94,7 @@ func (r *Registry) ObserveRequest(method, route string, status int, elapsed time
 // ObserveAsk counts a question by its outcome; it makes the registry a
 // kb.AskObserver.
 func (r *Registry) ObserveAsk(res *kb.AskResult) {
+	r.confidence.Observe(res.Confidence)
 	switch {
 	case res.Answered:
 		r.asks.WithLabelValues(OutcomeAnswered).Inc()
@@ -88,6 +103,13 @@ func (r *Registry) ObserveAsk(res *kb.AskResult) {
 	default:
 		r.asks.WithLabelValues(OutcomeUnanswered).Inc()
 	}
+}
+
+// SetThreshold records the answer threshold and the calibration it comes
+// with.
+func (r *Registry) SetThreshold(calibration string, threshold float64) {
+	r.calibration.Reset()
+	r.calibration.WithLabelValues(calibration).Set(threshold)
 }
 
 // IndexRebuilt counts a full rebuild of the search index.

@@ -25,10 +25,10 @@ func scrape(t *testing.T, reg *metrics.Registry) string {
 func TestAskOutcomesExcludeEachOther(t *testing.T) {
 	reg := metrics.New()
 	for _, res := range []*kb.AskResult{
-		{Answered: true},
-		{Answered: true, Suggestions: []kb.Suggestion{{EntryID: 1}}}, // answered wins
-		{Suggestions: []kb.Suggestion{{EntryID: 1}}},
-		{},
+		{Answered: true, Confidence: 0.95},
+		{Answered: true, Confidence: 0.72, Suggestions: []kb.Suggestion{{EntryID: 1}}}, // answered wins
+		{Confidence: 0.41, Suggestions: []kb.Suggestion{{EntryID: 1}}},
+		{Confidence: 0.12},
 		{},
 	} {
 		reg.ObserveAsk(res)
@@ -38,6 +38,13 @@ func TestAskOutcomesExcludeEachOther(t *testing.T) {
 		`xiaoshen_asks_total{outcome="answered"} 2`,
 		`xiaoshen_asks_total{outcome="suggested"} 1`,
 		`xiaoshen_asks_total{outcome="unanswered"} 2`,
+		// Cumulative buckets of the five confidences 0.95, 0.72, 0.41, 0.12, 0.
+		`xiaoshen_ask_confidence_bucket{le="0.1"} 1`,
+		`xiaoshen_ask_confidence_bucket{le="0.2"} 2`,
+		`xiaoshen_ask_confidence_bucket{le="0.5"} 3`,
+		`xiaoshen_ask_confidence_bucket{le="0.8"} 4`,
+		`xiaoshen_ask_confidence_bucket{le="1"} 5`,
+		`xiaoshen_ask_confidence_count 5`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
@@ -51,6 +58,16 @@ func TestFamiliesShowBeforeAnyTraffic(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("a fresh registry lacks %q", want)
 		}
+	}
+}
+
+func TestThresholdNamesItsCalibration(t *testing.T) {
+	reg := metrics.New()
+	reg.SetThreshold("corpus", 0.68)
+	reg.SetThreshold("deployment", 0.648)
+	body := scrape(t, reg)
+	if !strings.Contains(body, `xiaoshen_answer_threshold{calibration="deployment"} 0.648`) || strings.Contains(body, `calibration="corpus"`) {
+		t.Errorf("threshold gauge:\n%s", body)
 	}
 }
 

@@ -105,6 +105,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := reg.Watch(a.service); err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
+		reg.SetThreshold(a.index.Model().Profile, a.service.Threshold)
 	}
 	srv := api.New(a.service, a.store, logger, api.Options{RateLimit: *rateLimit, TrustProxy: *trustProxy, Metrics: reg, SecureCookies: *secureCookies})
 	httpSrv := &http.Server{

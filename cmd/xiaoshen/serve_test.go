@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"xiaoshen/search"
 )
 
 // serveInProcess runs "serve" with args in this process and waits until
@@ -59,13 +63,13 @@ func get(t *testing.T, url string) (int, http.Header, string) {
 
 func TestServeWiresLimitsMetricsAndReadiness(t *testing.T) {
 	addr := serveInProcess(t, "--rate-limit", "2")
-	search := "http://" + addr + "/api/v1/search?q=%E5%8C%96%E5%A6%86%E5%93%81"
+	searchURL := "http://" + addr + "/api/v1/search?q=%E5%8C%96%E5%A6%86%E5%93%81"
 	for i := range 2 {
-		if code, _, body := get(t, search); code != 200 {
+		if code, _, body := get(t, searchURL); code != 200 {
 			t.Fatalf("search %d: %d %s", i+1, code, body)
 		}
 	}
-	code, h, body := get(t, search)
+	code, h, body := get(t, searchURL)
 	if code != 429 || h.Get("Retry-After") != "30" || !strings.Contains(body, `"code":"rate_limited"`) {
 		t.Errorf("third search from the same address: %d, Retry-After %q, %s", code, h.Get("Retry-After"), body)
 	}
@@ -79,6 +83,7 @@ func TestServeWiresLimitsMetricsAndReadiness(t *testing.T) {
 		`xiaoshen_http_requests_total{method="GET",route="/api/v1/search",status="429"} 1`,
 		`xiaoshen_asks_total{outcome="answered"} 0`,
 		"xiaoshen_index_documents ",
+		fmt.Sprintf(`xiaoshen_answer_threshold{calibration="%s"} %s`, search.DefaultModel.Profile, strconv.FormatFloat(search.DefaultModel.Threshold, 'g', -1, 64)),
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
