@@ -28,7 +28,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	maxWrong := fs.Float64("max-wrong", 0.03, "阈值规则：已覆盖的问题被答错的最大比例")
 	maxUncovered := fs.Float64("max-uncovered", 0.05, "阈值规则：未覆盖的问题被答复的最大比例")
 	dryRun := fs.Bool("dry-run", false, "只拟合和报告，不写入")
-	force := fs.Bool("force", false, "新校准在同样的规则下答对的比当前少时也写入")
+	force := fs.Bool("force", false, "新校准不比当前的好（同一规则下答对的不更多，校准误差也不更小）时也写入")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
