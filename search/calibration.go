@@ -68,6 +68,9 @@ func (m *Model) WithCalibration(c *DeploymentCalibration) (*Model, error) {
 // the bias.
 var calibrationLen = len(CalibrationInputs(make([]float64, len(featureNames)), 0.5, 0)) + 1
 
+// maxCalibrationWeight bounds the calibration's weights in a file.
+const maxCalibrationWeight = 1000
+
 // ReadCalibration reads and checks a deployment calibration file. A
 // missing file is reported as an error satisfying errors.Is(err,
 // os.ErrNotExist).
@@ -92,9 +95,12 @@ func ReadCalibration(path string) (*DeploymentCalibration, error) {
 	case c.Model == "":
 		return nil, fmt.Errorf("calibration %s [model]: empty", path)
 	}
+	// Fitted weights are a few units at most; far larger ones can only come
+	// from a hand edit, and could overflow to a confidence that is not a
+	// number.
 	for i, w := range c.Profile.Calibration {
-		if math.IsNaN(w) || math.IsInf(w, 0) {
-			return nil, fmt.Errorf("calibration %s [profile.calibration]: number %d is %v", path, i+1, w)
+		if !(math.Abs(w) <= maxCalibrationWeight) {
+			return nil, fmt.Errorf("calibration %s [profile.calibration]: number %d is %v, want one between -%v and %v", path, i+1, w, maxCalibrationWeight, maxCalibrationWeight)
 		}
 	}
 	return &c, nil

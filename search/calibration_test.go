@@ -54,6 +54,7 @@ func TestCalibrationFile(t *testing.T) {
 		{"short", `{"profile":{"name":"d","calibration":[1,1],"threshold":0.5},"model":"x"}`, "[profile.calibration]: want 7 numbers, got 2"},
 		{"threshold 0", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0},"model":"x"}`, "[profile.threshold]: want a number in (0, 1], got 0"},
 		{"threshold above 1", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":70},"model":"x"}`, "[profile.threshold]: want a number in (0, 1], got 70"},
+		{"absurd weight", `{"profile":{"name":"d","calibration":[1,1e300,1,1,1,1,1],"threshold":0.5},"model":"x"}`, "[profile.calibration]: number 2 is 1e+300, want one between -1000 and 1000"},
 		{"no model", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0.5}}`, "[model]: empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,4 +68,39 @@ func TestCalibrationFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Whatever an edited calibration file holds, it is refused or it gives a
+// confidence that is a probability.
+func FuzzReadCalibration(f *testing.F) {
+	f.Add([]byte(`{"profile":{"name":"deployment","calibration":[1,0.5,-1,-1,0,0.2,-0.3],"threshold":0.7},"model":"x"}`))
+	f.Add([]byte(`{"profile":{"name":"d","calibration":[1000,-1000,1000,-1000,1000,-1000,1000],"threshold":1},"model":"x"}`))
+	f.Add([]byte(`{"profile":{"name":"d","calibration":[1,2],"threshold":0.7},"model":"x"}`))
+	f.Add([]byte(`not json`))
+	path := filepath.Join(f.TempDir(), "calibration.json")
+	features := make([]float64, len(search.FeatureNames()))
+	for i := range features {
+		features[i] = 1
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if err := os.WriteFile(path, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := search.ReadCalibration(path)
+		if err != nil {
+			return
+		}
+		c.Model = search.DefaultModel.Fingerprint()
+		m, err := search.DefaultModel.WithCalibration(c)
+		if err != nil {
+			t.Fatalf("a file ReadCalibration accepts: %v", err)
+		}
+		for _, match := range []float64{0, 0.5, 1} {
+			for _, margin := range []float64{0, 5} {
+				if p := m.Confidence(features, match, margin); !(p >= 0 && p <= 1) {
+					t.Fatalf("confidence %v from %s", p, raw)
+				}
+			}
+		}
+	})
 }
