@@ -56,36 +56,50 @@ type app struct {
 func (cfg appConfig) dbPath() string    { return filepath.Join(cfg.DataDir, "xiaoshen.db") }
 func (cfg appConfig) indexPath() string { return filepath.Join(cfg.DataDir, "index") }
 
-// loadCalibration returns the built-in model with the deployment's
-// calibration (`xiaoshen calibrate`), or nil when there is none. A file
-// that cannot be read stops the start (unless LenientCalibration): the
-// service would otherwise answer at a threshold nobody chose. One fitted with another model (the binary
-// was upgraded since) is set aside with a warning: its numbers mean
-// nothing with this model's, and the built-in calibration is the safer
-// one until it is fitted again.
-func loadCalibration(cfg appConfig) (*search.Model, error) {
-	path := cfg.Calibration
-	if path == "" {
-		return nil, nil
-	}
+// deploymentCalibration reads the calibration file at path: nothing when
+// there is none; the file and the built-in model calibrated by it; or,
+// with the file when it could be read, why it cannot be used (damaged, or
+// fitted with another model, errors.Is search.ErrCalibrationStale).
+func deploymentCalibration(path string) (*search.DeploymentCalibration, *search.Model, error) {
 	c, err := search.ReadCalibration(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil && cfg.LenientCalibration {
-		cfg.Logger.Warn("deployment calibration unreadable; using the built-in one", "error", err.Error())
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w（删除或移走该文件即恢复内置校准，再运行 xiaoshen calibrate 重新拟合）", err)
+		return nil, nil, err
 	}
 	m, err := search.DefaultModel.WithCalibration(c)
 	if err != nil {
-		cfg.Logger.Warn("deployment calibration fitted with another model; using the built-in one until xiaoshen calibrate is run again",
-			"file", path, "error", err.Error())
+		return c, nil, fmt.Errorf("calibration %s: %w", path, err)
+	}
+	return c, m, nil
+}
+
+// loadCalibration returns the built-in model with the deployment's
+// calibration (`xiaoshen calibrate`), or nil when there is none. A file
+// that cannot be read stops the start (unless LenientCalibration): the
+// service would otherwise answer at a threshold nobody chose. One fitted
+// with another model (the binary was upgraded since) is set aside with a
+// warning: its numbers mean nothing with this model's, and the built-in
+// calibration is the safer one until it is fitted again.
+func loadCalibration(cfg appConfig) (*search.Model, error) {
+	if cfg.Calibration == "" {
 		return nil, nil
 	}
-	cfg.Logger.Info("deployment calibration loaded", "file", path, "threshold", c.Profile.Threshold,
+	c, m, err := deploymentCalibration(cfg.Calibration)
+	switch {
+	case err == nil && m == nil:
+		return nil, nil
+	case errors.Is(err, search.ErrCalibrationStale):
+		cfg.Logger.Warn("deployment calibration fitted with another model; using the built-in one until xiaoshen calibrate is run again", "error", err.Error())
+		return nil, nil
+	case err != nil && cfg.LenientCalibration:
+		cfg.Logger.Warn("deployment calibration unreadable; using the built-in one", "error", err.Error())
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%w（删除或移走该文件即恢复内置校准，再运行 xiaoshen calibrate 重新拟合）", err)
+	}
+	cfg.Logger.Info("deployment calibration loaded", "file", cfg.Calibration, "threshold", c.Profile.Threshold,
 		"questions", c.Questions, "fitted_at", c.FittedAt.Format(time.RFC3339))
 	return m, nil
 }

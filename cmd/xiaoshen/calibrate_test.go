@@ -152,6 +152,12 @@ func TestCalibrate(t *testing.T) {
 	if code := run(ctx, []string{"check", "--data", dir}, &stdoutBuf, io.Discard); code != 0 || !strings.Contains(stdoutBuf.String(), "是用另一版本的模型拟合的，服务将改用内置校准") {
 		t.Errorf("check with a stale calibration: exit %d, stdout %q", code, stdoutBuf.String())
 	}
+	stderrBuf.Reset()
+	if code := run(ctx, []string{"eval", "--data", dir, "--questions", few}, io.Discard, &stderrBuf); code != 0 ||
+		!strings.Contains(stderrBuf.String(), "注意：不使用本部署的校准，改用内置校准：calibration "+calPath+": search: the calibration was fitted with another model") ||
+		!strings.Contains(stderrBuf.String(), "校准：corpus") {
+		t.Errorf("eval --data with a stale calibration: exit %d, stderr %q", code, stderrBuf.String())
+	}
 
 	// A damaged file stops the start and names itself; check fails on it;
 	// reindex does not read it; calibrate sets it aside and replaces it.
@@ -170,7 +176,7 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("reindex with a damaged calibration: exit %d", code)
 	}
 	code, _, stderr = calibrate("--questions", "../../corpus/testdata", "--force")
-	if code != 0 || !strings.Contains(stderr, "deployment calibration unreadable; using the built-in one") {
+	if code != 0 || !strings.Contains(stderr, "注意：不使用本部署的校准，改用内置校准：calibration "+damaged) {
 		t.Errorf("calibrate over a damaged file: exit %d, stderr %q", code, stderr)
 	}
 	if _, err := search.ReadCalibration(calPath); err != nil {
