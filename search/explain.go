@@ -19,6 +19,7 @@ type Explanation struct {
 	Terms, Canonical []string
 	Intents          []string // what the question asks about (treatment, fees …)
 	Threshold        float64  // the model's answer threshold
+	Calibration      string   // the calibration's name: deployment, or a built-in profile
 	Candidates       []CandidateExplanation
 }
 
@@ -58,7 +59,7 @@ func (idx *Index) Explain(ctx context.Context, question string, limit int) (*Exp
 	}
 	idx.mu.RUnlock()
 	q := idx.analyzeCached(kb.WithoutMasks(question), stats)
-	ex := &Explanation{Question: question, Terms: q.precise, Canonical: q.keys, Intents: q.intents, Threshold: model.Threshold}
+	ex := &Explanation{Question: question, Terms: q.precise, Canonical: q.keys, Intents: q.intents, Threshold: model.Threshold, Calibration: model.Profile}
 	for _, r := range ranked {
 		c := CandidateExplanation{Candidate: r.Candidate, RankScore: r.rankScore, Match: r.match, Exact: r.features[featureExact] == 1}
 		for i, v := range r.features {

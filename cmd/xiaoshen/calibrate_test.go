@@ -130,7 +130,7 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("eval --data: exit %d, stderr %q", code, stderrBuf.String())
 	}
 	stdoutBuf.Reset()
-	if code := run(ctx, []string{"explain", "--data", dir, "二类械注册要交哪些材料"}, &stdoutBuf, io.Discard); code != 0 || !strings.Contains(stdoutBuf.String(), fmt.Sprintf("答复阈值 %.3f", c.Profile.Threshold)) {
+	if code := run(ctx, []string{"explain", "--data", dir, "二类械注册要交哪些材料"}, &stdoutBuf, io.Discard); code != 0 || !strings.Contains(stdoutBuf.String(), fmt.Sprintf("答复阈值 %.3f（校准：deployment）", c.Profile.Threshold)) {
 		t.Errorf("explain --data: exit %d, stdout %q", code, stdoutBuf.String())
 	}
 	a.Close()

@@ -141,7 +141,7 @@ func writeExplanation(w io.Writer, ex *search.Explanation, expired map[int64]boo
 			break
 		}
 	}
-	fmt.Fprintf(w, "答复阈值 %.3f：%s\n", ex.Threshold, verdict)
+	fmt.Fprintf(w, "答复阈值 %.3f（校准：%s）：%s\n", ex.Threshold, ex.Calibration, verdict)
 	for i, c := range ex.Candidates {
 		fmt.Fprintf(w, "%d. [%s] %s（条目 %d）\n", i+1, c.Column, c.Title, c.EntryID)
 		if expired[c.EntryID] {
