@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -31,10 +32,11 @@ type appConfig struct {
 	// explain, of the source directory for a copy. Commands that never
 	// state a confidence (import, reindex, check) leave it empty.
 	Calibration string
-	// LenientCalibration sets a damaged calibration file aside with a
-	// warning instead of refusing to open: for copies made to evaluate or
-	// calibrate, which must run to replace it.
-	LenientCalibration bool
+	// CalibrationNotices, when set, is told in plain words why a
+	// calibration file is set aside, and a damaged one is set aside
+	// instead of stopping the open: for the copies that eval, explain and
+	// calibrate work on (calibrate must run to replace a damaged file).
+	CalibrationNotices io.Writer
 }
 
 // app is an opened data directory: store, index and the domain service.
@@ -77,7 +79,7 @@ func deploymentCalibration(path string) (*search.DeploymentCalibration, *search.
 
 // loadCalibration returns the built-in model with the deployment's
 // calibration (`xiaoshen calibrate`), or nil when there is none. A file
-// that cannot be read stops the start (unless LenientCalibration): the
+// that cannot be read stops the start (unless CalibrationNotices): the
 // service would otherwise answer at a threshold nobody chose. One fitted
 // with another model (the binary was upgraded since) is set aside with a
 // warning: its numbers mean nothing with this model's, and the built-in
@@ -87,14 +89,16 @@ func loadCalibration(cfg appConfig) (*search.Model, error) {
 		return nil, nil
 	}
 	c, m, err := deploymentCalibration(cfg.Calibration)
+	if err != nil && cfg.CalibrationNotices != nil {
+		fmt.Fprintf(cfg.CalibrationNotices, "注意：不使用本部署的校准，改用内置校准：%v\n", err)
+	}
 	switch {
 	case err == nil && m == nil:
 		return nil, nil
 	case errors.Is(err, search.ErrCalibrationStale):
 		cfg.Logger.Warn("deployment calibration fitted with another model; using the built-in one until xiaoshen calibrate is run again", "error", err.Error())
 		return nil, nil
-	case err != nil && cfg.LenientCalibration:
-		cfg.Logger.Warn("deployment calibration unreadable; using the built-in one", "error", err.Error())
+	case err != nil && cfg.CalibrationNotices != nil:
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("%w（删除或移走该文件即恢复内置校准，再运行 xiaoshen calibrate 重新拟合）", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -42,12 +43,9 @@ func openScratchApp(ctx context.Context, sc scratch) (a *app, done func(), err e
 	}
 	cfg := appConfig{DataDir: filepath.Join(tmp, "data"), DictDir: sc.dict, Seed: sc.seed, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if sc.calibration != "" {
-		cfg.Calibration, cfg.LenientCalibration = sc.calibration, true
 		// Say when the deployment's calibration is set aside: the figures
 		// are then the built-in one's.
-		if _, _, err := deploymentCalibration(sc.calibration); err != nil && sc.progress != nil {
-			fmt.Fprintf(sc.progress, "注意：不使用本部署的校准，改用内置校准：%v\n", err)
-		}
+		cfg.Calibration, cfg.CalibrationNotices = sc.calibration, cmp.Or(sc.progress, io.Discard)
 	}
 	if sc.fromDB == "" {
 		a, err = openApp(ctx, cfg)
