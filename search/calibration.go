@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -80,7 +81,7 @@ func ReadCalibration(path string) (*DeploymentCalibration, error) {
 		return nil, err
 	}
 	var c DeploymentCalibration
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("calibration %s: %w", path, err)

@@ -374,10 +374,7 @@ type thresholdRule struct{ maxNegative, maxWrong, maxUncovered float64 }
 // look-alike; otherwise at most maxWrong of covered questions answered
 // wrongly and at most maxUncovered of uncovered questions answered.
 func chooseThreshold(set *search.EvalSet, outcomes []search.Outcome, r thresholdRule) (float64, string) {
-	hasNegatives := false
-	for _, q := range set.Questions {
-		hasNegatives = hasNegatives || q.Negative
-	}
+	withNegatives := hasNegatives(set)
 	var confs []float64
 	for _, o := range outcomes {
 		if len(o.Ranking) > 0 {
@@ -387,10 +384,10 @@ func chooseThreshold(set *search.EvalSet, outcomes []search.Outcome, r threshold
 	sort.Float64s(confs)
 	for _, th := range confs {
 		rep := search.Score("", set, withAnswers(outcomes, th), th)
-		if hasNegatives && rep.NegativeLookalike <= r.maxNegative {
+		if withNegatives && rep.NegativeLookalike <= r.maxNegative {
 			return th, fmt.Sprintf("lowest with at most %.0f%% of hard negatives answered with their look-alike", r.maxNegative*100)
 		}
-		if !hasNegatives && rep.AnsweredWrong <= r.maxWrong && rep.UncoveredAnswered <= r.maxUncovered {
+		if !withNegatives && rep.AnsweredWrong <= r.maxWrong && rep.UncoveredAnswered <= r.maxUncovered {
 			return th, fmt.Sprintf("lowest with at most %.0f%% of covered questions answered wrongly and %.0f%% of uncovered ones answered", r.maxWrong*100, r.maxUncovered*100)
 		}
 	}
