@@ -27,6 +27,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	folds := fs.Int("folds", 5, "交叉验证折数（报告的新校准数字都是折外的）")
 	maxWrong := fs.Float64("max-wrong", 0.03, "阈值规则：已覆盖的问题被答错的最大比例")
 	maxUncovered := fs.Float64("max-uncovered", 0.05, "阈值规则：未覆盖的问题被答复的最大比例")
+	outOfScope := fs.Bool("out-of-scope", false, "同时把审核页驳回为“超出本单位职能”的问题作为知识库未覆盖的问题")
 	dryRun := fs.Bool("dry-run", false, "只拟合和报告，不写入")
 	force := fs.Bool("force", false, "新校准不比当前的好（同一规则下答对的不更多，校准误差也不更小）时也写入")
 	if err := parseFlags(fs, args); err != nil {
@@ -38,7 +39,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *folds < 2 || *maxWrong <= 0 || *maxWrong >= 1 || *maxUncovered <= 0 || *maxUncovered >= 1 {
 		return usageError{fmt.Errorf("--folds 至少为 2，--max-wrong 与 --max-uncovered 应在 0 到 1 之间")}
 	}
-	a, set, done, err := openDeploymentSet(ctx, *data, *questions, *dict, stderr)
+	a, set, done, err := openDeploymentSet(ctx, *data, *questions, *dict, *outOfScope, stderr)
 	if err != nil {
 		return err
 	}
@@ -187,7 +188,7 @@ func enoughToCalibrate(set *search.EvalSet, samples []calibrationSample) error {
 		}
 	}
 	if n := uncovered; n < fewestEach {
-		return fmt.Errorf("知识库未覆盖的问题（预期条目写 -）只有 %d 个：至少需要 %d 个，可从审核页的未答复问题中挑选知识库确实没有答案的", n, fewestEach)
+		return fmt.Errorf("知识库未覆盖的问题（预期条目写 -）只有 %d 个：至少需要 %d 个：可从审核页的未答复问题中挑选知识库确实没有答案的，或加 --out-of-scope 用审核页驳回为“超出本单位职能”的问题", n, fewestEach)
 	}
 	return nil
 }

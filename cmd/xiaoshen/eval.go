@@ -127,10 +127,14 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dump := fs.String("dump", "", "write the project's per-question outcomes to this TSV file")
 	data := fs.String("data", "", "evaluate a deployment's KB: its data directory (a server may be running; the evaluation works on a copy and records nothing there); with --questions")
 	own := fs.String("questions", "", "with --data: labelled question files, .tsv, .csv or .xlsx (a header row, then a question and the expected entry's 编号 or #ID, or - when uncovered), a folder or file")
+	outOfScope := fs.Bool("out-of-scope", false, "with --data: also ask the questions reviewers dismissed as 超出本单位职能, as questions the KB does not cover")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	dumpPath = *dump
+	if *outOfScope && *data == "" {
+		return usageError{fmt.Errorf("--out-of-scope 只能与 --data 一起使用")}
+	}
 	if (*data == "") != (*own == "") {
 		return usageError{fmt.Errorf("--data 与 --questions 须一起使用：xiaoshen eval --data 数据目录 --questions 问题文件")}
 	}
@@ -142,7 +146,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// deployment's KB they are only asked for.
 		asked := false
 		fs.Visit(func(f *flag.Flag) { asked = asked || f.Name == "baselines" })
-		return evalDeployment(ctx, *data, *own, *dict, *threshold, *baselines && asked, stdout, stderr)
+		return evalDeployment(ctx, *data, *own, *dict, *outOfScope, *threshold, *baselines && asked, stdout, stderr)
 	}
 	var set *search.EvalSet
 	var err error
@@ -171,8 +175,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // labelled questions of path, on an online copy of its database: the
 // deployment's data, its unanswered questions and its statistics are left
 // as they were.
-func evalDeployment(ctx context.Context, dir, path, dict string, threshold float64, baselines bool, stdout, stderr io.Writer) error {
-	a, set, done, err := openDeploymentSet(ctx, dir, path, dict, stderr)
+func evalDeployment(ctx context.Context, dir, path, dict string, outOfScope bool, threshold float64, baselines bool, stdout, stderr io.Writer) error {
+	a, set, done, err := openDeploymentSet(ctx, dir, path, dict, outOfScope, stderr)
 	if err != nil {
 		return err
 	}
@@ -193,7 +197,7 @@ func evalDeployment(ctx context.Context, dir, path, dict string, threshold float
 // its calibration) and the labelled questions of path over its entries.
 // The question files' form is checked before the copy, which takes about
 // 10 s at 50,000 entries; their expected entries after it.
-func openDeploymentSet(ctx context.Context, dir, path, dict string, stderr io.Writer) (*app, *search.EvalSet, func(), error) {
+func openDeploymentSet(ctx context.Context, dir, path, dict string, outOfScope bool, stderr io.Writer) (*app, *search.EvalSet, func(), error) {
 	db := appConfig{DataDir: dir}.dbPath()
 	if _, err := os.Stat(db); err != nil {
 		return nil, nil, nil, fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）", dir)
@@ -215,11 +219,51 @@ func openDeploymentSet(ctx context.Context, dir, path, dict string, stderr io.Wr
 		fmt.Fprintf(stderr, "知识库副本（%s）：%d 个条目，复制并建立索引用时 %s\n", dir, len(set.Entries), time.Since(start).Round(time.Millisecond))
 		err = loadQuestionFiles(set, files)
 	}
+	if err == nil && outOfScope {
+		err = addOutOfScope(ctx, a, set, stderr)
+	}
 	if err != nil {
 		done()
 		return nil, nil, nil, err
 	}
 	return a, set, done, nil
+}
+
+// addOutOfScope adds to set, as questions the KB does not cover, every
+// wording of the review items reviewers dismissed as 超出本单位职能: real
+// questions the service must not answer, which are the hardest kind for
+// maintainers to collect by hand. Wordings the question files already
+// hold are not added twice.
+func addOutOfScope(ctx context.Context, a *app, set *search.EvalSet, stderr io.Writer) error {
+	seen := map[string]bool{}
+	for _, q := range set.Questions {
+		seen[q.Question] = true
+	}
+	added := 0
+	const page = 500
+	for offset := 0; ; offset += page {
+		items, _, err := a.store.FindReviewItems(ctx, kb.ReviewFilter{Status: kb.StatusDismissed, Limit: page, Offset: offset})
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if it.DismissReason != kb.DismissOutOfScope {
+				continue
+			}
+			for _, w := range it.Wordings {
+				if q := strings.TrimSpace(w.Question); q != "" && !seen[q] {
+					seen[q] = true
+					set.Questions = append(set.Questions, search.EvalQuestion{Question: q, Source: fmt.Sprintf("审核页 #%d", it.ID)})
+					added++
+				}
+			}
+		}
+		if len(items) < page {
+			break
+		}
+	}
+	fmt.Fprintf(stderr, "加入审核页驳回为“%s”的问题 %d 个，作为知识库未覆盖的问题\n", kb.DismissOutOfScope, added)
+	return nil
 }
 
 // deploymentSet is an evaluation set over the entries of a's KB, each

@@ -162,6 +162,26 @@ func TestEvalDeployment(t *testing.T) {
 		t.Errorf("the evaluation was recorded in the deployment: asked %d → %d, unanswered %d → %d", before.Asked, after.Asked, before.Unanswered, after.Unanswered)
 	}
 
+	// Questions reviewers dismissed as out of scope join as uncovered
+	// ones, once each; those dismissed for other reasons do not.
+	for q, reason := range map[string]string{"护照过期了怎么办": kb.DismissOutOfScope, "社保卡丢了怎么补办": kb.DismissOutOfScope, "哈哈哈哈哈": kb.DismissInvalid} {
+		res, err := a.service.Ask(ctx, kb.AskRequest{Question: q, Channel: "test"})
+		if err != nil || res.Unanswered == nil {
+			t.Fatalf("ask %q: %+v, %v", q, res, err)
+		}
+		if _, err := a.service.Dismiss(ctx, admin, res.Unanswered.ID, reason, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(ctx, []string{"eval", "--data", dir, "--questions", questions, "--out-of-scope"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("--out-of-scope: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "改写问法 2 条，难负例 0 条，未覆盖 2 条") || !strings.Contains(stderr.String(), "加入审核页驳回为“超出本单位职能”的问题 1 个") {
+		t.Errorf("--out-of-scope: stdout\n%s\nstderr\n%s", stdout.String(), stderr.String())
+	}
+
 	// Maintainers' own files: an Excel sheet and a GBK CSV, in one folder.
 	folder := t.TempDir()
 	sheet := xlsxFile(t, [][]any{{"问题", "预期条目"}, {"二类械首次注册要准备哪些资料", "faq-dev2-materials"}, {}, {"护照过期了怎么办", "-"}})
