@@ -161,18 +161,10 @@ func (idx *Index) Top(ctx context.Context, question string, keep func(entryID in
 	if err != nil {
 		return nil, err
 	}
-	for i, c := range cands {
-		if !keep(c.EntryID) {
-			continue
+	for _, c := range cands {
+		if keep(c.EntryID) {
+			return &TopSample{EntryID: c.EntryID, Features: c.features, Match: c.match, Margin: c.margin, Exact: c.features[featureExact] == 1}, nil
 		}
-		other := math.Inf(-1)
-		for j := range cands {
-			if j != i {
-				other = math.Max(other, cands[j].rankScore)
-			}
-		}
-		margin := math.Min(c.rankScore-other, maxMargin) // a lone candidate: +Inf, capped
-		return &TopSample{EntryID: c.EntryID, Features: c.features, Match: c.match, Margin: margin, Exact: c.features[featureExact] == 1}, nil
 	}
 	return nil, nil
 }

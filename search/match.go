@@ -57,7 +57,10 @@ func (idx *Index) Match(ctx context.Context, question string, limit int) ([]kb.C
 type rankedCandidate struct {
 	kb.Candidate
 	rankScore, match float64
-	features         []float64
+	// margin is the ranking score over the best other candidate's, capped
+	// at maxMargin: what the confidence reads.
+	margin   float64
+	features []float64
 }
 
 // rank scores the candidate pool of question and orders it best first, at
@@ -98,7 +101,8 @@ func (idx *Index) rank(ctx context.Context, question string, limit int) ([]ranke
 		} else {
 			margin = maxMargin
 		}
-		cands[i].Confidence = model.Confidence(cands[i].features, cands[i].match, math.Min(margin, maxMargin))
+		cands[i].margin = math.Min(margin, maxMargin)
+		cands[i].Confidence = model.Confidence(cands[i].features, cands[i].match, cands[i].margin)
 		if cands[i].features[featureExact] == 1 {
 			cands[i].Confidence = 1
 		}
