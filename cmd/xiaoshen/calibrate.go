@@ -113,13 +113,12 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("没有阈值能让新校准满足规则：请先补充条目的相似问法，或放宽 --max-wrong、--max-uncovered")
 	}
 
-	switch {
-	case *dryRun:
+	if *dryRun {
 		fmt.Fprintln(stdout, "--dry-run：未写入。")
 		return nil
-	case !*force && !betterCalibration(reports[1], atSuggested, reports[0].CalibrationError):
-		fmt.Fprintf(stdout, "新校准按同一规则答对的不比当前校准多，校准误差也不比它小（%.3f 对 %.3f），未写入：只调整阈值即可（在服务的环境中设置 XIAOSHEN_THRESHOLD=%.3f）；要仍然写入，加 --force。\n",
-			reports[1].CalibrationError, reports[0].CalibrationError, suggested)
+	}
+	if better, why := betterCalibration(reports[1], atSuggested, reports[0].CalibrationError); !better && !*force {
+		fmt.Fprintf(stdout, "%s，未写入：只调整阈值即可（在服务的环境中设置 XIAOSHEN_THRESHOLD=%.3f）；要仍然写入，加 --force。\n", why, suggested)
 		return nil
 	}
 	calPath := filepath.Join(*data, search.CalibrationFileName)
@@ -135,19 +134,28 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
+// answeredTie is how close two calibrations' shares answered correctly
+// under the rule count as the same: a point is a handful of questions in a
+// few hundred, well inside what a refit on other folds moves.
+const answeredTie = 0.01
+
 // betterCalibration tells whether the new calibration (out of fold, at
 // its threshold) beats the current one at the threshold the same rule
-// gives it: more questions answered correctly, or as many with a smaller
-// calibration error.
-func betterCalibration(fitted, current search.Report, currentError float64) bool {
-	const same = 1e-9
+// gives it: more questions answered correctly, or as many within
+// answeredTie with a smaller calibration error, a confidence that reads
+// as a probability being the point of calibrating. When it does not, why
+// says so in the words the user reads.
+func betterCalibration(fitted, current search.Report, currentError float64) (better bool, why string) {
 	switch {
-	case fitted.AnsweredCorrect > current.AnsweredCorrect+same:
-		return true
-	case fitted.AnsweredCorrect < current.AnsweredCorrect-same:
-		return false
+	case fitted.AnsweredCorrect > current.AnsweredCorrect+answeredTie:
+		return true, ""
+	case fitted.AnsweredCorrect < current.AnsweredCorrect-answeredTie:
+		return false, fmt.Sprintf("新校准按同一规则答对 %.3f，比当前校准的 %.3f 少", fitted.AnsweredCorrect, current.AnsweredCorrect)
+	case fitted.CalibrationError < currentError:
+		return true, ""
 	}
-	return fitted.CalibrationError < currentError
+	return false, fmt.Sprintf("新校准按同一规则答对的与当前校准相差不到 %.0f 个百分点（%.3f 对 %.3f），校准误差也不比它小（%.3f 对 %.3f）",
+		answeredTie*100, fitted.AnsweredCorrect, current.AnsweredCorrect, fitted.CalibrationError, currentError)
 }
 
 // calibrationSample is one labelled question asked of the deployment: the

@@ -218,10 +218,38 @@ func TestCalibrateLargerKB(t *testing.T) {
 	if _, err := fmt.Sscanf(out[i:], "当前校准取阈值 %f 时答对 %f；新校准（交叉验证）取阈值 %f 时答对 %f。", &currentTh, &current, &fittedTh, &fitted); err != nil {
 		t.Fatalf("%v in %q", err, out[i:])
 	}
-	if fitted < current {
+	// Within a point of the built-in under the same rule, the far smaller
+	// calibration error decides.
+	if fitted < current-answeredTie {
 		t.Errorf("under the same rule: built-in answers %.3f correctly at %.3f, fitted %.3f at %.3f", current, currentTh, fitted, fittedTh)
 	}
 	if _, err := search.ReadCalibration(filepath.Join(dir, search.CalibrationFileName)); err != nil {
 		t.Errorf("not written: %v\n%s", err, out)
+	}
+}
+
+// The verdict: more answered correctly under the rule wins; within a point
+// either way, the smaller calibration error does; and a refusal says which.
+func TestBetterCalibration(t *testing.T) {
+	report := func(correct, ece float64) search.Report {
+		return search.Report{AnsweredCorrect: correct, CalibrationError: ece}
+	}
+	tests := []struct {
+		name                  string
+		fitted                search.Report
+		current, currentError float64
+		want                  bool
+		why                   string
+	}{
+		{"answers more", report(0.36, 0.08), 0.34, 0.05, true, ""},
+		{"answers fewer", report(0.33, 0.02), 0.345, 0.12, false, "新校准按同一规则答对 0.330，比当前校准的 0.345 少"},
+		{"a tie, better calibrated", report(0.341, 0.043), 0.344, 0.124, true, ""},
+		{"a tie, worse calibrated", report(0.349, 0.036), 0.344, 0.033, false, "相差不到 1 个百分点（0.349 对 0.344），校准误差也不比它小（0.036 对 0.033）"},
+	}
+	for _, tt := range tests {
+		better, why := betterCalibration(tt.fitted, report(tt.current, 0), tt.currentError)
+		if better != tt.want || !strings.Contains(why, tt.why) || (better && why != "") {
+			t.Errorf("%s: betterCalibration = %v, %q; want %v, %q", tt.name, better, why, tt.want, tt.why)
+		}
 	}
 }
