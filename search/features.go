@@ -121,7 +121,35 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 	slices.SortStableFunc(a.subjects, func(i, j uint16) int { return cmp.Compare(a.rarity[j], a.rarity[i]) })
 	a.intents = intentsOf(a.terms)
 	a.yesNo = isYesNo(text)
+	if a.yesNo && asksCurability(a.precise) {
+		a.intents = sortedUnique(append(a.intents, "curability"))
+	}
 	return a
+}
+
+// curingWords say that an illness gets cured, not how to treat it.
+var curingWords = map[string]bool{
+	"治好": true, "能治好": true, "好治": true, "治得好": true, "治不好": true, "治得了": true,
+	"治愈": true, "根治": true, "痊愈": true,
+}
+
+// asksCurability tells whether the precisely cut words of a yes-or-no
+// question ask if an illness can be cured (肺气肿能治好吗, 变异性哮喘能根治么,
+// 患哮喘几个月了能治吗) rather than how to treat it (怎么治疗) or what to do
+// after it is cured (治愈后能喝酒吗). The synonyms fold both into 治疗, and a
+// chatbot must not answer the one with the other.
+func asksCurability(words []string) bool {
+	for i, w := range words {
+		cure := curingWords[w] || w == "治" && i > 0 && (words[i-1] == "能" || words[i-1] == "可以" || words[i-1] == "能够")
+		if !cure {
+			continue
+		}
+		if i+1 < len(words) && (words[i+1] == "后" || words[i+1] == "以后" || words[i+1] == "之后") {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // featureNames names the pairwise features, in order; the model file

@@ -12,7 +12,8 @@ import (
 // instead of whether, or which instead of whether, is another question.
 func TestFormAndIntentFeatures(t *testing.T) {
 	seg := testkb.MustSegmenter(t)
-	fz := search.NewFeaturizer(seg, []string{"吃了阿莫西林胶囊能喝酒吗", "请问治疗胸膜炎可以使用激素吗", "胸膜炎是什么原因引起的"})
+	fz := search.NewFeaturizer(seg, []string{"吃了阿莫西林胶囊能喝酒吗", "请问治疗胸膜炎可以使用激素吗", "胸膜炎是什么原因引起的",
+		"变异性哮喘怎么治疗", "变异性哮喘可以治吗", "胸膜炎治好以后可以喝酒吗"})
 	names := search.FeatureNames()
 	tests := []struct {
 		question, entry string
@@ -35,6 +36,17 @@ func TestFormAndIntentFeatures(t *testing.T) {
 			map[string]float64{"intent_query_extra": 0, "intent_entry_extra": 0, "intent_same": 1}},
 		{"药品生产许可证核发要走什么手续", "药品生产许可证如何注销？",
 			map[string]float64{"intent_query_extra": 1, "intent_entry_extra": 1}},
+		// Whether an illness can be cured is not how to treat it, though
+		// the synonyms fold 治好 and 根治 into 治疗.
+		{"得了变异性哮喘能治好吗", "变异性哮喘怎么治疗",
+			map[string]float64{"intent_query_extra": 1, "intent_entry_extra": 0}},
+		{"变异性哮喘能根治么", "变异性哮喘可以治吗",
+			map[string]float64{"intent_query_extra": 0, "intent_entry_extra": 0, "intent_same": 1}},
+		{"请问变异性哮喘要怎么治愈", "变异性哮喘怎么治疗",
+			map[string]float64{"intent_query_extra": 0, "intent_entry_extra": 0, "intent_same": 1}},
+		// After the cure is another matter than the cure.
+		{"胸膜炎治愈后能喝酒吗", "胸膜炎治好以后可以喝酒吗",
+			map[string]float64{"intent_query_extra": 0, "intent_entry_extra": 0}},
 	}
 	for _, tt := range tests {
 		f := fz.Features(tt.question, tt.entry)
