@@ -106,6 +106,19 @@ func TestSyncIsIdempotentAndAllOrNothing(t *testing.T) {
 		t.Errorf("history: %+v", hist.Revisions)
 	}
 
+	// A rejected row stops the pruning: with a blank 标题 next to its 编号,
+	// the row is still the entry the department keeps.
+	blank := *rows[0].Entry
+	blank.Title = ""
+	withBlank := append([]kb.SyncRow{{File: "faq.xlsx", Row: 2, Entry: &blank}}, rows[1:10]...)
+	live := ts.entryCount(t)
+	var guarded kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: withBlank, Prune: true, SkipInvalid: true}), 200, &guarded)
+	if guarded.Deleted != 0 || guarded.Rejected != 1 || ts.entryCount(t) != live ||
+		len(guarded.Warnings) != 1 || guarded.Warnings[0].Field != "prune" || !strings.Contains(guarded.Warnings[0].Message, "本次不删除任何条目") {
+		t.Fatalf("prune beside a rejected row: %+v", guarded)
+	}
+
 	// Prune soft-deletes what the department's upload no longer has.
 	var pruned kb.SyncResult
 	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: rows[:10], Prune: true}), 200, &pruned)

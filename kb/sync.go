@@ -34,6 +34,9 @@ type RowProblem struct {
 }
 
 func (p RowProblem) String() string {
+	if p.File == "" && p.Row == 0 {
+		return p.Message // about the upload as a whole
+	}
 	loc := p.File
 	if p.Row > 0 {
 		loc = fmt.Sprintf("%s:%d", loc, p.Row)
@@ -202,7 +205,13 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 			Details: problemsAsFieldErrors(forbidden)}
 	}
 	var deletes []int64
-	if req.Prune {
+	switch {
+	case req.Prune && len(res.Errors) > 0:
+		// A rejected row may be the very entry the department keeps (a
+		// blank title next to its 编号): pruning around it would delete it.
+		res.Warnings = append(res.Warnings, RowProblem{Field: "prune", Message: fmt.Sprintf(
+			"有 %d 行被驳回，本次不删除任何条目：被驳回的行可能正是要保留的条目；改正这些行后重新上传，才会删除上传中没有的条目", len(res.Errors))})
+	case req.Prune:
 		for _, e := range existing {
 			if e.Column == req.Column && e.Department == department && !touched[e.ID] && !isCreated(creates, e) {
 				deletes = append(deletes, e.ID)
