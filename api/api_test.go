@@ -222,3 +222,34 @@ func TestPersonalDataIsMaskedBeforeStorage(t *testing.T) {
 		t.Errorf("query log holds the phone number: %q", stored)
 	}
 }
+
+// A greeting, a thanks or a "在吗" asks nothing: it gets a prompt to ask,
+// and neither a query record nor a review item with a deadline; a greeting
+// before a real question does not stop it being answered.
+func TestSmallTalkIsNotRecorded(t *testing.T) {
+	ts := mustStartServer(t)
+	count := func(table string) int {
+		var n int
+		if err := ts.env.Store.DB().QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	queries, items := count("queries"), count("review_items")
+	for _, q := range []string{"你好", "您好！", "在吗？", "谢谢", "好的，谢谢您", "辛苦了"} {
+		res := ts.ask(t, q)
+		if !res.SmallTalk || res.Answered || res.QueryID != 0 || res.Unanswered != nil || res.Fallback == nil ||
+			!strings.Contains(res.Fallback.Message, "请直接说出您想咨询的") {
+			t.Errorf("%q: %+v", q, res)
+		}
+	}
+	if count("queries") != queries || count("review_items") != items {
+		t.Errorf("small talk was recorded: queries %d → %d, review items %d → %d", queries, count("queries"), items, count("review_items"))
+	}
+	if res := ts.ask(t, "你好，二类械注册要交哪些材料"); res.SmallTalk || !res.Answered {
+		t.Errorf("greeting before a question: %+v", res)
+	}
+	if res := ts.ask(t, "在吗，护照过期了怎么办"); res.SmallTalk || res.Unanswered == nil {
+		t.Errorf("greeting before an uncovered question: %+v", res)
+	}
+}

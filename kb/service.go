@@ -144,6 +144,9 @@ type AskResult struct {
 	Suggestions []Suggestion      `json:"suggestions,omitempty"`
 	Unanswered  *UnansweredRecord `json:"unanswered,omitempty"`
 	Fallback    *Fallback         `json:"fallback,omitempty"`
+	// SmallTalk marks a greeting, a thanks or the like: a message that asks
+	// nothing. It is answered with a prompt to ask, and not recorded.
+	SmallTalk bool `json:"small_talk,omitempty"`
 }
 
 // AskObserver is told the outcome of every question Ask answers or records.
@@ -211,6 +214,9 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	// Personal data never reaches the store, the logs or the review page;
 	// matching and grouping work on the masked text.
 	question = MaskPII(question)
+	if s.Analyzer != nil && isSmallTalk(s.Analyzer.Signature(question)) {
+		return s.smallTalk(ctx)
+	}
 	now := s.Now()
 	cands, err := s.Index.Match(ctx, question, 8)
 	if err != nil {
@@ -313,6 +319,45 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	res.Fallback = &Fallback{Message: msg, Hotlines: hotlines}
 	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "review_item_id", item.ID, "confidence", q.Confidence,
 		"department", item.Department, "suggestions", len(res.Suggestions))
+	s.observe(res)
+	return res, nil
+}
+
+// smallTalkWords are the words of messages that ask nothing (在吗, 好的,
+// 谢谢, 再见): with only these and filler words, a message is small talk.
+var smallTalkWords = map[string]bool{
+	"在": true, "在不在": true, "有人": true, "好": true, "好的": true, "嗯": true, "嗯嗯": true,
+	"哈哈": true, "嗨": true, "哈喽": true, "再见": true, "拜拜": true, "收到": true, "明白": true,
+	"谢谢": true, "谢谢您": true, "谢谢你": true, "多谢": true, "感谢": true, "辛苦": true, "辛苦了": true,
+	"早上好": true, "上午好": true, "下午好": true, "晚上好": true,
+}
+
+// isSmallTalk tells whether a question's signature holds no word that asks
+// about anything: greetings and thanks, which the filler words already
+// drop, and the words of smallTalkWords.
+func isSmallTalk(sig QuestionSignature) bool {
+	for t := range sig.Terms {
+		if !smallTalkWords[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// smallTalk answers a message that asks nothing with a prompt to ask and
+// the general hotlines. It is neither recorded nor given a review item: a
+// greeting has nothing to backfill, and counting it would lower the
+// resolution rate for no question.
+func (s *Service) smallTalk(ctx context.Context) (*AskResult, error) {
+	hotlines, err := s.hotlines(ctx, s.DefaultDepartment)
+	if err != nil {
+		return nil, err
+	}
+	res := &AskResult{Related: []RelatedEntry{}, SmallTalk: true, Fallback: &Fallback{
+		Message:  "您好，我是小申。请直接说出您想咨询的药品、医疗器械或化妆品事项，例如“第二类医疗器械注册要交哪些材料”。",
+		Hotlines: hotlines,
+	}}
+	s.Logger.InfoContext(ctx, "ask", "small_talk", true)
 	s.observe(res)
 	return res, nil
 }

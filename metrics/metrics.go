@@ -23,6 +23,7 @@ const (
 	OutcomeAnswered   = "answered"
 	OutcomeSuggested  = "suggested"
 	OutcomeUnanswered = "unanswered"
+	OutcomeSmallTalk  = "small_talk" // a greeting or thanks: neither answered nor recorded
 )
 
 // scrapeTimeout bounds the store query a scrape runs.
@@ -58,7 +59,7 @@ func New() *Registry {
 		}, []string{"method", "route", "status"}),
 		asks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xiaoshen_asks_total",
-			Help: "Questions asked, by outcome: answered, suggested (not answered, 猜你想问 offered) or unanswered.",
+			Help: "Questions asked, by outcome: answered, suggested (not answered, 猜你想问 offered), unanswered, or small_talk (a greeting or thanks, not recorded).",
 		}, []string{"outcome"}),
 		confidence: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "xiaoshen_ask_confidence",
@@ -74,7 +75,7 @@ func New() *Registry {
 			Help: "Full rebuilds of the search index from the store since the process started.",
 		}),
 	}
-	for _, o := range []string{OutcomeAnswered, OutcomeSuggested, OutcomeUnanswered} {
+	for _, o := range []string{OutcomeAnswered, OutcomeSuggested, OutcomeUnanswered, OutcomeSmallTalk} {
 		r.asks.WithLabelValues(o)
 	}
 	r.registry.MustRegister(r.requests, r.latency, r.asks, r.confidence, r.calibration, r.rebuilds,
@@ -94,6 +95,10 @@ func (r *Registry) ObserveRequest(method, route string, status int, elapsed time
 // ObserveAsk counts a question by its outcome; it makes the registry a
 // kb.AskObserver.
 func (r *Registry) ObserveAsk(res *kb.AskResult) {
+	if res.SmallTalk {
+		r.asks.WithLabelValues(OutcomeSmallTalk).Inc()
+		return
+	}
 	r.confidence.Observe(res.Confidence)
 	switch {
 	case res.Answered:

@@ -30,6 +30,7 @@ func TestAskOutcomesExcludeEachOther(t *testing.T) {
 		{Confidence: 0.41, Suggestions: []kb.Suggestion{{EntryID: 1}}},
 		{Confidence: 0.12},
 		{},
+		{SmallTalk: true}, // a greeting: counted apart, no confidence
 	} {
 		reg.ObserveAsk(res)
 	}
@@ -38,6 +39,7 @@ func TestAskOutcomesExcludeEachOther(t *testing.T) {
 		`xiaoshen_asks_total{outcome="answered"} 2`,
 		`xiaoshen_asks_total{outcome="suggested"} 1`,
 		`xiaoshen_asks_total{outcome="unanswered"} 2`,
+		`xiaoshen_asks_total{outcome="small_talk"} 1`,
 		// Cumulative buckets of the five confidences 0.95, 0.72, 0.41, 0.12, 0.
 		`xiaoshen_ask_confidence_bucket{le="0.1"} 1`,
 		`xiaoshen_ask_confidence_bucket{le="0.2"} 2`,
