@@ -253,3 +253,23 @@ func TestSmallTalkIsNotRecorded(t *testing.T) {
 		t.Errorf("greeting before an uncovered question: %+v", res)
 	}
 }
+
+// Details the seed KB leaves for maintainers to fill in never reach a
+// citizen as such: an answer reads a neutral note in their place, and a
+// hotline without its number is not offered.
+func TestPlaceholdersDoNotReachCitizens(t *testing.T) {
+	ts := mustStartServer(t)
+	res := ts.ask(t, "二类械注册费多少钱")
+	if !res.Answered || strings.Contains(res.Answer.Content, "待维护人员填写") || !strings.Contains(res.Answer.Content, "此项信息正在补充") {
+		t.Errorf("answer: %+v", res.Answer)
+	}
+	res = ts.ask(t, "护照过期了怎么办")
+	if res.Fallback == nil || len(res.Fallback.Hotlines) == 0 {
+		t.Fatalf("no hotlines offered: %+v", res)
+	}
+	for _, h := range res.Fallback.Hotlines {
+		if strings.Contains(h.Phone+h.Hours, "待维护人员填写") {
+			t.Errorf("hotline offered with a placeholder: %+v", h)
+		}
+	}
+}

@@ -108,6 +108,27 @@ func cleanList(items []string) []string {
 	return out
 }
 
+// placeholderPattern matches a detail left for maintainers to fill in,
+// 【待维护人员填写：…】 (corpus/README.md): the seed KB writes one wherever
+// a phone number, address, fee or time limit is not known for certain.
+var placeholderPattern = regexp.MustCompile(`【待维护人员填写[^】]*】`)
+
+// placeholderNote stands in a citizen's answer for a detail still to be
+// filled in: the placeholder's own words are a note to maintainers.
+const placeholderNote = "（此项信息正在补充，请以受理部门告知为准）"
+
+// HasPlaceholder tells whether s holds a detail still to be filled in.
+func HasPlaceholder(s string) bool { return placeholderPattern.MatchString(s) }
+
+// ForCitizens returns text as a citizen is shown it: each detail still to
+// be filled in reads as placeholderNote.
+func ForCitizens(text string) string {
+	if !strings.Contains(text, "【待维护人员填写") {
+		return text
+	}
+	return placeholderPattern.ReplaceAllLiteralString(text, placeholderNote)
+}
+
 var phonePattern = regexp.MustCompile(`^(\d{5}|1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4}|【待维护人员填写[^】]*】)$`)
 
 // FieldError is one problem with one field of an entry.

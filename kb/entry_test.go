@@ -171,3 +171,21 @@ func FuzzCleanQuestion(f *testing.F) {
 		}
 	})
 }
+
+// A detail still to be filled in reads as a neutral note to citizens, not
+// as the note to maintainers it is.
+func TestForCitizens(t *testing.T) {
+	for in, want := range map[string]string{
+		"首次注册：【待维护人员填写：收费标准】。":           "首次注册：（此项信息正在补充，请以受理部门告知为准）。",
+		"收费：【待维护人员填写：收费情况，如不收费请注明“不收费”】": "收费：（此项信息正在补充，请以受理部门告知为准）",
+		"电话【待维护人员填写】，地址【待维护人员填写：地址】":     "电话（此项信息正在补充，请以受理部门告知为准），地址（此项信息正在补充，请以受理部门告知为准）",
+		"不收费。": "不收费。",
+	} {
+		if got := kb.ForCitizens(in); got != want {
+			t.Errorf("ForCitizens(%q) = %q, want %q", in, got, want)
+		}
+		if kb.HasPlaceholder(in) != (in != want) {
+			t.Errorf("HasPlaceholder(%q) = %v", in, kb.HasPlaceholder(in))
+		}
+	}
+}

@@ -45,13 +45,26 @@ func TestUnansweredOffersCurrentHotlines(t *testing.T) {
 		t.Fatalf("none of the offered hotlines %v is a hotline entry", before)
 	}
 
-	const changed = "【待维护人员填写：新的咨询电话】"
+	const changed = "12315"
 	offered.Fields[kb.FieldPhone] = changed
 	if err := env.Service.UpdateEntry(ctx, offered, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if got := phones()[offered.Title]; got != changed {
 		t.Errorf("after the edit %s is offered with phone %q, want %q", offered.Title, got, changed)
+	}
+
+	// A number still to be filled in is no help to the person asking.
+	offered.Fields[kb.FieldPhone] = "【待维护人员填写：新的咨询电话】"
+	if err := env.Service.UpdateEntry(ctx, offered, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := phones()[offered.Title]; ok {
+		t.Errorf("%s is offered with the placeholder %q", offered.Title, got)
+	}
+	offered.Fields[kb.FieldPhone] = changed
+	if err := env.Service.UpdateEntry(ctx, offered, "test"); err != nil {
+		t.Fatal(err)
 	}
 
 	if err := env.Service.DeleteEntry(ctx, offered.ID, "test"); err != nil {

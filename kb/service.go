@@ -258,7 +258,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		res.Answered = true
 		res.Answer = &Answer{
 			EntryID: best.ID, Column: best.Column, ColumnName: best.Column.Name(), Title: best.Title,
-			Content: best.Content, Department: best.Department, MatchedQuestion: live[0].MatchedQuestion,
+			Content: ForCitizens(best.Content), Department: best.Department, MatchedQuestion: live[0].MatchedQuestion,
 		}
 		for _, c := range live[1:] {
 			if len(res.Related) < 3 {
@@ -400,10 +400,11 @@ func (s *Service) hotlines(ctx context.Context, department string) ([]Hotline, e
 	out := []Hotline{}
 	for pass := 0; pass < 2; pass++ {
 		for _, e := range entries {
-			if (e.Department == department) != (pass == 0) || e.Expired(s.Now()) {
+			// A hotline whose number is still to be filled in helps no one.
+			if (e.Department == department) != (pass == 0) || e.Expired(s.Now()) || HasPlaceholder(e.Field(FieldPhone)) {
 				continue
 			}
-			out = append(out, Hotline{Title: e.Title, Phone: e.Field(FieldPhone), Hours: e.Field(FieldHours)})
+			out = append(out, Hotline{Title: e.Title, Phone: e.Field(FieldPhone), Hours: ForCitizens(e.Field(FieldHours))})
 		}
 	}
 	if len(out) > 3 {
