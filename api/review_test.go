@@ -349,3 +349,74 @@ func TestLinkTeachesTheWordings(t *testing.T) {
 	}
 	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/link", res.Unanswered.ID), admin, `{"entry_id":999999}`, 409, nil)
 }
+
+// One question, one entry: a reviewer cannot give a wording to an entry
+// when another live entry already has it (or a wording the matcher reads as
+// the same), whether by accepting a proposal, linking or backfilling; the
+// refusal names the entry that has it.
+func TestOneQuestionOneEntry(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	var suggested kb.AskResult
+	for _, q := range []string{"二类械证书过期了还能卖吗", "医疗器械注册证到期以后产品还能继续销售吗", "械字号到期了咋整"} {
+		if r := ts.ask(t, q); !r.Answered && len(r.Suggestions) > 0 {
+			suggested = r
+			break
+		}
+	}
+	if len(suggested.Suggestions) == 0 || suggested.Unanswered == nil {
+		t.Fatal("no question produced suggestions")
+	}
+	var fb kb.FeedbackResult
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, suggested.QueryID, suggested.Suggestions[0].EntryID), 200, &fb)
+	// The reviewer writes the answer for the question: a new entry has its wording.
+	wording := firstWording(t, ts, admin, suggested.Unanswered.ID)
+	var backfilled struct {
+		EntryID int64 `json:"entry_id"`
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", suggested.Unanswered.ID), admin, `{"content":"答复口径示例"}`, 200, &backfilled)
+	if backfilled.EntryID == 0 {
+		t.Fatal("no entry backfilled")
+	}
+	msg := ts.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/accept", fb.ProposalID), admin, "", 409, nil)
+	if !strings.Contains(msg, fmt.Sprintf("条目 %d", backfilled.EntryID)) || !strings.Contains(msg, "采纳后两个条目会争同一个问题") {
+		t.Errorf("accepting a wording another entry has: %s", msg)
+	}
+	if question := ts.ask(t, wording); !question.Answered || question.Answer.EntryID != backfilled.EntryID {
+		t.Errorf("the backfilled wording no longer gets its entry: %+v", question)
+	}
+
+	// An entry a maintainer added after the question was recorded has its
+	// wording: linking the question elsewhere, or backfilling a second
+	// entry, is refused; linking it to that entry is not.
+	create := func(title string, similar ...string) int64 {
+		body, _ := json.Marshal(map[string]any{"column": "faq", "title": title, "content": "答复口径示例", "department": "器械注册处", "similar_questions": similar})
+		var e kb.Entry
+		ts.call(t, "POST", "/api/v1/entries", admin, string(body), 201, &e)
+		return e.ID
+	}
+	linkItem := ts.ask(t, "医疗器械注册证能抵押贷款吗").Unanswered
+	backfillItem := ts.ask(t, "医疗器械广告审查找哪个部门").Unanswered
+	if linkItem == nil || backfillItem == nil || linkItem.ID == backfillItem.ID {
+		t.Fatalf("want two items: %+v %+v", linkItem, backfillItem)
+	}
+	owner := create("医疗器械注册证可以抵押贷款吗？")
+	other := create("医疗器械广告审查由哪个部门负责？", "医疗器械广告审查找哪个部门")
+	msg = ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/link", linkItem.ID), admin, fmt.Sprintf(`{"entry_id":%d}`, other), 409, nil)
+	if !strings.Contains(msg, fmt.Sprintf("条目 %d", owner)) || !strings.Contains(msg, "在小申看来是同一个问题") {
+		t.Errorf("linking a wording another entry has: %s", msg)
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/link", linkItem.ID), admin, fmt.Sprintf(`{"entry_id":%d}`, owner), 200, nil)
+	msg = ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", backfillItem.ID), admin, `{"content":"答复口径示例"}`, 409, nil)
+	if !strings.Contains(msg, fmt.Sprintf("请改为关联条目 %d", other)) {
+		t.Errorf("backfilling a wording another entry has: %s", msg)
+	}
+}
+
+// firstWording is the question of review item id.
+func firstWording(t *testing.T, ts *testServer, token string, id int64) string {
+	t.Helper()
+	var it kb.ReviewItemView
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", id), token, "", 200, &it)
+	return it.Question
+}

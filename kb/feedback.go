@@ -158,6 +158,15 @@ func (s *Service) DecideProposal(ctx context.Context, p *Principal, id int64, ac
 	if prop.Status != "pending" {
 		return nil, Errorf(ECONFLICT, "该建议已处理")
 	}
+	if accept {
+		clash, err := s.wordingClash(ctx, prop.Question, func(id int64) bool { return id == prop.EntryID })
+		if err != nil {
+			return nil, err
+		}
+		if clash != nil {
+			return nil, Errorf(ECONFLICT, "%s：采纳后两个条目会争同一个问题。请驳回本建议，或先从条目 %d 中删去这个问法再采纳", clash, clash.EntryID)
+		}
+	}
 	prop, e, err := s.Feedback.DecideProposal(ctx, id, accept, p.Actor(), s.Now())
 	if err != nil {
 		return nil, err

@@ -19,6 +19,8 @@ func (o openWordings) OpenReviewWordings(context.Context, string) (map[int64][]s
 // wordAnalyzer weighs each character 1 and reads 费用 as the fees intent.
 type wordAnalyzer struct{}
 
+func (wordAnalyzer) WordingKey(q string) string { return q }
+
 func (wordAnalyzer) Signature(q string) QuestionSignature {
 	sig := QuestionSignature{Terms: map[string]float64{}}
 	for _, r := range q {

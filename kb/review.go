@@ -115,6 +115,11 @@ type QuestionSignature struct {
 // QuestionAnalyzer turns a question into its signature.
 type QuestionAnalyzer interface {
 	Signature(question string) QuestionSignature
+	// WordingKey is the question as the matcher compares wordings:
+	// synonyms folded, filler words and punctuation dropped. Two wordings
+	// with the same key are one question to it, and an entry that has one
+	// is an exact match for the other.
+	WordingKey(question string) string
 }
 
 // GroupSimilarity is the least weighted term overlap at which two
@@ -486,6 +491,13 @@ func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req Back
 	if errs := e.Validate(); len(errs) > 0 {
 		return nil, nil, invalid(errs)
 	}
+	clash, err := s.firstClash(ctx, e.Questions(), func(other int64) bool { return other == e.ID })
+	if err != nil {
+		return nil, nil, err
+	}
+	if clash != nil {
+		return nil, nil, Errorf(ECONFLICT, "%s：知识库已有答复这个问题的条目。请改为关联条目 %d，或改写这个问法", clash, clash.EntryID)
+	}
 	closed, err := s.Reviews.BackfillReviewItem(ctx, id, e, p.Actor(), s.Now())
 	if err != nil {
 		return nil, nil, err
@@ -510,11 +522,20 @@ func (s *Service) Link(ctx context.Context, p *Principal, id, entryID int64) (*R
 	if e.Expired(s.Now()) {
 		return nil, nil, Errorf(EINVALID, "条目 %d 已失效，不能作为答复", entryID)
 	}
+	var wordings []string
 	for _, w := range it.Wordings {
 		if w.Question != e.Title {
-			e.Similar = append(e.Similar, w.Question)
+			wordings = append(wordings, w.Question)
 		}
 	}
+	clash, err := s.firstClash(ctx, wordings, func(other int64) bool { return other == entryID })
+	if err != nil {
+		return nil, nil, err
+	}
+	if clash != nil {
+		return nil, nil, Errorf(ECONFLICT, "%s：关联后两个条目会争同一个问题。请改为关联条目 %d，或先从该条目中删去这个问法", clash, clash.EntryID)
+	}
+	e.Similar = append(e.Similar, wordings...)
 	e.Normalize()
 	closed, err := s.Reviews.BackfillReviewItem(ctx, id, e, p.Actor(), s.Now())
 	if err != nil {

@@ -39,6 +39,22 @@ type analyzed struct {
 	subjects []uint16
 }
 
+// canonicalRunes is the letters and digits of words, each word in its
+// canonical synonym: the form in which the matcher compares two wordings
+// character by character, and in which two wordings that are the same
+// question are equal.
+func canonicalRunes(syn *Synonyms, words []string) []rune {
+	var out []rune
+	for _, t := range words {
+		for _, r := range syn.Canonical(t) {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
 // bigramOf packs two characters into one sortable value.
 func bigramOf(a, b rune) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 
@@ -59,11 +75,9 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 	// form, so that 药证 and 药品生产许可证 look alike character by character.
 	syn := seg.Synonyms()
 	precise, searchTerms := seg.BothTerms(text)
-	var canon strings.Builder
 	for _, t := range precise {
 		if !fillers[t] {
 			a.precise = append(a.precise, t)
-			canon.WriteString(syn.Canonical(t))
 		}
 	}
 	var surface []rune
@@ -76,11 +90,7 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 		a.surface = append(a.surface, bigramOf(surface[i], surface[i+1]))
 	}
 	a.surface = sortedUnique(a.surface)
-	for _, r := range canon.String() {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			a.norm = append(a.norm, r)
-		}
-	}
+	a.norm = canonicalRunes(syn, a.precise)
 	a.chars = sortedUnique(slices.Clone(a.norm))
 	for i := 0; i+1 < len(a.norm); i++ {
 		a.bigrams = append(a.bigrams, bigramOf(a.norm[i], a.norm[i+1]))

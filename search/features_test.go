@@ -99,3 +99,26 @@ func TestSubjectFeatures(t *testing.T) {
 		}
 	}
 }
+
+// WordingKey, which the KB uses to keep one question to one entry, agrees
+// with the matcher's exact match: equal keys are an exact match, others not.
+func TestWordingKeyAgreesWithExactMatch(t *testing.T) {
+	env := testkb.New(t, testkb.Options{})
+	fz := search.NewFeaturizer(testkb.MustSegmenter(t), nil)
+	exact := slices.Index(search.FeatureNames(), "exact")
+	for _, pair := range [][2]string{
+		{"二类械注册要交哪些材料？", "请问第二类医疗器械注册要交哪些资料"},
+		{"化妆品生产许可证多久能办下来", "化妆品生产许可证多长时间能办下来呢"},
+		{"二类械注册要交哪些材料", "三类械注册要交哪些材料"},
+		{"药品生产许可证怎么注销", "药品生产许可证怎么变更"},
+		{"您好，我想问一下药证丢了怎么补办", "药品生产许可证丢了怎么补办"},
+	} {
+		same := env.Index.WordingKey(pair[0]) == env.Index.WordingKey(pair[1])
+		if matched := fz.Features(pair[0], pair[1])[exact] == 1; same != matched {
+			t.Errorf("%q and %q: same key %v, exact match %v", pair[0], pair[1], same, matched)
+		}
+	}
+	if env.Index.WordingKey("二类械注册要交哪些材料？") != env.Index.WordingKey("请问第二类医疗器械注册要交哪些资料") {
+		t.Error("a wording and its synonym-folded form should share a key")
+	}
+}
