@@ -231,3 +231,43 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+// An upload warns, naming the row or the entry, of a wording another of its
+// rows or another entry of the KB has too, as the matcher reads wordings;
+// a wording moved from one entry to another in the same upload is no clash.
+func TestSyncWarnsOfWordingsTwoEntriesShare(t *testing.T) {
+	ts := mustStartServer(t)
+	maint := ts.mustToken(t, "器械维护员", kb.RoleMaintainer, "器械注册处")
+	row := func(n int, title string, similar ...string) kb.SyncRow {
+		return kb.SyncRow{File: "faq.xlsx", Row: n, Entry: &kb.Entry{Column: kb.ColumnFAQ, Title: title, Content: "答复口径内容", Similar: similar}}
+	}
+	rows := []kb.SyncRow{
+		row(2, "二类械注册证遗失了怎么补办？", "二类械注册证丢了怎么办"),
+		row(3, "第二类医疗器械注册证损毁了怎么补办？", "请问二类医疗器械注册证丢了怎么办"),
+		row(4, "二类械注册申报要准备什么？", "第二类医疗器械产品注册需要提交哪些材料"),
+	}
+	var res kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Rows: rows, DryRun: true}), 200, &res)
+	if len(res.Warnings) != 2 {
+		t.Fatalf("warnings: %+v", res.Warnings)
+	}
+	if w := res.Warnings[0]; w.Row != 3 || w.Field != "similar_questions" || !strings.Contains(w.Message, "与第 2 行“二类械注册证遗失了怎么补办？”的问法在小申看来是同一个问题") {
+		t.Errorf("clash within the upload: %+v", w)
+	}
+	materials := ts.env.ByExternalID["faq-dev2-materials"]
+	if w := res.Warnings[1]; w.Row != 4 || !strings.Contains(w.Message, fmt.Sprintf("条目 %d", materials)) || !strings.Contains(w.Message, "请合并两个条目或改写其中一个问法") {
+		t.Errorf("clash with the KB: %+v", w)
+	}
+
+	// Moving the wording: the entry that had it is rewritten in the same upload.
+	var had kb.Entry
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d", materials), maint, "", 200, &had)
+	had.Title = "第二类医疗器械注册的申报资料有哪些？"
+	moved := append(rows[2:], kb.SyncRow{File: "faq.xlsx", Row: 5, Entry: &had})
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Rows: moved, DryRun: true}), 200, &res)
+	for _, w := range res.Warnings {
+		if strings.Contains(w.Message, "同一个问题") {
+			t.Errorf("a moved wording warned of: %+v", w)
+		}
+	}
+}

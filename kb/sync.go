@@ -116,6 +116,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	var creates, updates []*Entry
 	createdChange := map[*Entry]int{} // created entry → its index in res.Changes
 	var forbidden []RowProblem
+	var checks []wordingCheck // rows to create or update, for wordingWarnings
 	seenTitle := map[string]int{}
 	seenExt := map[string]int{}
 	touched := map[int64]bool{}
@@ -186,6 +187,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 		s.policyWarnings(res, row, e, old, now)
 		switch {
 		case old == nil:
+			checks = append(checks, wordingCheck{row: row, e: e})
 			creates = append(creates, e)
 			createdChange[e] = len(res.Changes)
 			res.Changes = append(res.Changes, SyncChange{Action: "create", ExternalID: e.ExternalID, Title: e.Title, Row: row.Row})
@@ -196,6 +198,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 		default:
 			touched[old.ID] = true
 			e.ID = old.ID
+			checks = append(checks, wordingCheck{row: row, e: e})
 			updates = append(updates, e)
 			res.Changes = append(res.Changes, SyncChange{Action: "update", EntryID: old.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row})
 		}
@@ -218,6 +221,18 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 				res.Changes = append(res.Changes, SyncChange{Action: "delete", EntryID: e.ID, ExternalID: e.ExternalID, Title: e.Title})
 			}
 		}
+	}
+	// Entries this upload rewrites or deletes: their indexed wordings are
+	// about to change.
+	rewritten := map[int64]bool{}
+	for _, e := range updates {
+		rewritten[e.ID] = true
+	}
+	for _, id := range deletes {
+		rewritten[id] = true
+	}
+	if err := s.wordingWarnings(ctx, res, checks, rewritten, len(existing) > 0); err != nil {
+		return nil, err
 	}
 	res.Rejected = len(res.Errors)
 	res.Created, res.Updated, res.Deleted = len(creates), len(updates), len(deletes)
@@ -244,6 +259,58 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	s.Logger.InfoContext(ctx, "upload applied", "actor", p.Actor(), "created", res.Created, "updated", res.Updated,
 		"unchanged", res.Unchanged, "deleted", res.Deleted, "rejected", res.Rejected)
 	return res, nil
+}
+
+// wordingCheck is an uploaded entry to create or update, with its row.
+type wordingCheck struct {
+	row SyncRow
+	e   *Entry
+}
+
+// wordingWarnings warns of every wording of the checked entries that
+// another of them has too, or (withKB) that an entry of the KB other than
+// those rewritten has: two entries with one question between them leave
+// the answer to chance. It warns rather than rejects, as a maintainer
+// moving a question from one entry to another uploads both.
+func (s *Service) wordingWarnings(ctx context.Context, res *SyncResult, checks []wordingCheck, rewritten map[int64]bool, withKB bool) error {
+	if s.Analyzer == nil {
+		return nil
+	}
+	first := map[string]int{} // wording key → the first check with it
+	for i, c := range checks {
+		for j, w := range c.e.Questions() {
+			field := "similar_questions"
+			if j == 0 {
+				field = "title"
+			}
+			warn := func(format string, args ...any) {
+				res.Warnings = append(res.Warnings, RowProblem{File: c.row.File, Row: c.row.Row, Field: field, Title: c.e.Title,
+					Message: fmt.Sprintf(format, args...) + "：小申遇到这个问题时只会给出其中一个条目，请合并两个条目或改写其中一个问法"})
+			}
+			key := s.Analyzer.WordingKey(w)
+			if key == "" {
+				continue
+			}
+			if k, ok := first[key]; ok {
+				if k != i {
+					warn("问法“%s”与第 %d 行“%s”的问法在小申看来是同一个问题", w, checks[k].row.Row, checks[k].e.Title)
+				}
+				continue
+			}
+			first[key] = i
+			if !withKB {
+				continue
+			}
+			clash, err := s.wordingClash(ctx, w, func(id int64) bool { return id == c.e.ID || rewritten[id] })
+			if err != nil {
+				return err
+			}
+			if clash != nil {
+				warn("%s", clash)
+			}
+		}
+	}
+	return nil
 }
 
 func isCreated(creates []*Entry, e *Entry) bool {
