@@ -228,3 +228,44 @@ func TestLoginAttemptsAreLimited(t *testing.T) {
 		t.Fatalf("12th login attempt: status %d, want 429", last)
 	}
 }
+
+// An open question the KB has learnt to answer since it was asked shows so
+// in the list, in the API and on the page, naming the entry to link it to.
+func TestReviewListShowsQuestionsTheKBNowAnswers(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	if _, err := ts.env.Store.CreateUser(t.Context(), "admin", kb.RoleAdmin, "", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	learnt := ts.ask(t, "医疗器械注册证能抵押贷款吗").Unanswered
+	still := ts.ask(t, "医疗器械广告审查找哪个部门").Unanswered
+	if learnt == nil || still == nil || learnt.ID == still.ID {
+		t.Fatalf("want two items: %+v %+v", learnt, still)
+	}
+	var e kb.Entry
+	ts.call(t, "POST", "/api/v1/entries", admin, `{"column":"faq","title":"医疗器械注册证可以抵押贷款吗？","content":"答复口径示例","department":"器械注册处"}`, 201, &e)
+
+	var list itemList
+	ts.call(t, "GET", "/api/v1/unanswered?status=open", admin, "", 200, &list)
+	for _, it := range list.Items {
+		switch it.ID {
+		case learnt.ID:
+			if it.AnswerableBy == nil || it.AnswerableBy.EntryID != e.ID || it.AnswerableBy.Confidence < 0.5 {
+				t.Errorf("item %d: answerable_by = %+v, want entry %d", it.ID, it.AnswerableBy, e.ID)
+			}
+		case still.ID:
+			if it.AnswerableBy != nil {
+				t.Errorf("item %d: answerable_by = %+v, want none", it.ID, it.AnswerableBy)
+			}
+		}
+	}
+	body := ts.page(t, "GET", "/review", ts.login(t, "admin", "password-1"), nil).Body.String()
+	row := body[strings.Index(body, fmt.Sprintf(`data-item="%d"`, learnt.ID)):]
+	row = row[:strings.Index(row, "</tr>")]
+	if !strings.Contains(row, "知识库已能答复") || !strings.Contains(row, fmt.Sprintf("条目 %d", e.ID)) {
+		t.Errorf("list row lacks the hint: %s", row)
+	}
+	if other := body[strings.Index(body, fmt.Sprintf(`data-item="%d"`, still.ID)):]; strings.Contains(other[:strings.Index(other, "</tr>")], "知识库已能答复") {
+		t.Error("an item the KB cannot answer shows the hint")
+	}
+}

@@ -361,6 +361,30 @@ type ReviewItemView struct {
 	ClosedBy        string     `json:"closed_by,omitempty"`
 	EntryID         int64      `json:"entry_id,omitempty"`
 	AnswerEntryID   int64      `json:"answer_entry_id,omitempty"`
+	// AnswerableBy is, for an open unanswered item in a list, the entry that
+	// now answers its question: the KB has learnt it since it was asked,
+	// and linking the item to that entry closes it.
+	AnswerableBy *AnswerableBy `json:"answerable_by,omitempty"`
+}
+
+// AnswerableBy is an entry that answers a question at or above the answer
+// threshold, as /ask would.
+type AnswerableBy struct {
+	EntryID    int64   `json:"entry_id"`
+	Title      string  `json:"title"`
+	Confidence float64 `json:"confidence"`
+}
+
+// answerableBy returns the entry /ask would answer question with, or nil.
+func (s *Service) answerableBy(ctx context.Context, question string) (*AnswerableBy, error) {
+	cands, err := s.Index.Match(ctx, question, 1)
+	if err != nil || len(cands) == 0 || cands[0].Confidence < s.Threshold {
+		return nil, err
+	}
+	if cands, err = s.live(ctx, cands, s.Now()); err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	return &AnswerableBy{EntryID: cands[0].EntryID, Title: cands[0].Title, Confidence: round3(cands[0].Confidence)}, nil
 }
 
 // View derives the shown state of an item at now.
@@ -403,6 +427,11 @@ func (s *Service) ReviewItems(ctx context.Context, p *Principal, f ReviewFilter)
 	out := make([]ReviewItemView, len(items))
 	for i, it := range items {
 		out[i] = s.View(it, f.Now)
+		if it.Status == StatusOpen && it.Type == ReviewUnanswered {
+			if out[i].AnswerableBy, err = s.answerableBy(ctx, it.Question); err != nil {
+				return nil, 0, err
+			}
+		}
 	}
 	return out, total, nil
 }

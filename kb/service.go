@@ -222,21 +222,9 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Drop entries deleted since indexed or past their 失效日期; one read
-	// for all candidates.
-	ids := make([]int64, len(cands))
-	for i, c := range cands {
-		ids[i] = c.EntryID
-	}
-	expiries, err := s.Store.EntryExpiries(ctx, ids)
+	live, err := s.live(ctx, cands, now)
 	if err != nil {
 		return nil, err
-	}
-	live := cands[:0]
-	for _, c := range cands {
-		if exp, ok := expiries[c.EntryID]; ok && !ExpiredAt(exp, now) {
-			live = append(live, c)
-		}
 	}
 	var best *Entry
 	if len(live) > 0 && live[0].Confidence >= s.Threshold {
@@ -360,6 +348,26 @@ func (s *Service) smallTalk(ctx context.Context) (*AskResult, error) {
 	s.Logger.InfoContext(ctx, "ask", "small_talk", true)
 	s.observe(res)
 	return res, nil
+}
+
+// live drops the candidates whose entries were deleted since indexed or
+// are past their 失效日期, keeping the order; one read for all of them.
+func (s *Service) live(ctx context.Context, cands []Candidate, now time.Time) ([]Candidate, error) {
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
+		ids[i] = c.EntryID
+	}
+	expiries, err := s.Store.EntryExpiries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	live := cands[:0]
+	for _, c := range cands {
+		if exp, ok := expiries[c.EntryID]; ok && !ExpiredAt(exp, now) {
+			live = append(live, c)
+		}
+	}
+	return live, nil
 }
 
 func (s *Service) observe(res *AskResult) {

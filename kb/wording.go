@@ -48,20 +48,11 @@ func (s *Service) wordingClash(ctx context.Context, w string, skip func(id int64
 	if len(same) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(same))
-	for i, c := range same {
-		ids[i] = c.EntryID
-	}
-	expiries, err := s.Store.EntryExpiries(ctx, ids)
-	if err != nil {
+	if same, err = s.live(ctx, same, s.Now()); err != nil || len(same) == 0 {
 		return nil, err
 	}
-	for _, c := range same {
-		if exp, ok := expiries[c.EntryID]; ok && !ExpiredAt(exp, s.Now()) {
-			return &WordingClash{Wording: w, EntryID: c.EntryID, EntryTitle: c.Title, Department: c.Department, Theirs: c.MatchedQuestion}, nil
-		}
-	}
-	return nil, nil
+	c := same[0]
+	return &WordingClash{Wording: w, EntryID: c.EntryID, EntryTitle: c.Title, Department: c.Department, Theirs: c.MatchedQuestion}, nil
 }
 
 // firstClash checks wordings in order and returns the first clash.
