@@ -31,7 +31,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{fmt.Errorf("用法：xiaoshen user create --data DIR --name N --role reviewer|maintainer|admin [--department D] [--password-stdin]")}
 	}
 	fs := newFlagSet("user create", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory (env XIAOSHEN_DATA)")
 	name := fs.String("name", "", "login name")
 	role := fs.String("role", "", "reviewer, maintainer or admin")
 	department := fs.String("department", "", "department (required for reviewer and maintainer)")
@@ -82,7 +82,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usage
 	}
 	fs := newFlagSet("token "+args[0], stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory (env XIAOSHEN_DATA)")
 	switch args[0] {
 	case "create":
 		name := fs.String("name", "", "who holds the token")
@@ -157,7 +157,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // job; it exits 1 when any are overdue.
 func runOverdue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("overdue", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory (env XIAOSHEN_DATA)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("backup", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "数据目录（服务运行时也可备份）")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录，服务运行时也可备份（环境变量 XIAOSHEN_DATA）")
 	out := fs.String("out", "", "备份文件路径，如 /backup/xiaoshen-20261127.db")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -42,7 +42,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("restore", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "要恢复到的数据目录（服务须已停止）")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "要恢复到的数据目录，服务须已停止（环境变量 XIAOSHEN_DATA）")
 	in := fs.String("in", "", "由 xiaoshen backup 生成的备份文件")
 	yes := fs.Bool("yes", false, "不再询问确认")
 	if err := parseFlags(fs, args); err != nil {

@@ -21,7 +21,7 @@ import (
 // as the chance that the answer is right there.
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("calibrate", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "数据目录（服务可在运行：在其数据库的副本上拟合，只写入 calibration.json）")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）；服务可在运行：在其数据库的副本上拟合，只写入 calibration.json")
 	questions := fs.String("questions", "", "带标注的问题：.tsv、.csv 或 .xlsx 文件或其所在文件夹，格式同 eval --data（表头，然后每行一个问题和预期条目的编号、#ID，未覆盖的写 -）")
 	dict := fs.String("dict", "", "gojieba dictionary folder")
 	folds := fs.Int("folds", 5, "交叉验证折数（报告的新校准数字都是折外的）")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -17,11 +18,9 @@ import (
 )
 
 // serverFlags adds --server and --token.
-func serverFlags(fs interface {
-	String(name, value, usage string) *string
-}) (server, token *string) {
-	return fs.String("server", os.Getenv("XIAOSHEN_SERVER"), "服务器地址（环境变量 XIAOSHEN_SERVER）"),
-		fs.String("token", os.Getenv("XIAOSHEN_TOKEN"), "访问令牌（环境变量 XIAOSHEN_TOKEN）")
+func serverFlags(fs *flag.FlagSet) (server, token *string) {
+	return envString(fs, "server", "XIAOSHEN_SERVER", "", "服务器地址（环境变量 XIAOSHEN_SERVER）"),
+		envString(fs, "token", "XIAOSHEN_TOKEN", "", "访问令牌（环境变量 XIAOSHEN_TOKEN）")
 }
 
 // entryPage is the answer of GET /api/v1/entries.

@@ -21,7 +21,7 @@ import (
 // corpus, or a Tianchi set, and records nothing.
 func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("explain", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "数据目录（服务运行时在其数据库的副本上分析）")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）；服务运行时在其数据库的副本上分析")
 	corpus := fs.Bool("corpus", false, "改用内置知识库（在临时目录中加载）")
 	tianchi := fs.String("tianchi", "", "改用 Tianchi 评测集的标准问法作知识库（在临时目录中加载）")
 	top := fs.Int("top", 3, "列出的候选条数")

@@ -122,6 +122,18 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// envString defines a string flag that, when the command line does not
+// give it, takes the value of the environment variable env. The flag's
+// default stays def, so help never prints the environment's value: it may
+// be a secret such as XIAOSHEN_TOKEN. usage should name env.
+func envString(fs *flag.FlagSet, name, env, def, usage string) *string {
+	p := fs.String(name, def, usage)
+	if v := os.Getenv(env); v != "" {
+		*p = v // set before parsing, so the command line still wins
+	}
+	return p
+}
+
 // envOr returns the environment variable's value, or def.
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {

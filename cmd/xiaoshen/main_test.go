@@ -283,3 +283,58 @@ func TestMalformedDictionaryIsReportedNotACrash(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpNeverShowsEnvironmentValues: a flag set from the environment
+// keeps its built-in default in help, which lands in terminals, logs and
+// screenshots; XIAOSHEN_TOKEN is a secret.
+func TestHelpNeverShowsEnvironmentValues(t *testing.T) {
+	env := map[string]string{
+		"XIAOSHEN_TOKEN":     "xs_secret_from_the_environment",
+		"XIAOSHEN_SERVER":    "http://server-from-the-environment.invalid",
+		"XIAOSHEN_DATA":      "/data-from-the-environment",
+		"XIAOSHEN_ADDR":      "addr-from-the-environment:8080",
+		"XIAOSHEN_THRESHOLD": "0.4242",
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	commands := [][]string{
+		{"upload"}, {"export"}, {"entries", "list"}, {"entries", "show"}, {"entries", "delete"}, {"entries", "history"},
+		{"serve"}, {"reindex"}, {"check"}, {"backup"}, {"restore"}, {"calendar", "import"}, {"healthcheck"},
+		{"user", "create"}, {"token", "create"}, {"token", "list"}, {"token", "revoke"},
+		{"explain"}, {"calibrate"}, {"import"}, {"overdue"},
+	}
+	for _, cmd := range commands {
+		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(t.Context(), append(cmd, "-h"), &out, &out)
+			help := out.String()
+			if code != 0 || !strings.Contains(help, "Usage of xiaoshen "+strings.Join(cmd, " ")) {
+				t.Fatalf("exit %d:\n%s", code, help)
+			}
+			for k, v := range env {
+				if strings.Contains(help, v) {
+					t.Errorf("help shows the value of %s:\n%s", k, help)
+				}
+			}
+		})
+	}
+	t.Run("the usage names the variable", func(t *testing.T) {
+		for cmd, vars := range map[string][]string{
+			"upload":  {"XIAOSHEN_SERVER", "XIAOSHEN_TOKEN"},
+			"export":  {"XIAOSHEN_SERVER", "XIAOSHEN_TOKEN"},
+			"overdue": {"XIAOSHEN_DATA"},
+			"serve":   {"XIAOSHEN_ADDR", "XIAOSHEN_DATA", "XIAOSHEN_THRESHOLD", "XIAOSHEN_LOG_FORMAT", "XIAOSHEN_LOG_LEVEL", "XIAOSHEN_DICT"},
+			"import":  {"XIAOSHEN_DATA"},
+			"check":   {"XIAOSHEN_DATA"},
+		} {
+			var out bytes.Buffer
+			run(t.Context(), []string{cmd, "-h"}, &out, &out)
+			for _, v := range vars {
+				if !strings.Contains(out.String(), v) {
+					t.Errorf("%s -h does not name %s:\n%s", cmd, v, out.String())
+				}
+			}
+		}
+	})
+}

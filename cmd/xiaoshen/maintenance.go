@@ -15,7 +15,7 @@ import (
 
 func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("reindex", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory of a stopped server")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory of a stopped server (env XIAOSHEN_DATA)")
 	dict := fs.String("dict", "", "gojieba dictionary folder")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -44,7 +44,7 @@ func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usageError{fmt.Errorf("用法：xiaoshen calendar import --data DIR FILE")}
 	}
 	fs := newFlagSet("calendar import", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory (env XIAOSHEN_DATA)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // container HEALTHCHECK uses it, as the image has no curl.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("healthcheck", stderr)
-	addr := fs.String("addr", envOr("XIAOSHEN_ADDR", "127.0.0.1:8080"), "server address")
+	addr := envString(fs, "addr", "XIAOSHEN_ADDR", "127.0.0.1:8080", "server address (env XIAOSHEN_ADDR)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

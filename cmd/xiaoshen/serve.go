@@ -31,13 +31,13 @@ const readHeaderTimeout = 5 * time.Second
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
-	addr := fs.String("addr", envOr("XIAOSHEN_ADDR", "127.0.0.1:8080"), "listen address (env XIAOSHEN_ADDR)")
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "data directory (env XIAOSHEN_DATA)")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (env XIAOSHEN_ADDR)")
+	data := fs.String("data", "./data", "data directory (env XIAOSHEN_DATA)")
 	dict := fs.String("dict", "", "gojieba dictionary folder (env XIAOSHEN_DICT; default: ./dict next to the binary, then the Go module)")
 	seed := fs.Bool("seed", true, "load the embedded corpus into a new, empty data directory")
-	threshold := fs.Float64("threshold", envThreshold(), "least confidence for an answer, 0..1 (env XIAOSHEN_THRESHOLD; default: the built-in calibrated value)")
-	logFormat := fs.String("log-format", envOr("XIAOSHEN_LOG_FORMAT", "text"), "log format: text or json")
-	logLevel := fs.String("log-level", envOr("XIAOSHEN_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	threshold := fs.Float64("threshold", 0, "least confidence for an answer, 0..1 (env XIAOSHEN_THRESHOLD; default: the built-in calibrated value)")
+	logFormat := fs.String("log-format", "text", "log format: text or json (env XIAOSHEN_LOG_FORMAT)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error (env XIAOSHEN_LOG_LEVEL)")
 	rateLimit := fs.Int("rate-limit", defaultRateLimit, "requests per minute one client address may make to /api/v1/ask and /api/v1/search; 0 turns the limit off; chatbot tokens are exempt (env XIAOSHEN_RATE_LIMIT)")
 	trustProxy := fs.Bool("trust-proxy", false, "take the client address from X-Forwarded-For or X-Real-IP sent by a proxy on a loopback, link-local or private address (env XIAOSHEN_TRUST_PROXY)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark the review page's session cookie Secure; set it when the service is reached over HTTPS (env XIAOSHEN_SECURE_COOKIES)")
@@ -50,6 +50,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var calendars stringsFlag
 	fs.Var(&calendars, "calendar", "extra holiday arrangement file (JSON); repeatable")
 	if err := setFromEnv(fs, map[string]string{
+		"addr": "XIAOSHEN_ADDR", "data": "XIAOSHEN_DATA", "threshold": "XIAOSHEN_THRESHOLD",
+		"log-format": "XIAOSHEN_LOG_FORMAT", "log-level": "XIAOSHEN_LOG_LEVEL",
 		"rate-limit": "XIAOSHEN_RATE_LIMIT", "trust-proxy": "XIAOSHEN_TRUST_PROXY", "metrics": "XIAOSHEN_METRICS", "secure-cookies": "XIAOSHEN_SECURE_COOKIES",
 		"read-timeout": "XIAOSHEN_READ_TIMEOUT", "write-timeout": "XIAOSHEN_WRITE_TIMEOUT",
 		"handler-timeout": "XIAOSHEN_HANDLER_TIMEOUT", "idle-timeout": "XIAOSHEN_IDLE_TIMEOUT",

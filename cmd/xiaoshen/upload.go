@@ -230,8 +230,7 @@ func confirm(stderr io.Writer, question string) bool {
 
 func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("upload", stderr)
-	server := fs.String("server", os.Getenv("XIAOSHEN_SERVER"), "服务器地址（环境变量 XIAOSHEN_SERVER）")
-	token := fs.String("token", os.Getenv("XIAOSHEN_TOKEN"), "访问令牌（环境变量 XIAOSHEN_TOKEN）")
+	server, token := serverFlags(fs)
 	var uf uploadFlags
 	uf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -294,7 +293,7 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // apply.
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("import", stderr)
-	data := fs.String("data", envOr("XIAOSHEN_DATA", "./data"), "已停止的服务的数据目录")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "已停止的服务的数据目录（环境变量 XIAOSHEN_DATA）")
 	dict := fs.String("dict", "", "gojieba dictionary folder")
 	seed := fs.Bool("seed", false, "数据目录为空时先载入内置知识库")
 	var uf uploadFlags

@@ -384,3 +384,35 @@ func keepAsking(baseURL string, workers int) (stop func() (asks, failures int)) 
 		return asks, failures
 	}
 }
+
+// TestServerAndTokenFromEnvironment: XIAOSHEN_SERVER and XIAOSHEN_TOKEN
+// stand in for --server and --token, and the command line wins over them.
+func TestServerAndTokenFromEnvironment(t *testing.T) {
+	u := mustStartUploadServer(t, nil)
+	maint := u.token(t, kb.RoleMaintainer, "综合处")
+	t.Setenv("XIAOSHEN_SERVER", u.url)
+	t.Setenv("XIAOSHEN_TOKEN", maint)
+	csv := u.file(t, "env.csv", []byte("标题,内容\n环境变量里的令牌能用吗？,能用。\n"))
+	cli := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := run(t.Context(), args, &out, &out)
+		return code, out.String()
+	}
+
+	if code, out := cli("upload", "-h"); code != 0 || strings.Contains(out, maint) || !strings.Contains(out, "XIAOSHEN_TOKEN") {
+		t.Fatalf("upload -h: exit %d, the token must not be shown:\n%s", code, out)
+	}
+	if code, out := cli("upload", "--column", "faq", "--dry-run", csv); code != 0 || !strings.Contains(out, "新增 1") {
+		t.Errorf("upload with the token from the environment: exit %d: %s", code, out)
+	}
+	if code, out := cli("entries", "list", "--limit", "1"); code != 0 {
+		t.Errorf("entries list with the token from the environment: exit %d: %s", code, out)
+	}
+	t.Setenv("XIAOSHEN_TOKEN", "xs_not_a_token")
+	if code, out := cli("upload", "--column", "faq", "--dry-run", csv); code == 0 || !strings.Contains(out, "401") {
+		t.Errorf("a bad token from the environment was not used: exit %d: %s", code, out)
+	}
+	if code, out := cli("upload", "--token", maint, "--column", "faq", "--dry-run", csv); code != 0 {
+		t.Errorf("--token must win over the environment: exit %d: %s", code, out)
+	}
+}
