@@ -153,32 +153,53 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return usage
 }
 
+// overdueFailed is the exit status of overdue when it cannot tell; 1
+// means items are overdue, so a cron job can tell the two apart.
+const overdueFailed = 2
+
 // runOverdue prints overdue review items per department, for a daily cron
-// job; it exits 1 when any are overdue.
+// job; it exits 1 when any are overdue and 2 when it fails.
 func runOverdue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("overdue", stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "用法：xiaoshen overdue [--data DIR]\n\n列出逾期未处理的问题，供每日定时任务使用。\n退出码：0 没有逾期的问题；1 有逾期的问题；2 出错（如数据目录不存在、参数有误）。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory (env XIAOSHEN_DATA)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	st, err := openStore(*data)
+	total, err := printOverdue(ctx, *data, stdout, stderr)
 	if err != nil {
-		return err
+		return failure{err, overdueFailed}
+	}
+	if total > 0 {
+		return exitCode(1)
+	}
+	return nil
+}
+
+// printOverdue prints the overdue review items of the data directory per
+// department and returns how many there are.
+func printOverdue(ctx context.Context, data string, stdout, stderr io.Writer) (int, error) {
+	st, err := openStore(data)
+	if err != nil {
+		return 0, err
 	}
 	defer st.Close()
-	cal, err := loadCalendar(appConfig{DataDir: *data, Logger: newLogger(stderr, "text", "error")})
+	cal, err := loadCalendar(appConfig{DataDir: data, Logger: newLogger(stderr, "text", "error")})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	now := time.Now()
 	overdue := true
 	items, total, err := st.FindReviewItems(ctx, kb.ReviewFilter{Status: kb.StatusOpen, Overdue: &overdue, Now: now, Limit: 100000})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if total == 0 {
 		fmt.Fprintln(stdout, "没有逾期未处理的问题。")
-		return nil
+		return 0, nil
 	}
 	byDept := map[string][]*kb.ReviewItem{}
 	var depts []string
@@ -196,5 +217,5 @@ func runOverdue(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				it.DueAt.Format("2006-01-02"), -cal.WorkingDaysLeft(now, it.DueAt), it.Occurrences, kb.ReviewTypeName(it.Type))
 		}
 	}
-	return exitCode(1)
+	return total, nil
 }

@@ -41,7 +41,7 @@ var commands = map[string]command{
 	"import":      {"离线导入文件到已停止服务的数据目录（首次批量导入）", runImport},
 	"export":      {"导出栏目为 xlsx、csv 或 jsonl，可原样再上传", runExport},
 	"entries":     {"查看、删除条目及其修改历史：entries list|show|delete|history", runEntries},
-	"overdue":     {"列出逾期未答复的问题（有逾期时退出码为 1，供每日定时任务使用）", runOverdue},
+	"overdue":     {"列出逾期未答复的问题，供每日定时任务使用（退出码：0 无逾期，1 有逾期，2 出错）", runOverdue},
 }
 
 func main() {
@@ -73,6 +73,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "xiaoshen %s: %v\n", args[0], err)
 			return 2
 		}
+		var f failure
+		if errors.As(err, &f) {
+			fmt.Fprintf(stderr, "xiaoshen %s: %v\n", args[0], err)
+			return f.code
+		}
 		var ec exitCode
 		if errors.As(err, &ec) {
 			return int(ec)
@@ -85,6 +90,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // usageError is a mistake in the command line.
 type usageError struct{ error }
+
+// failure ends a command with its message and a status other than 1, for
+// a command whose status 1 reports a finding rather than an error.
+type failure struct {
+	error
+	code int
+}
 
 // exitCode ends a command with a status but no further message.
 type exitCode int

@@ -309,7 +309,7 @@ func TestHelpNeverShowsEnvironmentValues(t *testing.T) {
 			var out bytes.Buffer
 			code := run(t.Context(), append(cmd, "-h"), &out, &out)
 			help := out.String()
-			if code != 0 || !strings.Contains(help, "Usage of xiaoshen "+strings.Join(cmd, " ")) {
+			if code != 0 || !strings.Contains(help, "xiaoshen "+strings.Join(cmd, " ")) {
 				t.Fatalf("exit %d:\n%s", code, help)
 			}
 			for k, v := range env {

@@ -416,3 +416,44 @@ func TestServerAndTokenFromEnvironment(t *testing.T) {
 		t.Errorf("--token must win over the environment: exit %d: %s", code, out)
 	}
 }
+
+// TestOverdueExitCodes: a daily cron job tells "items are overdue" (1)
+// from "the check failed" (2).
+func TestOverdueExitCodes(t *testing.T) {
+	overdue := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := run(t.Context(), append([]string{"overdue"}, args...), &out, &out)
+		return code, out.String()
+	}
+	t.Run("nothing overdue", func(t *testing.T) {
+		u := mustStartUploadServer(t, nil)
+		if code, out := overdue("--data", u.env.Dir); code != 0 || !strings.Contains(out, "没有逾期未处理的问题") {
+			t.Errorf("exit %d, want 0: %s", code, out)
+		}
+	})
+	t.Run("items overdue", func(t *testing.T) {
+		monthAgo := time.Now().AddDate(0, -1, 0)
+		u := mustStartUploadServer(t, func() time.Time { return monthAgo })
+		res, err := u.env.Service.Ask(t.Context(), kb.AskRequest{Question: "兽药经营许可正怎么申请啊"})
+		if err != nil || res.Answered {
+			t.Fatalf("an uncovered question was answered: %+v %v", res, err)
+		}
+		if code, out := overdue("--data", u.env.Dir); code != 1 || !strings.Contains(out, "兽药经营许可正怎么申请啊") {
+			t.Errorf("exit %d, want 1: %s", code, out)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		missing := filepath.Join(t.TempDir(), "nonexistent")
+		if code, out := overdue("--data", missing); code != 2 || !strings.Contains(out, missing) {
+			t.Errorf("missing data directory: exit %d, want 2: %s", code, out)
+		}
+		if code, out := overdue("--no-such-flag"); code != 2 {
+			t.Errorf("unknown flag: exit %d, want 2: %s", code, out)
+		}
+	})
+	t.Run("help names the codes", func(t *testing.T) {
+		if code, out := overdue("-h"); code != 0 || !strings.Contains(out, "1 有逾期的问题") || !strings.Contains(out, "2 出错") {
+			t.Errorf("exit %d: %s", code, out)
+		}
+	})
+}
