@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -49,15 +48,180 @@ func splitList(s string) []string {
 	return out
 }
 
-type frontMatter struct {
-	ID         string            `yaml:"id"`
-	Column     string            `yaml:"column"`
-	Title      string            `yaml:"title"`
-	Department string            `yaml:"department"`
-	Matter     string            `yaml:"matter"`
-	Keywords   stringList        `yaml:"keywords"`
-	Similar    stringList        `yaml:"similar"`
-	Fields     map[string]string `yaml:"fields"`
+// frontKey is one key of the front matter, resolved like a table header.
+type frontKey struct {
+	name  string // as written
+	line  int    // in the file
+	field field
+	value *yaml.Node
+}
+
+// readFrontMatter reads the YAML head of a Markdown entry into e. Its keys
+// are the names a table header may have (标题 or title, 发布日期 or
+// published_on …), and a fields map holds column fields as before. names
+// maps a field's key to the name the file wrote for it; col is the column
+// the upload gives when the head names none.
+func readFrontMatter(file, head string, col kb.Column, e *kb.Entry, names map[string]string) *RowError {
+	fail := func(line int, key, format string, args ...any) *RowError {
+		return &RowError{File: file, Row: line, Field: key, Message: fmt.Sprintf(format, args...)}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(head), &doc); err != nil {
+		return fail(yamlLine(err)+1, "", "YAML 头部有误：%s", err.Error())
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind == 0 {
+		return nil // an empty head
+	}
+	if root.Kind != yaml.MappingNode {
+		return fail(root.Line+1, "", "YAML 头部应为“键: 值”的形式，每行一个，如 标题: 某问题")
+	}
+	var keys []frontKey
+	var unknown, fieldsKey *frontKey
+	seen := map[string]frontKey{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		// The head starts on the file's second line.
+		k := frontKey{name: root.Content[i].Value, line: root.Content[i].Line + 1, value: root.Content[i+1]}
+		if foldHeader(k.name) == "fields" {
+			if fieldsKey != nil {
+				return fail(k.line, k.name, "fields 在第 %d 行已写过，只能写一次", fieldsKey.line)
+			}
+			fieldsKey = &k
+			continue
+		}
+		f, ok := resolveHeader(k.name, nil)
+		if !ok {
+			if unknown == nil {
+				unknown = &k
+			}
+			continue
+		}
+		if f.kind == fieldContent {
+			return fail(k.line, k.name, "正文写在 YAML 头部结束的 --- 之后，头部不用“%s”", k.name)
+		}
+		if first, ok := seen[f.key()]; ok {
+			return fail(k.line, k.name, "“%s”与第 %d 行的“%s”是同一字段，只能写一个", k.name, first.line, first.name)
+		}
+		k.field = f
+		seen[f.key()] = k
+		keys = append(keys, k)
+	}
+	text := func(k frontKey) (string, *RowError) {
+		var s string
+		if k.value.Kind != yaml.ScalarNode || k.value.Decode(&s) != nil {
+			return "", fail(k.line, k.name, "“%s”应为文本", k.name)
+		}
+		return s, nil
+	}
+	for _, k := range keys {
+		if k.field.kind != fieldColumn {
+			continue
+		}
+		v, bad := text(k)
+		if bad != nil {
+			return bad
+		}
+		if v == "" {
+			continue
+		}
+		c, err := kb.ParseColumn(v)
+		if err != nil {
+			return fail(k.line, k.name, "%s", kb.ErrorMessage(err))
+		}
+		col = c
+	}
+	e.Column = col
+	if unknown != nil {
+		return fail(unknown.line, unknown.name, "YAML 头部中未知的键“%s”：可用的键有 %s（见 README 的“Maintaining the KB (上传)”一节）",
+			unknown.name, frontKeysText(e.Column))
+	}
+	if k := fieldsKey; k != nil {
+		var fields map[string]string
+		if err := k.value.Decode(&fields); err != nil {
+			return fail(k.line, k.name, "fields 应为“字段: 值”的列表")
+		}
+		for name, v := range fields {
+			e.Fields[name] = v
+			if spec, ok := col.FieldSpec(name); ok {
+				names[spec.Code] = name
+			}
+		}
+	}
+	for _, k := range keys {
+		names[k.field.key()] = k.name
+		var dst *string
+		switch k.field.kind {
+		case fieldExternalID:
+			dst = &e.ExternalID
+		case fieldTitle:
+			dst = &e.Title
+		case fieldDepartment:
+			dst = &e.Department
+		case fieldMatter:
+			dst = &e.Matter
+		case fieldKeywords, fieldSimilar:
+			var items stringList
+			if err := k.value.Decode(&items); err != nil {
+				return fail(k.line, k.name, "“%s”应为列表或用逗号分隔的文本", k.name)
+			}
+			if k.field.kind == fieldKeywords {
+				e.Keywords = items
+			} else {
+				e.Similar = items
+			}
+		case fieldColumnField:
+			if _, ok := e.Column.FieldSpec(k.field.code); e.Column.Valid() && !ok {
+				return fail(k.line, k.name, "栏目“%s”没有“%s”字段", e.Column.Name(), k.name)
+			}
+			v, err := text(k)
+			if err != nil {
+				return err
+			}
+			e.Fields[k.field.code] = v
+		}
+		if dst != nil {
+			v, err := text(k)
+			if err != nil {
+				return err
+			}
+			*dst = v
+		}
+	}
+	return nil
+}
+
+// frontKeysText lists the keys a front matter may use, with the fields of
+// col when it is known.
+func frontKeysText(col kb.Column) string {
+	var core []string
+	for _, cf := range coreFields {
+		if cf.kind == fieldContent {
+			continue
+		}
+		name := cf.names[0]
+		for _, n := range cf.names[1:] {
+			if n[0] < utf8.RuneSelf {
+				name += "（" + n + "）"
+				break
+			}
+		}
+		core = append(core, name)
+	}
+	out := strings.Join(core, "、")
+	if !col.Valid() {
+		return out + "，以及各栏目的字段（如 文号、发布日期、实施日期、电话）"
+	}
+	var own []string
+	for _, spec := range col.Fields() {
+		own = append(own, spec.Label)
+	}
+	if len(own) == 0 {
+		return out
+	}
+	return out + "，以及栏目“" + col.Name() + "”的字段 " + strings.Join(own, "、")
 }
 
 // ParseMarkdown parses one entry: YAML front matter between "---" lines,
@@ -80,8 +244,8 @@ func parseMarkdown(name string, data []byte, opts Options) (*Record, []*RowError
 	e.Normalize()
 	var out []*RowError
 	for _, fe := range e.Validate() {
-		field := fe.Field
-		if n, ok := names[field]; ok {
+		field := fieldName(fe.Field, e.Column)
+		if n, ok := names[fe.Field]; ok {
 			field = n
 		}
 		out = append(out, &RowError{File: name, Row: 1, Field: field, Message: fe.Message})
@@ -114,35 +278,16 @@ func readMarkdown(name string, data []byte, opts Options) (*kb.Entry, map[string
 	} else {
 		body = ""
 	}
-	var fm frontMatter
-	dec := yaml.NewDecoder(strings.NewReader(head))
-	dec.KnownFields(true)
-	if err := dec.Decode(&fm); err != nil && !errors.Is(err, io.EOF) {
-		return fail(yamlLine(err)+1, "", "YAML 头部有误："+err.Error())
+	e := &kb.Entry{Column: opts.Column, Content: body, Fields: map[string]string{}}
+	names := map[string]string{}
+	if err := readFrontMatter(name, head, opts.Column, e, names); err != nil {
+		return nil, nil, []*RowError{err}
 	}
-	col := opts.Column
-	if fm.Column != "" {
-		c, err := kb.ParseColumn(fm.Column)
-		if err != nil {
-			return fail(1, "column", kb.ErrorMessage(err))
-		}
-		col = c
+	if e.Column == "" {
+		return fail(1, "column", "未指定栏目（column 或 栏目）")
 	}
-	if col == "" {
-		return fail(1, "column", "未指定栏目（column）")
-	}
-	if fm.Department == "" {
-		fm.Department = opts.Department
-	}
-	names := map[string]string{"title": "title", "department": "department", "column": "column", "external_id": "id"}
-	for k := range fm.Fields {
-		if spec, ok := col.FieldSpec(k); ok {
-			names[spec.Code] = k
-		}
-	}
-	e := &kb.Entry{
-		ExternalID: fm.ID, Column: col, Title: fm.Title, Content: body, Department: fm.Department,
-		Matter: fm.Matter, Keywords: fm.Keywords, Similar: fm.Similar, Fields: fm.Fields,
+	if e.Department == "" {
+		e.Department = opts.Department
 	}
 	return e, names, nil
 }

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -44,7 +46,14 @@ func TestMarkdownThroughParseReader(t *testing.T) {
 		fragments []string
 	}{
 		{"no front matter", "# 标题\n正文", Options{Column: kb.ColumnFAQ}, 1, "", []string{"YAML 头部"}},
-		{"unknown key", "---\ntitle: 问\nremark: x\n---\n答", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 3, "", []string{"YAML 头部有误"}},
+		{"unknown key", "---\ntitle: 问\nremark: x\n---\n答", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 3, "remark", []string{"未知的键“remark”", "标题（title）", "相似问法（similar）", "README"}},
+		{"unknown Chinese key lists the column's fields", "---\n栏目: 政策文件\n标题: 某办法\n部门: 法规处\n备注: 内部\n---\n正文", Options{}, 5, "备注",
+			[]string{"未知的键“备注”", "以及栏目“政策文件”的字段 文号、", "实施日期"}},
+		{"content in the head", "---\n标题: 问\n内容: 答\n---\n", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 3, "内容", []string{"正文写在"}},
+		{"one field twice", "---\ntitle: 问\n标题: 问\n---\n答", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 3, "标题", []string{"第 2 行的“title”是同一字段"}},
+		{"another column's field", "---\n标题: 某办法\n部门: 法规处\n电话: \"12345\"\n---\n正文", Options{Column: kb.ColumnPolicy}, 4, "电话", []string{"没有“电话”字段"}},
+		{"bad column", "---\n栏目: 杂项\n标题: 问\n---\n答", Options{Department: "综合处"}, 2, "栏目", []string{"杂项"}},
+		{"YAML syntax", "---\n标题: [问\n---\n答", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 2, "", []string{"YAML 头部有误"}},
 		{"no column", "---\ntitle: 问\n---\n答", Options{}, 1, "column", []string{"未指定栏目"}},
 		{"bad date", "---\ntitle: 某办法\ndepartment: 法规处\nfields:\n  实施日期: 明年\n---\n正文", Options{Column: kb.ColumnPolicy}, 1, "实施日期", []string{"实施日期"}},
 		{"default department", "---\ntitle: 问\n---\n", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 1, "", []string{"内容不能为空"}},
@@ -65,6 +74,36 @@ func TestMarkdownThroughParseReader(t *testing.T) {
 		p := parse(t, "entry.md", gbk(t, policyMarkdown), Options{})
 		wantFatal(t, p.fatal, "entry.md", "UTF-8")
 	})
+}
+
+// TestMarkdownChineseKeys: the head takes the names a table header takes,
+// so a maintainer who writes 标题 and 发布日期 gets the same entry as one
+// who writes title and fields.
+func TestMarkdownChineseKeys(t *testing.T) {
+	const chinese = `---
+编号: policy-1
+栏目: 政策文件
+标题: 某管理办法
+部门: 法规处
+关键词: 办法，管理
+文号: 沪药监规〔2024〕3号
+实施日期: 2024年6月1日
+发布日期: 2024-05-20
+解读: wiki-1
+---
+## 第一条
+
+为了规范管理，制定本办法。
+`
+	english := strings.Replace(policyMarkdown, "fields:\n", "column: policy\nfields:\n  发布日期: 2024-05-20\n", 1)
+	want := mustParse(t, "policy-1.md", []byte(english), Options{})[0]
+	got := mustParse(t, "policy-1.md", []byte(chinese), Options{})[0]
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Chinese keys:\n got %+v\n%+v\nwant %+v\n%+v", got, got.Entry, want, want.Entry)
+	}
+	if got.Entry.Fields[kb.FieldPublishedOn] != "2024-05-20" {
+		t.Errorf("发布日期 = %q", got.Entry.Fields[kb.FieldPublishedOn])
+	}
 }
 
 func TestParseMarkdownFSStillSeedsTheCorpus(t *testing.T) {
