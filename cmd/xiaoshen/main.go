@@ -33,7 +33,7 @@ var commands = map[string]command{
 	"healthcheck": {"检查本机服务是否就绪（容器健康检查用）", runHealthcheck},
 	"user":        {"创建审核、维护或管理员账号：user create --data DIR --name N --role R [--department D]", runUser},
 	"token":       {"创建、列出、吊销访问令牌：token create|list|revoke --data DIR ...", runToken},
-	"eval":        {"评测答复质量：eval --tianchi FILE | --kuake FILE | --corpus-questions DIR", runEval},
+	"eval":        {"评测答复质量：eval --data DIR --questions FILE（本部署的知识库）| --tianchi FILE | --kuake FILE | --corpus-questions DIR", runEval},
 	"explain":     {"解释问题的匹配过程：分词、候选条目、置信度及影响最大的特征：explain [--data DIR | --corpus | --tianchi FILE] 问题…", runExplain},
 	"fit":         {"拟合匹配模型（见 docs/quality.md）：fit --kuake TRAIN.json --tianchi DEV.csv --corpus-questions corpus/testdata", runFit},
 	"calibrate":   {"按本部署的知识库和带标注的问题校准置信度与阈值（服务可在运行）：calibrate --data DIR --questions FILE|DIR", runCalibrate},

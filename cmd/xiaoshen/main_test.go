@@ -199,6 +199,13 @@ func TestUnknownSubcommand(t *testing.T) {
 	}
 }
 
+func TestUsageShowsEvalOnADeployment(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(t.Context(), []string{"-h"}, io.Discard, &stderr); code != 0 || !strings.Contains(stderr.String(), "eval --data DIR --questions FILE") {
+		t.Fatalf("exit %d, usage does not show eval --data DIR --questions FILE:\n%s", code, stderr.String())
+	}
+}
+
 func TestCalendarImport(t *testing.T) {
 	data := t.TempDir()
 	file := filepath.Join(t.TempDir(), "2027.json")
