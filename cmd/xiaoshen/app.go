@@ -37,6 +37,10 @@ type appConfig struct {
 	// instead of stopping the open: for the copies that eval, explain and
 	// calibrate work on (calibrate must run to replace a damaged file).
 	CalibrationNotices io.Writer
+	// Notices, when set, is told in plain words what the person running a
+	// one-shot command (check, import …) should know about the data
+	// directory; serve leaves it nil and logs the same as a warning.
+	Notices io.Writer
 }
 
 // app is an opened data directory: store, index and the domain service.
@@ -126,7 +130,11 @@ func loadCalendar(cfg appConfig) (*kb.Calendar, error) {
 		cfg.Logger.Info("calendar loaded", "file", f, "years", years)
 	}
 	if y := time.Now().In(kb.Shanghai).Year(); !cal.Published(y + 1) {
-		cfg.Logger.Warn("official holiday arrangement not loaded; deadlines in that year assume Monday to Friday and are marked provisional", "year", y+1)
+		if cfg.Notices != nil {
+			fmt.Fprintf(cfg.Notices, "提醒：%d 年的节假日安排尚未导入，该年的期限暂只按周末休息计算；安排公布后请用 xiaoshen calendar import 导入\n", y+1)
+		} else {
+			cfg.Logger.Warn("official holiday arrangement not loaded; deadlines in that year assume Monday to Friday and are marked provisional", "year", y+1)
+		}
 	}
 	return cal, nil
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"xiaoshen/kb"
 )
@@ -168,5 +170,44 @@ func TestDataDirectoryIsLockedWhileInUse(t *testing.T) {
 	a.Close()
 	if code, out := runCLI(t, "check", "--data", dir); code != 0 {
 		t.Fatalf("check after release: exit %d\n%s", code, out)
+	}
+}
+
+// TestMissingHolidayArrangementIsOnePlainLine: a one-shot command tells its
+// user about next year's missing holiday arrangement in one plain line,
+// while serve keeps the structured warning for its log.
+func TestMissingHolidayArrangementIsOnePlainLine(t *testing.T) {
+	next := time.Now().In(kb.Shanghai).Year() + 1
+	if kb.NewCalendar().Published(next) {
+		t.Skipf("the embedded calendar already has %d", next)
+	}
+	dir := t.TempDir()
+	check := func() string {
+		var stderr bytes.Buffer
+		run(t.Context(), []string{"check", "--data", dir}, io.Discard, &stderr)
+		return stderr.String()
+	}
+	reminder := fmt.Sprintf("提醒：%d 年的节假日安排尚未导入", next)
+	if got := check(); strings.Count(got, reminder) != 1 || strings.Contains(got, "level=") || strings.Contains(got, "holiday arrangement") {
+		t.Errorf("check's stderr, want the one plain reminder:\n%s", got)
+	}
+
+	var logs bytes.Buffer
+	if _, err := loadCalendar(appConfig{DataDir: dir, Logger: newLogger(&logs, "json", "info")}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN"`) || !strings.Contains(logs.String(), fmt.Sprintf(`"year":%d`, next)) {
+		t.Errorf("serve's log, want the structured warning:\n%s", logs.String())
+	}
+
+	file := filepath.Join(t.TempDir(), "next.json")
+	if err := os.WriteFile(file, fmt.Appendf(nil, `{"year":%d,"days":[{"name":"元旦","date":"%d-01-01","isOffDay":true}]}`, next, next), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := run(t.Context(), []string{"calendar", "import", "--data", dir, file}, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("calendar import: exit %d", code)
+	}
+	if got := check(); strings.Contains(got, "提醒") {
+		t.Errorf("the arrangement is imported, yet:\n%s", got)
 	}
 }

@@ -63,7 +63,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）：%w；用 --corpus 看内置知识库", *data, err)
 		}
 		a, err = openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Calibration: filepath.Join(*data, search.CalibrationFileName),
-			Logger: newLogger(stderr, "text", "warn")})
+			Logger: newLogger(stderr, "text", "warn"), Notices: stderr})
 		var inUse *dataDirInUseError
 		switch {
 		case errors.As(err, &inUse):

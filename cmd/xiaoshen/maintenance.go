@@ -21,7 +21,7 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	logger := newLogger(stderr, "text", "warn")
-	a, err := openData(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: logger})
+	a, err := openData(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: logger, Notices: stderr})
 	if err != nil {
 		return err
 	}

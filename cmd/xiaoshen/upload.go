@@ -311,7 +311,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if uf.prune && !uf.dryRun && !uf.yes && !confirm(stderr, "--prune 会删除本次导入中没有的条目，确认吗？") {
 		return exitCode(1)
 	}
-	a, err := openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Seed: *seed, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	a, err := openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Seed: *seed, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Notices: stderr})
 	if err != nil {
 		return fmt.Errorf("打开数据目录 %s 失败（服务是否仍在运行？导入需要先停止服务）：%w", *data, err)
 	}
