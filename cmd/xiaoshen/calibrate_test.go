@@ -115,7 +115,7 @@ func TestCalibrate(t *testing.T) {
 	running.Close()
 
 	var stdoutBuf bytes.Buffer
-	if code := run(ctx, []string{"check", "--data", dir}, &stdoutBuf, io.Discard); code != 0 || !strings.Contains(stdoutBuf.String(), fmt.Sprintf("置信度校准：本部署的（%s，578 个问题，", calPath)) {
+	if code := run(ctx, []string{"check", "--data", dir}, &stdoutBuf, io.Discard); code != 0 || !strings.Contains(stdoutBuf.String(), fmt.Sprintf("置信度校准：本部署的（deployment，%s，578 个问题，", calPath)) {
 		t.Errorf("check: exit %d, stdout %q", code, stdoutBuf.String())
 	}
 	serveConfig := quietConfig(dir)
@@ -149,7 +149,7 @@ func TestCalibrate(t *testing.T) {
 	}
 	a.Close()
 	stdoutBuf.Reset()
-	if code := run(ctx, []string{"check", "--data", dir}, &stdoutBuf, io.Discard); code != 0 || !strings.Contains(stdoutBuf.String(), "是用另一版本的模型拟合的，服务将改用内置校准") {
+	if code := run(ctx, []string{"check", "--data", dir}, &stdoutBuf, io.Discard); code != 0 || !strings.Contains(stdoutBuf.String(), "是用另一版本的模型拟合的，服务将改用内置校准（corpus，") {
 		t.Errorf("check with a stale calibration: exit %d, stdout %q", code, stdoutBuf.String())
 	}
 	stderrBuf.Reset()

@@ -95,20 +95,20 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return finish()
 }
 
-// writeCalibrationStatus says which calibration serve will answer with,
-// and whether the deployment's file is usable; a damaged one stops serve.
+// writeCalibrationStatus says which calibration serve will answer with, by
+// the profile name serve logs as calibration=, and whether the deployment's file is usable; a damaged one stops serve.
 func writeCalibrationStatus(w io.Writer, path string) (ok bool) {
 	c, m, err := deploymentCalibration(path)
 	switch {
 	case errors.Is(err, search.ErrCalibrationStale):
-		fmt.Fprintf(w, "置信度校准：%s 是用另一版本的模型拟合的，服务将改用内置校准（阈值 %.3f）；请重新运行 xiaoshen calibrate\n", path, search.DefaultModel.Threshold)
+		fmt.Fprintf(w, "置信度校准：%s 是用另一版本的模型拟合的，服务将改用内置校准（%s，阈值 %.3f）；请重新运行 xiaoshen calibrate\n", path, search.DefaultModel.Profile, search.DefaultModel.Threshold)
 	case err != nil:
 		fmt.Fprintf(w, "置信度校准：%v；服务将无法启动：删除或移走该文件即恢复内置校准，再运行 xiaoshen calibrate 重新拟合\n", err)
 		return false
 	case m == nil:
-		fmt.Fprintf(w, "置信度校准：内置（阈值 %.3f）\n", search.DefaultModel.Threshold)
+		fmt.Fprintf(w, "置信度校准：内置（%s，阈值 %.3f）\n", search.DefaultModel.Profile, search.DefaultModel.Threshold)
 	default:
-		fmt.Fprintf(w, "置信度校准：本部署的（%s，%d 个问题，%s 拟合，阈值 %.3f）\n", path, c.Questions, c.FittedAt.In(kb.Shanghai).Format("2006-01-02 15:04"), c.Profile.Threshold)
+		fmt.Fprintf(w, "置信度校准：本部署的（%s，%s，%d 个问题，%s 拟合，阈值 %.3f）\n", c.Profile.Name, path, c.Questions, c.FittedAt.In(kb.Shanghai).Format("2006-01-02 15:04"), c.Profile.Threshold)
 	}
 	return true
 }

@@ -74,7 +74,8 @@ func TestCheckReportsAndRepairsAFailedIndexUpdate(t *testing.T) {
 	writeWithFailingIndex(t, dir)
 
 	code, out := runCLI(t, "check", "--data", dir)
-	for _, want := range []string{"数据库完整性检查：通过", "待索引的变更：2", "缺失：1", "多余：1", "不一致"} {
+	// The calibration is named as serve logs it (calibration=corpus).
+	for _, want := range []string{"数据库完整性检查：通过", "置信度校准：内置（corpus，阈值", "待索引的变更：2", "缺失：1", "多余：1", "不一致"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
