@@ -231,9 +231,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	for _, id := range deletes {
 		rewritten[id] = true
 	}
-	if err := s.wordingWarnings(ctx, res, checks, rewritten, len(existing) > 0); err != nil {
-		return nil, err
-	}
+	s.wordingWarnings(res, checks, existing, rewritten)
 	res.Rejected = len(res.Errors)
 	res.Created, res.Updated, res.Deleted = len(creates), len(updates), len(deletes)
 	if req.DryRun || (res.Rejected > 0 && !req.SkipInvalid) {
@@ -268,49 +266,70 @@ type wordingCheck struct {
 }
 
 // wordingWarnings warns of every wording of the checked entries that
-// another of them has too, or (withKB) that an entry of the KB other than
-// those rewritten has: two entries with one question between them leave
-// the answer to chance. It warns rather than rejects, as a maintainer
-// moving a question from one entry to another uploads both.
-func (s *Service) wordingWarnings(ctx context.Context, res *SyncResult, checks []wordingCheck, rewritten map[int64]bool, withKB bool) error {
-	if s.Analyzer == nil {
-		return nil
+// another of them has too, or that a live entry of the KB other than those
+// rewritten has: two entries with one question between them leave the
+// answer to chance. It warns rather than rejects, as a maintainer moving a
+// question from one entry to another uploads both. Wordings are compared
+// by their keys (QuestionAnalyzer.WordingKey), a precise cut each, so the
+// cost grows with the KB and the upload but not with their product.
+func (s *Service) wordingWarnings(res *SyncResult, checks []wordingCheck, existing []*Entry, rewritten map[int64]bool) {
+	if s.Analyzer == nil || len(checks) == 0 {
+		return
 	}
-	first := map[string]int{} // wording key → the first check with it
+	type holder struct {
+		row     int    // the check with the key, or -1
+		entry   *Entry // else the KB entry with it
+		wording string
+	}
+	keys := make([][]string, len(checks))
+	held := map[string]*holder{}
+	for i, c := range checks {
+		for _, w := range c.e.Questions() {
+			key := s.Analyzer.WordingKey(w)
+			keys[i] = append(keys[i], key)
+			if key != "" && held[key] == nil {
+				held[key] = &holder{row: -1}
+			}
+		}
+	}
+	now := s.Now()
+	for _, e := range existing {
+		if rewritten[e.ID] || e.Expired(now) {
+			continue
+		}
+		for _, w := range e.Questions() {
+			if h := held[s.Analyzer.WordingKey(w)]; h != nil && h.entry == nil {
+				h.entry, h.wording = e, w
+			}
+		}
+	}
 	for i, c := range checks {
 		for j, w := range c.e.Questions() {
+			key := keys[i][j]
+			h := held[key]
+			if h == nil {
+				continue
+			}
+			var clash string
+			switch {
+			case h.entry != nil:
+				clash = (&WordingClash{Wording: w, EntryID: h.entry.ID, EntryTitle: h.entry.Title, Department: h.entry.Department, Theirs: h.wording}).String()
+			case h.row >= 0 && h.row != i:
+				clash = fmt.Sprintf("问法“%s”与第 %d 行“%s”的问法在小申看来是同一个问题", w, checks[h.row].row.Row, checks[h.row].e.Title)
+			case h.row < 0:
+				h.row = i
+			}
+			if clash == "" {
+				continue
+			}
 			field := "similar_questions"
 			if j == 0 {
 				field = "title"
 			}
-			warn := func(format string, args ...any) {
-				res.Warnings = append(res.Warnings, RowProblem{File: c.row.File, Row: c.row.Row, Field: field, Title: c.e.Title,
-					Message: fmt.Sprintf(format, args...) + "：小申遇到这个问题时只会给出其中一个条目，请合并两个条目或改写其中一个问法"})
-			}
-			key := s.Analyzer.WordingKey(w)
-			if key == "" {
-				continue
-			}
-			if k, ok := first[key]; ok {
-				if k != i {
-					warn("问法“%s”与第 %d 行“%s”的问法在小申看来是同一个问题", w, checks[k].row.Row, checks[k].e.Title)
-				}
-				continue
-			}
-			first[key] = i
-			if !withKB {
-				continue
-			}
-			clash, err := s.wordingClash(ctx, w, func(id int64) bool { return id == c.e.ID || rewritten[id] })
-			if err != nil {
-				return err
-			}
-			if clash != nil {
-				warn("%s", clash)
-			}
+			res.Warnings = append(res.Warnings, RowProblem{File: c.row.File, Row: c.row.Row, Field: field, Title: c.e.Title,
+				Message: clash + "：小申遇到这个问题时只会给出其中一个条目，请合并两个条目或改写其中一个问法"})
 		}
 	}
-	return nil
 }
 
 func isCreated(creates []*Entry, e *Entry) bool {

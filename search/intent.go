@@ -33,16 +33,9 @@ func (idx *Index) Signature(question string) kb.QuestionSignature {
 // WordingKey returns the question as the matcher compares wordings:
 // filler words and punctuation dropped, synonyms folded. A question whose
 // key equals one of an entry's wordings' is an exact match for the entry.
-// It costs a cut, not an analysis.
+// It costs a precise cut, not an analysis.
 func (idx *Index) WordingKey(question string) string {
-	precise, _ := idx.seg.BothTerms(kb.WithoutMasks(question))
-	words := precise[:0]
-	for _, t := range precise {
-		if !fillers[t] {
-			words = append(words, t)
-		}
-	}
-	return string(canonicalRunes(idx.seg.Synonyms(), words))
+	return string(canonicalRunes(idx.seg.Synonyms(), idx.terms(kb.WithoutMasks(question), ModePrecise)))
 }
 
 // intentsOf lists the intents of canonical terms, sorted and unique.
