@@ -58,7 +58,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("export", stderr)
 	server, token := serverFlags(fs)
 	column := fs.String("column", "", "栏目（代码或中文名）；不填则导出全部栏目")
-	department := fs.String("department", "", "只导出该部门的条目")
+	department := fs.String("department", "", "只导出该部门的条目（维护员默认为本部门）")
 	format := fs.String("format", "", "xlsx、csv 或 jsonl（默认按 --out 的扩展名，否则 xlsx）")
 	out := fs.String("out", "", "输出文件（默认 导出-栏目.格式）")
 	if err := parseFlags(fs, args); err != nil {
@@ -67,6 +67,13 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	client, err := newAPIClient(*server, *token)
 	if err != nil {
 		return err
+	}
+	if *department == "" && *token != "" {
+		// A maintainer's export uploads back: other departments' entries
+		// in it would be refused.
+		if *department, err = ownDepartment(ctx, client); err != nil {
+			return err
+		}
 	}
 	var col kb.Column
 	if *column != "" {
@@ -119,7 +126,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.Rename(tmp, *out); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "已导出 %d 个条目到 %s\n", n, *out)
+	if *department != "" {
+		fmt.Fprintf(stdout, "已导出%s的 %d 个条目到 %s\n", *department, n, *out)
+	} else {
+		fmt.Fprintf(stdout, "已导出 %d 个条目到 %s\n", n, *out)
+	}
 	return nil
 }
 

@@ -195,6 +195,20 @@ func printSyncResult(w io.Writer, res *kb.SyncResult, maxErrors int) {
 	fmt.Fprintf(w, "%s：新增 %d，更新 %d，不变 %d，删除 %d，驳回 %d\n", verb, res.Created, res.Updated, res.Unchanged, res.Deleted, res.Rejected)
 }
 
+// ownDepartment is the department of the token's holder, or "" for an
+// admin: a maintainer's uploads and exports default to it, so that what a
+// maintainer exports uploads back within the department's rights.
+func ownDepartment(ctx context.Context, client *apiClient) (string, error) {
+	var me struct{ Name, Role, Department string }
+	if err := client.do(ctx, "GET", "/api/v1/me", nil, &me); err != nil {
+		return "", err
+	}
+	if me.Role == kb.RoleAdmin {
+		return "", nil
+	}
+	return me.Department, nil
+}
+
 // readUpload parses the files named on the command line; with any row
 // problem and no --skip-invalid it reports that nothing was written and
 // returns ok=false.
@@ -243,12 +257,10 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	var me struct{ Name, Role, Department string }
-	if err := client.do(ctx, "GET", "/api/v1/me", nil, &me); err != nil {
-		return err
-	}
-	if uf.department == "" && me.Role != kb.RoleAdmin {
-		uf.department = me.Department // a maintainer's rows default to its department
+	if uf.department == "" {
+		if uf.department, err = ownDepartment(ctx, client); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	rows, opts, ok, err := readUpload(&uf, fs.Args(), stdout, stderr)
