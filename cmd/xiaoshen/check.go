@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"xiaoshen/kb"
@@ -41,6 +43,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintln(stdout, "数据库完整性检查：通过")
 	// A damaged calibration file stops serve: report it, and fail the check.
 	calibrationOK := writeCalibrationStatus(stdout, filepath.Join(*data, search.CalibrationFileName))
+	if err := writePlaceholderStatus(ctx, stdout, a.store); err != nil {
+		return err
+	}
 	finish := func() error {
 		if !calibrationOK {
 			return exitCode(1)
@@ -93,6 +98,59 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return exitCode(1)
 	}
 	return finish()
+}
+
+// writePlaceholderStatus lists the entries that still hold details left
+// for maintainers to fill in (【待维护人员填写：…】): answers show citizens
+// a neutral note in their place, so nothing else tells anyone they are
+// missing. It is information, not a failure.
+func writePlaceholderStatus(ctx context.Context, w io.Writer, st kb.Store) error {
+	entries, _, err := st.FindEntries(ctx, kb.EntryFilter{})
+	if err != nil {
+		return err
+	}
+	type gap struct {
+		e      *kb.Entry
+		fields []string
+	}
+	var gaps []gap
+	byDept := map[string]int{}
+	for _, e := range entries {
+		var fields []string
+		if kb.HasPlaceholder(e.Content) {
+			fields = append(fields, "内容")
+		}
+		codes := slices.Sorted(maps.Keys(e.Fields))
+		for _, code := range codes {
+			if kb.HasPlaceholder(e.Fields[code]) {
+				label := code
+				if spec, ok := e.Column.FieldSpec(code); ok {
+					label = spec.Label
+				}
+				fields = append(fields, label)
+			}
+		}
+		if len(fields) > 0 {
+			gaps = append(gaps, gap{e, fields})
+			byDept[e.Department]++
+		}
+	}
+	if len(gaps) == 0 {
+		fmt.Fprintln(w, "待填写的占位内容：没有")
+		return nil
+	}
+	var depts []string
+	for _, d := range slices.Sorted(maps.Keys(byDept)) {
+		depts = append(depts, fmt.Sprintf("%s %d", d, byDept[d]))
+	}
+	fmt.Fprintf(w, "待填写的占位内容：%d 个条目（%s），答复中显示为“此项信息正在补充”，请维护人员补全：\n", len(gaps), strings.Join(depts, "，"))
+	for _, g := range gaps[:min(len(gaps), 10)] {
+		fmt.Fprintf(w, "  条目 %d“%s”（%s）：%s\n", g.e.ID, g.e.Title, g.e.Department, strings.Join(g.fields, "、"))
+	}
+	if len(gaps) > 10 {
+		fmt.Fprintf(w, "  ……另有 %d 个\n", len(gaps)-10)
+	}
+	return nil
 }
 
 // writeCalibrationStatus says which calibration serve will answer with, by
