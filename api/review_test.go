@@ -420,3 +420,46 @@ func firstWording(t *testing.T, ts *testServer, token string, id int64) string {
 	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", id), token, "", 200, &it)
 	return it.Question
 }
+
+// A question reviewers dismissed as out of scope or invalid, asked again,
+// is told plainly that no answer will follow and opens no new item with a
+// deadline; after dismissalMemory it opens one again. A question merely
+// near it still opens its own item.
+func TestDismissedQuestionsAskedAgain(t *testing.T) {
+	now := fixedNow
+	ts := mustStartServerWithClock(t, &now)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	openItems := func() int {
+		var list itemList
+		ts.call(t, "GET", "/api/v1/unanswered?status=open", admin, "", 200, &list)
+		return list.Total
+	}
+	weather := ts.ask(t, "今天天气怎么样").Unanswered
+	abuse := ts.ask(t, "你们都是骗子吧").Unanswered
+	if weather == nil || abuse == nil || weather.ID == abuse.ID {
+		t.Fatalf("want two items: %+v %+v", weather, abuse)
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/dismiss", weather.ID), admin, `{"reason":"超出本单位职能"}`, 200, nil)
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/dismiss", abuse.ID), admin, `{"reason":"无效/骚扰"}`, 200, nil)
+	open := openItems()
+
+	again := ts.ask(t, "请问今天天气怎么样？")
+	if again.Answered || again.Unanswered != nil || again.QueryID == 0 || again.Fallback == nil ||
+		!strings.Contains(again.Fallback.Message, "不在市药品监管局的职责范围内") || len(again.Fallback.Hotlines) == 0 {
+		t.Errorf("out of scope, asked again: %+v", again)
+	}
+	if r := ts.ask(t, "你们都是骗子吧"); r.Unanswered != nil || r.Fallback == nil || !strings.Contains(r.Fallback.Message, "小申无法回答这个问题") {
+		t.Errorf("invalid, asked again: %+v", r)
+	}
+	if openItems() != open {
+		t.Errorf("open items %d → %d", open, openItems())
+	}
+	if r := ts.ask(t, "医疗器械注册证能抵押贷款吗"); r.Unanswered == nil {
+		t.Errorf("an unrelated question opens no item: %+v", r)
+	}
+
+	now = now.Add(91 * 24 * time.Hour)
+	if r := ts.ask(t, "今天天气怎么样"); r.Unanswered == nil || r.Unanswered.ID == weather.ID {
+		t.Errorf("after the dismissal's memory: %+v", r)
+	}
+}

@@ -165,7 +165,31 @@ type groupCache struct {
 	mu      sync.Mutex
 	loaded  map[string]bool
 	buckets map[string]map[string]*groupBucket // type → intents → bucket
+	// dismissals are the items filed under dismissedType: why and when
+	// they were dismissed.
+	dismissals map[int64]dismissal
 }
+
+// dismissedType files the wordings of the unanswered items dismissed as
+// out of scope or invalid, beside the open items' types.
+const dismissedType = "dismissed"
+
+// dismissal is why and when an item was dismissed.
+type dismissal struct {
+	reason string
+	at     time.Time
+}
+
+// dismissalMemory is how long a dismissal as 超出本单位职能 or 无效/骚扰
+// holds for the same question asked again: it is answered as dismissed
+// rather than opening a new item with a deadline that reviewers would only
+// dismiss again. After that the question opens an item once more, in case
+// the bureau's remit or the KB has changed.
+const dismissalMemory = 90 * 24 * time.Hour
+
+// remembered tells whether a dismissal reason holds for the same question
+// asked again; a duplicate's questions moved to the item it repeats.
+func remembered(reason string) bool { return reason == DismissOutOfScope || reason == DismissInvalid }
 
 // groupBucket holds the wordings of one item type with the same intents.
 type groupBucket struct {
@@ -195,7 +219,7 @@ type groupWording struct {
 
 func (s *Service) groups() *groupCache {
 	s.groupOnce.Do(func() {
-		s.groupCache = &groupCache{loaded: map[string]bool{}, buckets: map[string]map[string]*groupBucket{}}
+		s.groupCache = &groupCache{loaded: map[string]bool{}, buckets: map[string]map[string]*groupBucket{}, dismissals: map[int64]dismissal{}}
 	})
 	return s.groupCache
 }
@@ -284,6 +308,74 @@ func (s *Service) findGroup(ctx context.Context, itemType string, sig QuestionSi
 		return 0, nil
 	}
 	return b.oldestSame(sig), nil
+}
+
+// findDismissed returns the recently dismissed unanswered item (see
+// dismissalMemory) with a wording that asks the same as sig, and why it was
+// dismissed; 0 when there is none.
+func (s *Service) findDismissed(ctx context.Context, sig QuestionSignature) (int64, string, error) {
+	g := s.groups()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	since := s.Now().Add(-dismissalMemory)
+	if !g.loaded[dismissedType] {
+		g.buckets[dismissedType] = nil
+		const page = 500
+		for offset := 0; ; offset += page {
+			items, _, err := s.Reviews.FindReviewItems(ctx, ReviewFilter{Status: StatusDismissed, Type: ReviewUnanswered, Limit: page, Offset: offset})
+			if err != nil {
+				return 0, "", err
+			}
+			for _, it := range items {
+				if remembered(it.DismissReason) && it.ClosedAt != nil && it.ClosedAt.After(since) {
+					g.fileDismissedLocked(s.Analyzer, it)
+				}
+			}
+			if len(items) < page {
+				break
+			}
+		}
+		g.loaded[dismissedType] = true
+	}
+	b := g.buckets[dismissedType][intentsKey(sig)]
+	for b != nil {
+		id := b.oldestSame(sig)
+		if id == 0 {
+			break
+		}
+		if d := g.dismissals[id]; d.at.After(since) {
+			return id, d.reason, nil
+		}
+		b.forget(id) // remembered long enough
+		delete(g.dismissals, id)
+	}
+	return 0, "", nil
+}
+
+// fileDismissedLocked files a dismissed item's wordings; the caller holds
+// g.mu.
+func (g *groupCache) fileDismissedLocked(a QuestionAnalyzer, it *ReviewItem) {
+	g.dismissals[it.ID] = dismissal{reason: it.DismissReason, at: *it.ClosedAt}
+	if len(it.Wordings) == 0 {
+		g.addLocked(dismissedType, it.ID, it.Question, a.Signature(it.Question))
+	}
+	for _, w := range it.Wordings {
+		g.addLocked(dismissedType, it.ID, w.Question, a.Signature(w.Question))
+	}
+}
+
+// rememberDismissal files an item just dismissed, when the dismissed
+// items are loaded (else they are read with it on first use).
+func (s *Service) rememberDismissal(it *ReviewItem) {
+	if s.Analyzer == nil || it.Type != ReviewUnanswered || !remembered(it.DismissReason) || it.ClosedAt == nil {
+		return
+	}
+	g := s.groups()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.loaded[dismissedType] {
+		g.fileDismissedLocked(s.Analyzer, it)
+	}
 }
 
 // oldestSame returns the oldest item with a wording whose terms overlap
@@ -615,6 +707,7 @@ func (s *Service) Dismiss(ctx context.Context, p *Principal, id int64, reason st
 		return nil, err
 	}
 	s.forgetItem(id)
+	s.rememberDismissal(it)
 	if duplicateOf != 0 {
 		s.forgetItem(duplicateOf) // reloaded with the merged wordings on next use
 		g := s.groups()

@@ -286,6 +286,15 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		if item.ID, err = s.findGroup(ctx, ReviewUnanswered, sig); err != nil {
 			return nil, err
 		}
+		if item.ID == 0 {
+			dismissed, reason, err := s.findDismissed(ctx, sig)
+			if err != nil {
+				return nil, err
+			}
+			if dismissed != 0 {
+				return s.askedAgain(ctx, res, q, dismissed, reason, department)
+			}
+		}
 	}
 	q.Department = department
 	if err := s.Store.RecordQuery(ctx, q, item); err != nil {
@@ -307,6 +316,30 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	res.Fallback = &Fallback{Message: msg, Hotlines: hotlines}
 	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "review_item_id", item.ID, "confidence", q.Confidence,
 		"department", item.Department, "suggestions", len(res.Suggestions))
+	s.observe(res)
+	return res, nil
+}
+
+// askedAgain answers a question reviewers recently dismissed as out of
+// scope or invalid: it is recorded against that item, which stays closed,
+// and the person is told plainly that no answer will follow, with the
+// hotlines, instead of being promised one by a deadline.
+func (s *Service) askedAgain(ctx context.Context, res *AskResult, q *Query, itemID int64, reason, department string) (*AskResult, error) {
+	q.Department, q.ReviewItemID = department, itemID
+	if err := s.Store.RecordQuery(ctx, q, nil); err != nil {
+		return nil, err
+	}
+	res.QueryID = q.ID
+	hotlines, err := s.hotlines(ctx, department)
+	if err != nil {
+		return nil, err
+	}
+	msg := "抱歉，小申无法回答这个问题。如需咨询药品、医疗器械或化妆品事项，请直接说明；也可拨打下列热线。"
+	if reason == DismissOutOfScope {
+		msg = "这个问题不在市药品监管局的职责范围内，小申无法解答；可拨打下列热线咨询。"
+	}
+	res.Fallback = &Fallback{Message: msg, Hotlines: hotlines}
+	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "dismissed_item_id", itemID, "reason", reason, "confidence", q.Confidence)
 	s.observe(res)
 	return res, nil
 }
