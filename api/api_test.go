@@ -273,3 +273,18 @@ func TestPlaceholdersDoNotReachCitizens(t *testing.T) {
 		}
 	}
 }
+
+// A misspelling that is no word (化装品, 许可症) or a homophone (那些 for
+// 哪些) gets the answer the right spelling gets.
+func TestTyposGetTheAnswer(t *testing.T) {
+	ts := mustStartServer(t)
+	right := ts.ask(t, "化妆品生产许可证要交哪些材料")
+	if !right.Answered {
+		t.Fatalf("the right spelling: %+v", right)
+	}
+	for _, q := range []string{"化装品生产许可证要交那些材料", "化妆品生产许可症要交哪些材料"} {
+		if r := ts.ask(t, q); !r.Answered || r.Answer.EntryID != right.Answer.EntryID {
+			t.Errorf("%q: %+v, want entry %d", q, r, right.Answer.EntryID)
+		}
+	}
+}

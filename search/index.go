@@ -25,7 +25,7 @@ import (
 
 // mappingRevision changes whenever the mapping or the analyzers change in
 // a way that needs the index rebuilt.
-const mappingRevision = "3"
+const mappingRevision = "4" // 4: typos mended before cutting
 
 // MappingVersion is stored in the index: mappingRevision and a digest of
 // the embedded user dictionary and synonym table. Both change how text is

@@ -268,7 +268,54 @@ func fold(text string) (string, []int) {
 		}
 	}
 	offsets = append(offsets, len(text))
-	return b.String(), offsets
+	folded := b.String()
+	if typoFixer.hit(folded) {
+		folded = typoFixer.r.Replace(folded)
+	}
+	return folded, offsets
+}
+
+// typos are misspellings that are no word at all and always mean a word
+// of the domain: 化装品 (化装 is stage make-up) for 化妆品, 许可症 for 许可证.
+// They are mended before cutting, in questions and entries alike, so the
+// cut and the synonyms see the word meant. Each pair has the same length
+// in bytes, so the offsets of the folded text stay those of the original.
+var typos = [][2]string{
+	{"化装品", "化妆品"},
+	{"许可症", "许可证"},
+}
+
+// typoFixer mends typos.
+var typoFixer = newTypoMender(typos)
+
+// typoMender replaces typos; hit is a cheap first look, as almost no text
+// has one.
+type typoMender struct {
+	r     *strings.Replacer
+	typos []string
+}
+
+func newTypoMender(typos [][2]string) *typoMender {
+	m := &typoMender{}
+	var pairs []string
+	for _, t := range typos {
+		if len(t[0]) != len(t[1]) {
+			panic("search: typo " + t[0] + " and its mend differ in length")
+		}
+		pairs = append(pairs, t[0], t[1])
+		m.typos = append(m.typos, t[0])
+	}
+	m.r = strings.NewReplacer(pairs...)
+	return m
+}
+
+func (m *typoMender) hit(s string) bool {
+	for _, t := range m.typos {
+		if strings.Contains(s, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func foldRune(r rune) rune {

@@ -29,6 +29,7 @@ func TestTokens(t *testing.T) {
 		{"empty", "", search.ModePrecise, nil},
 		{"only punctuation", "？！。，", search.ModePrecise, nil},
 		{"control characters are spaces", "药品\x00生产", search.ModePrecise, []search.Token{{"药品", 0, 6}, {"生产", 7, 13}}},
+		{"typos mended, offsets of the original", "１化装品生产许可症", search.ModePrecise, []search.Token{{"1", 0, 3}, {"化妆品生产许可证", 3, 27}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
