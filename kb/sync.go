@@ -212,8 +212,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	case req.Prune && len(res.Errors) > 0:
 		// A rejected row may be the very entry the department keeps (a
 		// blank title next to its 编号): pruning around it would delete it.
-		res.Warnings = append(res.Warnings, RowProblem{Field: "prune", Message: fmt.Sprintf(
-			"有 %d 行被驳回，本次不删除任何条目：被驳回的行可能正是要保留的条目；改正这些行后重新上传，才会删除上传中没有的条目", len(res.Errors))})
+		res.Warnings = append(res.Warnings, RowProblem{Field: "prune", Message: NoPruneMessage})
 	case req.Prune:
 		for _, e := range existing {
 			if e.Column == req.Column && e.Department == department && !touched[e.ID] && !isCreated(creates, e) {
@@ -258,6 +257,10 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 		"unchanged", res.Unchanged, "deleted", res.Deleted, "rejected", res.Rejected)
 	return res, nil
 }
+
+// NoPruneMessage says why an upload with rejected rows prunes nothing; the
+// upload client, which skips the rows it rejects itself, says the same.
+const NoPruneMessage = "有被驳回的行，本次不删除任何条目：被驳回的行可能正是要保留的条目；改正这些行后重新上传，才会删除上传中没有的条目"
 
 // wordingCheck is an uploaded entry to create or update, with its row.
 type wordingCheck struct {

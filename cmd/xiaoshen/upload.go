@@ -228,6 +228,12 @@ func readUpload(uf *uploadFlags, args []string, stdout, stderr io.Writer) (rows 
 		fmt.Fprintf(stdout, "发现 %d 处错误，本次未写入任何内容。请修正后重新上传，或加 --skip-invalid 跳过错误行。\n", problems)
 		return nil, opts, false, nil
 	}
+	if problems > 0 && uf.prune {
+		// The skipped rows never reach the server, whose own guard would
+		// otherwise see them.
+		uf.prune = false
+		fmt.Fprintf(stdout, "提醒：%s\n", kb.NoPruneMessage)
+	}
 	return rows, opts, true, nil
 }
 

@@ -157,6 +157,20 @@ func TestUploadCLI(t *testing.T) {
 			t.Fatalf("uploaded entry not answered: %+v %v", res, err)
 		}
 	})
+	t.Run("prune beside a skipped row deletes nothing", func(t *testing.T) {
+		// QX-2 keeps its 编号 but lost its 问题: the row is skipped, and
+		// the entry it stands for must not be pruned, nor any other.
+		partial := u.file(t, "器械问答-部分.xlsx", xlsxFile(t, [][]any{
+			{"编号", "问题", "答复口径"},
+			{"QX-1", "医疗器械注册证可以转让吗？", "医疗器械注册证不得转让。"},
+			{"QX-2", "", "【待维护人员填写：补发时限】"},
+		}))
+		live := u.count(t)
+		code, out := u.cli(t, maint, "upload", "--column", "faq", "--prune", "--skip-invalid", "--yes", partial)
+		if code != 0 || !strings.Contains(out, "本次不删除任何条目") || !strings.Contains(out, "删除 0") || u.count(t) != live {
+			t.Fatalf("exit %d, %d → %d entries: %s", code, live, u.count(t), out)
+		}
+	})
 	t.Run("GBK CSV as Excel saves it", func(t *testing.T) {
 		csv := gbk(t, "编号,标题,内容\r\nQX-3,第二类医疗器械注册证能抵押吗？,注册证不是财产权利凭证，不能抵押。\r\n")
 		code, out := u.cli(t, maint, "upload", "--column", "faq", u.file(t, "gbk.csv", csv))
