@@ -411,6 +411,27 @@ func TestOneQuestionOneEntry(t *testing.T) {
 	if !strings.Contains(msg, fmt.Sprintf("请改为关联条目 %d", other)) {
 		t.Errorf("backfilling a wording another entry has: %s", msg)
 	}
+
+	// Improving an answer checks only the wordings it adds: a clash the
+	// entry had already (uploads only warn) does not block a better answer.
+	first := create("医疗器械注册证可以质押融资吗？", "注册证能不能拿去质押")
+	create("医疗器械注册证质押要办什么手续？", "注册证能不能拿去质押")
+	answered := ts.ask(t, "医疗器械注册证可以质押融资吗？")
+	if !answered.Answered || answered.Answer.EntryID != first {
+		t.Fatalf("want entry %d: %+v", first, answered)
+	}
+	var unhelpful kb.FeedbackResult
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false}`, answered.QueryID), 200, &unhelpful)
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", unhelpful.ReviewItemID), admin, `{"content":"更好的答复口径"}`, 200, nil)
+	third := ts.ask(t, "医疗器械说明书可以只用英文吗").Unanswered
+	if third == nil {
+		t.Fatal("want an unanswered question")
+	}
+	msg = ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", third.ID), admin,
+		`{"content":"答复口径示例","similar_questions":["注册证能不能拿去质押"]}`, 409, nil)
+	if !strings.Contains(msg, "注册证能不能拿去质押") {
+		t.Errorf("a backfill adding a wording two entries have: %s", msg)
+	}
 }
 
 // firstWording is the question of review item id.

@@ -595,15 +595,18 @@ func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req Back
 			}
 		}
 	}
+	added := e.Questions() // the wordings this backfill gives an entry
 	if it.Type == ReviewImprove && it.AnswerEntryID != 0 {
 		// Improving an answer edits the entry that was marked unhelpful.
 		old, err := s.Store.FindEntry(ctx, it.AnswerEntryID)
 		if err != nil {
 			return nil, nil, err
 		}
+		added = slices.Clone(req.SimilarQuestions)
 		old.Content = e.Content
-		if req.Title != "" {
+		if req.Title != "" && req.Title != old.Title {
 			old.Title = req.Title
+			added = append(added, req.Title)
 		}
 		old.Similar = append(old.Similar, req.SimilarQuestions...)
 		e = old
@@ -612,7 +615,7 @@ func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req Back
 	if errs := e.Validate(); len(errs) > 0 {
 		return nil, nil, invalid(errs)
 	}
-	clash, err := s.firstClash(ctx, e.Questions(), func(other int64) bool { return other == e.ID })
+	clash, err := s.firstClash(ctx, added, func(other int64) bool { return other == e.ID })
 	if err != nil {
 		return nil, nil, err
 	}
