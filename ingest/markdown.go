@@ -139,15 +139,28 @@ func readFrontMatter(file, head string, col kb.Column, e *kb.Entry, names map[st
 			unknown.name, frontKeysText(e.Column))
 	}
 	if k := fieldsKey; k != nil {
-		var fields map[string]string
-		if err := k.value.Decode(&fields); err != nil {
+		if k.value.Kind != yaml.MappingNode {
 			return fail(k.line, k.name, "fields 应为“字段: 值”的列表")
 		}
-		for name, v := range fields {
-			e.Fields[name] = v
-			if spec, ok := col.FieldSpec(name); ok {
-				names[spec.Code] = name
+		// In the file's order, each field once, whether named at the top
+		// or under fields, by its code or its Chinese name: two values for
+		// one field would otherwise be merged in no fixed order.
+		for i := 0; i+1 < len(k.value.Content); i += 2 {
+			fk := frontKey{name: k.value.Content[i].Value, line: k.value.Content[i].Line + 1, value: k.value.Content[i+1]}
+			v, bad := text(fk)
+			if bad != nil {
+				return bad
 			}
+			code := fk.name
+			if f, ok := resolveHeader(fk.name, nil); ok && f.kind == fieldColumnField {
+				code = f.code
+				names[code] = fk.name
+			}
+			if first, ok := seen[code]; ok {
+				return fail(fk.line, fk.name, "“%s”与第 %d 行的“%s”是同一字段，只能写一个", fk.name, first.line, first.name)
+			}
+			seen[code] = fk
+			e.Fields[fk.name] = v
 		}
 	}
 	for _, k := range keys {
