@@ -236,7 +236,8 @@ func TestSmallTalkIsNotRecorded(t *testing.T) {
 		return n
 	}
 	queries, items := count("queries"), count("review_items")
-	for _, q := range []string{"你好", "您好！", "在吗？", "谢谢", "好的，谢谢您", "辛苦了"} {
+	for _, q := range []string{"你好", "您好！", "在吗？", "谢谢", "好的，谢谢您", "辛苦了", "早上好", "上午好", "下午好", "晚上好",
+		"在不在", "谢谢你", "感谢您", "哈喽", "嗯嗯，收到了"} {
 		res := ts.ask(t, q)
 		if !res.SmallTalk || res.Answered || res.QueryID != 0 || res.Unanswered != nil || res.Fallback == nil ||
 			!strings.Contains(res.Fallback.Message, "请直接说出您想咨询的") {

@@ -122,3 +122,23 @@ func TestFindGroupEqualsFullScan(t *testing.T) {
 	}
 	check("after forgetting three items in four")
 }
+
+// Every small-talk word alone, and run together with others, is small
+// talk; a question that merely starts like one is not.
+func TestIsSmallTalk(t *testing.T) {
+	for _, w := range smallTalkWords {
+		if !isSmallTalk(w) {
+			t.Errorf("%q is not small talk", w)
+		}
+	}
+	for _, key := range []string{"", "好收到", "晚上好谢谢你", "在在", "嗯嗯好的"} {
+		if !isSmallTalk(key) {
+			t.Errorf("%q is not small talk", key)
+		}
+	}
+	for _, key := range []string{"在哪里办理", "好办", "谢谢二类械注册要交哪些材料", "你们在哪里办公", "hello"} {
+		if isSmallTalk(key) {
+			t.Errorf("%q is small talk", key)
+		}
+	}
+}

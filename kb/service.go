@@ -214,7 +214,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	// Personal data never reaches the store, the logs or the review page;
 	// matching and grouping work on the masked text.
 	question = MaskPII(question)
-	if s.Analyzer != nil && isSmallTalk(s.Analyzer.Signature(question)) {
+	if s.Analyzer != nil && isSmallTalk(s.Analyzer.WordingKey(question)) {
 		return s.smallTalk(ctx)
 	}
 	now := s.Now()
@@ -345,22 +345,30 @@ func (s *Service) askedAgain(ctx context.Context, res *AskResult, q *Query, item
 }
 
 // smallTalkWords are the words of messages that ask nothing (在吗, 好的,
-// 谢谢, 再见): with only these and filler words, a message is small talk.
-var smallTalkWords = map[string]bool{
-	"在": true, "在不在": true, "有人": true, "好": true, "好的": true, "嗯": true, "嗯嗯": true,
-	"哈哈": true, "嗨": true, "哈喽": true, "再见": true, "拜拜": true, "收到": true, "明白": true,
-	"谢谢": true, "谢谢您": true, "谢谢你": true, "多谢": true, "感谢": true, "辛苦": true, "辛苦了": true,
-	"早上好": true, "上午好": true, "下午好": true, "晚上好": true,
+// 谢谢你, 晚上好): with only these and filler words, a message is small
+// talk.
+var smallTalkWords = []string{
+	"在", "在不在", "有人", "好", "好的", "嗯", "嗯嗯", "哈哈", "嗨", "哈喽", "再见", "拜拜", "收到", "明白",
+	"谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "感谢你", "感谢您", "辛苦", "辛苦了", "你", "您",
+	"早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "晚安",
 }
 
-// isSmallTalk tells whether a question's signature holds no word that asks
-// about anything: greetings and thanks, which the filler words already
-// drop, and the words of smallTalkWords.
-func isSmallTalk(sig QuestionSignature) bool {
-	for t := range sig.Terms {
-		if !smallTalkWords[t] {
+// isSmallTalk tells whether a question's wording key (filler words such as
+// 你好, 请问 and 吗 already dropped) is made of smallTalkWords only, read
+// longest word first: however the segmenter cut 晚上好 or 谢谢你, the key
+// holds the characters in order.
+func isSmallTalk(key string) bool {
+	for key != "" {
+		longest := 0
+		for _, w := range smallTalkWords {
+			if len(w) > longest && strings.HasPrefix(key, w) {
+				longest = len(w)
+			}
+		}
+		if longest == 0 {
 			return false
 		}
+		key = key[longest:]
 	}
 	return true
 }
