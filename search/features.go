@@ -131,7 +131,7 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 	slices.SortStableFunc(a.subjects, func(i, j uint16) int { return cmp.Compare(a.rarity[j], a.rarity[i]) })
 	a.intents = intentsOf(a.terms)
 	a.yesNo = isYesNo(text)
-	if a.yesNo && asksCurability(a.precise) {
+	if a.yesNo && asksCurability(precise) {
 		a.intents = sortedUnique(append(a.intents, "curability"))
 	}
 	return a
@@ -143,21 +143,39 @@ var curingWords = map[string]bool{
 	"治愈": true, "根治": true, "痊愈": true,
 }
 
+// canCure are the words before 治 that ask whether it can be done (能治吗,
+// 能不能治).
+var canCure = map[string]bool{"能": true, "可以": true, "能够": true, "能不能": true, "能否": true, "可不可以": true, "可否": true}
+
 // asksCurability tells whether the precisely cut words of a yes-or-no
-// question ask if an illness can be cured (肺气肿能治好吗, 变异性哮喘能根治么,
-// 患哮喘几个月了能治吗) rather than how to treat it (怎么治疗) or what to do
-// after it is cured (治愈后能喝酒吗). The synonyms fold both into 治疗, and a
-// chatbot must not answer the one with the other.
+// question, filler words kept, ask if an illness can be cured (肺气肿能治好吗,
+// 变异性哮喘能根治么, 患哮喘几个月了能治吗) rather than how to treat it (怎么治疗)
+// or what to do once it is cured (治愈后能喝酒吗, 治好了能喝酒吗). The synonyms
+// fold both into 治疗, and a chatbot must not answer the one with the other.
 func asksCurability(words []string) bool {
 	for i, w := range words {
-		cure := curingWords[w] || w == "治" && i > 0 && (words[i-1] == "能" || words[i-1] == "可以" || words[i-1] == "能够")
-		if !cure {
-			continue
-		}
-		if i+1 < len(words) && (words[i+1] == "后" || words[i+1] == "以后" || words[i+1] == "之后") {
+		cure := curingWords[w] || w == "治" && i > 0 && canCure[words[i-1]]
+		if !cure || i+1 < len(words) && afterCure(words[i+1:]) {
 			continue
 		}
 		return true
+	}
+	return false
+}
+
+// afterCure tells whether the words after a word of cure put the question
+// after the cure: 后, 以后, 之后, or 了 with more to ask (治好了能喝酒吗, not
+// 能治好了吗).
+func afterCure(rest []string) bool {
+	switch rest[0] {
+	case "后", "以后", "之后":
+		return true
+	case "了":
+		for _, w := range rest[1:] {
+			if w != "吗" && w != "么" && w != "呢" && w != "吧" {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -47,6 +47,10 @@ func TestFormAndIntentFeatures(t *testing.T) {
 		// After the cure is another matter than the cure.
 		{"胸膜炎治愈后能喝酒吗", "胸膜炎治好以后可以喝酒吗",
 			map[string]float64{"intent_query_extra": 0, "intent_entry_extra": 0}},
+		{"胸膜炎治好了能喝酒吗", "胸膜炎治好以后可以喝酒吗",
+			map[string]float64{"intent_query_extra": 0, "intent_entry_extra": 0}},
+		{"变异性哮喘能不能治", "变异性哮喘可以治吗",
+			map[string]float64{"intent_query_extra": 0, "intent_entry_extra": 0, "intent_same": 1}},
 	}
 	for _, tt := range tests {
 		f := fz.Features(tt.question, tt.entry)
