@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -287,5 +289,32 @@ func TestTyposGetTheAnswer(t *testing.T) {
 		if r := ts.ask(t, q); !r.Answered || r.Answer.EntryID != right.Answer.EntryID {
 			t.Errorf("%q: %+v, want entry %d", q, r, right.Answer.EntryID)
 		}
+	}
+}
+
+// The public and the chatbot read details still to be filled in as a
+// neutral note, in entries and search snippets; a maintainer reads the
+// entry as stored, so that an export uploads back unchanged.
+func TestPlaceholdersInEntriesAndSearch(t *testing.T) {
+	ts := mustStartServer(t)
+	chatbot := ts.mustToken(t, "小申", kb.RoleChatbot, "")
+	maint := ts.mustToken(t, "维护员", kb.RoleMaintainer, "行政服务中心")
+	id := ts.env.ByExternalID["department-admin-service-centre"]
+	for _, token := range []string{"", chatbot} {
+		body := ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d", id), token, "", 200, nil)
+		if strings.Contains(body, "待维护人员填写") || !strings.Contains(body, "此项信息正在补充") {
+			t.Errorf("entry as read with token %q: %s", token, body)
+		}
+		if body = ts.call(t, "GET", "/api/v1/entries?column=department", token, "", 200, nil); strings.Contains(body, "待维护人员填写") {
+			t.Errorf("entry list as read with token %q holds a placeholder", token)
+		}
+	}
+	if body := ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d", id), maint, "", 200, nil); !strings.Contains(body, "待维护人员填写") {
+		t.Errorf("a maintainer reads the entry as stored: %s", body)
+	}
+	var res kb.SearchResult
+	body := ts.call(t, "GET", "/api/v1/search?q="+url.QueryEscape("收费标准")+"&limit=50", "", "", 200, &res)
+	if res.Total == 0 || strings.Contains(body, "待维护人员填写") {
+		t.Errorf("search snippets: %d hits, %s", res.Total, body)
 	}
 }

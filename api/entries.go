@@ -31,12 +31,28 @@ type entryView struct {
 	Timeliness *kb.PolicyTimeliness `json:"timeliness,omitempty"`
 }
 
-func (s *Server) viewEntry(e *kb.Entry) entryView {
+func (s *Server) viewEntry(c echo.Context, e *kb.Entry) entryView {
+	if p := principal(c); p == nil || p.Role == kb.RoleChatbot {
+		e = forCitizens(e)
+	}
 	v := entryView{Entry: e, ColumnName: e.Column.Name(), Expired: e.Expired(s.svc.Now())}
 	if e.CreatedBy != kb.SeedActor {
 		v.Timeliness = s.svc.PolicyTimeliness(e, e.CreatedAt)
 	}
 	return v
+}
+
+// forCitizens is e as the public and the chatbot read it: details still to
+// be filled in read as a neutral note. Maintainers and reviewers, who fill
+// them in and whose exports upload back, read the entry as stored.
+func forCitizens(e *kb.Entry) *kb.Entry {
+	c := *e
+	c.Content = kb.ForCitizens(e.Content)
+	c.Fields = make(map[string]string, len(e.Fields))
+	for k, v := range e.Fields {
+		c.Fields[k] = kb.ForCitizens(v)
+	}
+	return &c
 }
 
 func pathID(c echo.Context) (int64, error) {
@@ -68,7 +84,7 @@ func (s *Server) listEntries(c echo.Context) error {
 	}
 	views := make([]entryView, len(entries))
 	for i, e := range entries {
-		views[i] = s.viewEntry(e)
+		views[i] = s.viewEntry(c, e)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"total": total, "entries": views})
 }
@@ -83,7 +99,7 @@ func (s *Server) getEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.viewEntry(e))
+	return c.JSON(http.StatusOK, s.viewEntry(c, e))
 }
 
 // entryHistory is GET /api/v1/entries/:id/history.
@@ -142,7 +158,7 @@ func (s *Server) createEntry(c echo.Context) error {
 	if err := s.svc.CreateEntryAs(c.Request().Context(), principal(c), e); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, s.viewEntry(e))
+	return c.JSON(http.StatusCreated, s.viewEntry(c, e))
 }
 
 // updateEntry is PUT /api/v1/entries/:id.
@@ -159,7 +175,7 @@ func (s *Server) updateEntry(c echo.Context) error {
 	if err := s.svc.UpdateEntryAs(c.Request().Context(), principal(c), e); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.viewEntry(e))
+	return c.JSON(http.StatusOK, s.viewEntry(c, e))
 }
 
 // deleteEntry is DELETE /api/v1/entries/:id: a soft delete, kept in history.

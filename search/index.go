@@ -551,9 +551,9 @@ func (idx *Index) Search(ctx context.Context, req kb.SearchRequest) (*kb.SearchR
 			Department: str(h.Fields[fieldDepartment]), Score: h.Score,
 		}
 		if frags := h.Fragments[fieldContent]; len(frags) > 0 {
-			hit.Snippet = frags[0]
+			hit.Snippet = kb.ForCitizens(frags[0])
 		} else if frags := h.Fragments[fieldTitle]; len(frags) > 0 {
-			hit.Snippet = frags[0]
+			hit.Snippet = kb.ForCitizens(frags[0])
 		}
 		out.Hits = append(out.Hits, hit)
 	}
