@@ -460,23 +460,58 @@ type ReviewItemView struct {
 }
 
 // AnswerableBy is an entry that answers a question at or above the answer
-// threshold, as /ask would.
+// threshold, as /ask would (markAnswerable).
 type AnswerableBy struct {
 	EntryID    int64   `json:"entry_id"`
 	Title      string  `json:"title"`
 	Confidence float64 `json:"confidence"`
 }
 
-// answerableBy returns the entry /ask would answer question with, or nil.
-func (s *Service) answerableBy(ctx context.Context, question string) (*AnswerableBy, error) {
-	cands, err := s.Index.Match(ctx, question, 1)
-	if err != nil || len(cands) == 0 || cands[0].Confidence < s.Threshold {
-		return nil, err
+// markAnswerable sets AnswerableBy on the open unanswered items of views
+// whose question an entry now answers as /ask would: the first live one of
+// its candidates, at or above the threshold. A failed match leaves an item
+// unmarked rather than failing the list.
+func (s *Service) markAnswerable(ctx context.Context, views []ReviewItemView) {
+	type pending struct {
+		view  int
+		cands []Candidate
 	}
-	if cands, err = s.live(ctx, cands, s.Now()); err != nil || len(cands) == 0 {
-		return nil, err
+	var todo []pending
+	var ids []int64
+	for i, v := range views {
+		if v.Status != StatusOpen || v.Type != ReviewUnanswered {
+			continue
+		}
+		cands, err := s.Index.Match(ctx, v.Question, 8)
+		if err != nil {
+			s.Logger.WarnContext(ctx, "review list: match failed", "item_id", v.ID, "error", err)
+			continue
+		}
+		todo = append(todo, pending{i, cands})
+		for _, c := range cands {
+			ids = append(ids, c.EntryID)
+		}
 	}
-	return &AnswerableBy{EntryID: cands[0].EntryID, Title: cands[0].Title, Confidence: round3(cands[0].Confidence)}, nil
+	if len(ids) == 0 {
+		return
+	}
+	expiries, err := s.Store.EntryExpiries(ctx, ids)
+	if err != nil {
+		s.Logger.WarnContext(ctx, "review list: reading expiries failed", "error", err)
+		return
+	}
+	now := s.Now()
+	for _, p := range todo {
+		for _, c := range p.cands {
+			if exp, ok := expiries[c.EntryID]; !ok || ExpiredAt(exp, now) {
+				continue
+			}
+			if c.Confidence >= s.Threshold {
+				views[p.view].AnswerableBy = &AnswerableBy{EntryID: c.EntryID, Title: c.Title, Confidence: round3(c.Confidence)}
+			}
+			break
+		}
+	}
 }
 
 // View derives the shown state of an item at now.
@@ -519,12 +554,8 @@ func (s *Service) ReviewItems(ctx context.Context, p *Principal, f ReviewFilter)
 	out := make([]ReviewItemView, len(items))
 	for i, it := range items {
 		out[i] = s.View(it, f.Now)
-		if it.Status == StatusOpen && it.Type == ReviewUnanswered {
-			if out[i].AnswerableBy, err = s.answerableBy(ctx, it.Question); err != nil {
-				return nil, 0, err
-			}
-		}
 	}
+	s.markAnswerable(ctx, out)
 	return out, total, nil
 }
 
