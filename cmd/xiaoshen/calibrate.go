@@ -39,6 +39,10 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *folds < 2 || *maxWrong <= 0 || *maxWrong >= 1 || *maxUncovered <= 0 || *maxUncovered >= 1 {
 		return usageError{fmt.Errorf("--folds 至少为 2，--max-wrong 与 --max-uncovered 应在 0 到 1 之间")}
 	}
+	envTh, err := envThreshold() // before the copy, so that a bad value fails at once
+	if err != nil {
+		return err
+	}
 	a, set, done, err := openDeploymentSet(ctx, *data, *questions, *dict, *outOfScope, stderr)
 	if err != nil {
 		return err
@@ -46,8 +50,8 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	defer done()
 	current := a.index.Model()
 	currentThreshold := current.Threshold
-	if th := envThreshold(); th > 0 {
-		currentThreshold = th
+	if envTh > 0 {
+		currentThreshold = envTh
 	}
 
 	keyOf, err := a.entryKeys(ctx)
@@ -127,8 +131,8 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "已写入 %s：服务下次启动时使用（阈值 %.3f）。", calPath, fitted.Threshold)
-	if envThreshold() > 0 {
-		fmt.Fprintf(stdout, "注意：环境变量 XIAOSHEN_THRESHOLD=%.3f 已设置，服务仍以它为阈值；要用新阈值请去掉它。", envThreshold())
+	if envTh > 0 {
+		fmt.Fprintf(stdout, "注意：环境变量 XIAOSHEN_THRESHOLD=%.3f 已设置，服务仍以它为阈值；要用新阈值请去掉它。", envTh)
 	}
 	fmt.Fprintln(stdout, "删除该文件即恢复内置校准。")
 	return nil

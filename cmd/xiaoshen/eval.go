@@ -182,7 +182,9 @@ func evalDeployment(ctx context.Context, dir, path, dict string, outOfScope bool
 	}
 	defer done()
 	if threshold == 0 {
-		threshold = envThreshold()
+		if threshold, err = envThreshold(); err != nil {
+			return err
+		}
 	}
 	reports, outcomes, err := evaluate(ctx, a, set, "", threshold, baselines, stderr)
 	if err != nil {

@@ -56,7 +56,9 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		defer done()
 	} else {
 		if *threshold == 0 {
-			*threshold = envThreshold()
+			if *threshold, err = envThreshold(); err != nil {
+				return err
+			}
 		}
 		db := appConfig{DataDir: *data}.dbPath()
 		if _, err := os.Stat(db); err != nil {

@@ -195,15 +195,19 @@ func repairIndexQueue(ctx context.Context, a *app, interval time.Duration) {
 }
 
 // envThreshold is the deployment's answer threshold from the environment,
-// 0 when unset: serve answers by it, and eval and explain on a data
-// directory judge by it.
-func envThreshold() float64 { return envFloat("XIAOSHEN_THRESHOLD", 0) }
-
-func envFloat(name string, def float64) float64 {
-	if v, err := strconv.ParseFloat(envOr(name, ""), 64); err == nil {
-		return v
+// 0 when unset: serve answers by it, and calibrate, eval and explain on a
+// data directory judge by it. A value serve would refuse is an error here
+// too, not a silent fall back to the model's threshold.
+func envThreshold() (float64, error) {
+	v := os.Getenv("XIAOSHEN_THRESHOLD")
+	if v == "" {
+		return 0, nil
 	}
-	return def
+	th, err := strconv.ParseFloat(v, 64)
+	if err != nil || th < 0 || th > 1 {
+		return 0, usageError{fmt.Errorf("环境变量 XIAOSHEN_THRESHOLD=%q 应为 0 到 1 之间的数", v)}
+	}
+	return th, nil
 }
 
 // isLoopback reports whether addr listens on the loopback interface only.
