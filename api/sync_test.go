@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -269,5 +270,31 @@ func TestSyncWarnsOfWordingsTwoEntriesShare(t *testing.T) {
 		if strings.Contains(w.Message, "同一个问题") {
 			t.Errorf("a moved wording warned of: %+v", w)
 		}
+	}
+}
+
+// An update names what it changes, and warns before it takes away similar
+// questions the entry has now: reviewers add them on the review page, and a
+// file exported before that would drop them without a word.
+func TestSyncNamesChangesAndWarnsOfDroppedWordings(t *testing.T) {
+	ts := mustStartServer(t)
+	maint := ts.mustToken(t, "器械维护员", kb.RoleMaintainer, "器械注册处")
+	id := ts.env.ByExternalID["faq-dev2-materials"]
+	var e kb.Entry
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d", id), maint, "", 200, &e)
+	if len(e.Similar) == 0 {
+		t.Fatal("the entry has no similar questions")
+	}
+	learnt := e.Similar[0]
+	stale := e
+	stale.Similar = e.Similar[1:]
+	stale.Content = e.Content + "\n补充说明。"
+	var res kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Rows: []kb.SyncRow{{File: "faq.xlsx", Row: 2, Entry: &stale}}, DryRun: true}), 200, &res)
+	if len(res.Changes) != 1 || res.Changes[0].Action != "update" || !slices.Equal(res.Changes[0].Changed, []string{"内容", "相似问法"}) {
+		t.Errorf("changes: %+v", res.Changes)
+	}
+	if len(res.Warnings) != 1 || res.Warnings[0].Field != "similar_questions" || !strings.Contains(res.Warnings[0].Message, "“"+learnt+"”") {
+		t.Errorf("warnings: %+v", res.Warnings)
 	}
 }

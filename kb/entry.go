@@ -1,7 +1,9 @@
 package kb
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -209,18 +211,41 @@ func splitPhones(v string) []string {
 
 // SameContent reports whether two entries hold the same user-visible data,
 // so that an upload of an unchanged row is a no-op.
-func (e *Entry) SameContent(o *Entry) bool {
-	if e.ExternalID != o.ExternalID || e.Column != o.Column || e.Title != o.Title || e.Content != o.Content ||
-		e.Department != o.Department || e.Matter != o.Matter || !equalList(e.Keywords, o.Keywords) ||
-		!equalList(e.Similar, o.Similar) || len(e.Fields) != len(o.Fields) {
-		return false
-	}
-	for k, v := range e.Fields {
-		if o.Fields[k] != v {
-			return false
+func (e *Entry) SameContent(o *Entry) bool { return len(e.Changes(o)) == 0 }
+
+// Changes names, in Chinese and in a fixed order, the parts of e that
+// differ from o: what an upload would change in an entry.
+func (e *Entry) Changes(o *Entry) []string {
+	var out []string
+	for _, c := range []struct {
+		name string
+		same bool
+	}{
+		{"编号", e.ExternalID == o.ExternalID}, {"栏目", e.Column == o.Column}, {"标题", e.Title == o.Title},
+		{"内容", e.Content == o.Content}, {"部门", e.Department == o.Department}, {"事项", e.Matter == o.Matter},
+		{"关键词", equalList(e.Keywords, o.Keywords)}, {"相似问法", equalList(e.Similar, o.Similar)},
+	} {
+		if !c.same {
+			out = append(out, c.name)
 		}
 	}
-	return true
+	codes := map[string]bool{}
+	for k := range e.Fields {
+		codes[k] = true
+	}
+	for k := range o.Fields {
+		codes[k] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(codes)) {
+		if e.Fields[k] != o.Fields[k] {
+			name := k
+			if spec, ok := e.Column.FieldSpec(k); ok {
+				name = spec.Label
+			}
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func equalList(a, b []string) bool {

@@ -3,6 +3,8 @@ package kb
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -54,6 +56,8 @@ type SyncChange struct {
 	ExternalID string `json:"external_id,omitempty"`
 	Title      string `json:"title"`
 	Row        int    `json:"row,omitempty"`
+	// Changed names what an update changes (标题, 内容, 相似问法, 实施日期 …).
+	Changed []string `json:"changed,omitempty"`
 }
 
 // SyncResult summarises an upload.
@@ -200,7 +204,13 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 			e.ID = old.ID
 			checks = append(checks, wordingCheck{row: row, e: e})
 			updates = append(updates, e)
-			res.Changes = append(res.Changes, SyncChange{Action: "update", EntryID: old.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row})
+			res.Changes = append(res.Changes, SyncChange{Action: "update", EntryID: old.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row, Changed: e.Changes(old)})
+			if dropped := missing(old.Similar, e.Similar); len(dropped) > 0 {
+				// Reviewers add wordings on the review page; a file exported
+				// before that would silently take them away.
+				res.Warnings = append(res.Warnings, RowProblem{File: row.File, Row: row.Row, Field: "similar_questions", Title: e.Title,
+					Message: fmt.Sprintf("本次上传会删去该条目现有的 %d 个相似问法：“%s”；它们可能是审核页新学到的问法，要保留请写进文件再上传", len(dropped), strings.Join(dropped, "”“"))})
+			}
 		}
 	}
 	if len(forbidden) > 0 {
@@ -333,6 +343,17 @@ func (s *Service) wordingWarnings(res *SyncResult, checks []wordingCheck, existi
 				Message: clash + "：小申遇到这个问题时只会给出其中一个条目，请合并两个条目或改写其中一个问法"})
 		}
 	}
+}
+
+// missing lists the items of had that has lacks, in order.
+func missing(had, has []string) []string {
+	var out []string
+	for _, w := range had {
+		if !slices.Contains(has, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func isCreated(creates []*Entry, e *Entry) bool {

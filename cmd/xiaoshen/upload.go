@@ -179,7 +179,11 @@ func printSyncResult(w io.Writer, res *kb.SyncResult, maxErrors int) {
 				break
 			}
 			name := map[string]string{"create": "新增", "update": "更新", "delete": "删除"}[c.Action]
-			fmt.Fprintf(w, "  将%s：%s\n", name, c.Title)
+			changed := ""
+			if len(c.Changed) > 0 {
+				changed = "（" + strings.Join(c.Changed, "、") + "）"
+			}
+			fmt.Fprintf(w, "  将%s：%s%s\n", name, c.Title, changed)
 			shown++
 		}
 	}

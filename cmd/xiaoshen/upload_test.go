@@ -157,6 +157,16 @@ func TestUploadCLI(t *testing.T) {
 			t.Fatalf("uploaded entry not answered: %+v %v", res, err)
 		}
 	})
+	t.Run("a dry run names what an update changes", func(t *testing.T) {
+		edited := u.file(t, "器械问答-改.xlsx", xlsxFile(t, [][]any{
+			{"编号", "问题", "答复口径", "相似问法", "关键词"},
+			{"QX-1", "医疗器械注册证可以转让吗？", "医疗器械注册证不得转让，可办理变更。", "械注册证能卖给别的公司吗\n注册证能转给别人吗", "转让"},
+		}))
+		code, out := u.cli(t, maint, "upload", "--column", "faq", "--dry-run", edited)
+		if code != 0 || !strings.Contains(out, "将更新：医疗器械注册证可以转让吗？（内容）") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
 	t.Run("prune beside a skipped row deletes nothing", func(t *testing.T) {
 		// QX-2 keeps its 编号 but lost its 问题: the row is skipped, and
 		// the entry it stands for must not be pruned, nor any other.
