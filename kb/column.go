@@ -115,6 +115,36 @@ var columnFields = map[Column][]FieldSpec{
 // Fields returns the column-specific fields of c.
 func (c Column) Fields() []FieldSpec { return columnFields[c] }
 
+// FieldLabel is the Chinese name maintainers know a field by, from the
+// code a RowProblem or FieldError names it with: 标题 for title, 实施日期
+// for effective_on. An unknown code is returned as it is.
+func FieldLabel(code string) string {
+	switch code {
+	case "external_id":
+		return "编号"
+	case "column":
+		return "栏目"
+	case "title":
+		return "标题"
+	case "content":
+		return "内容"
+	case "department":
+		return "部门"
+	case "matter":
+		return "事项"
+	case "keywords":
+		return "关键词"
+	case "similar", "similar_questions":
+		return "相似问法"
+	}
+	for _, c := range Columns {
+		if f, ok := c.FieldSpec(code); ok {
+			return f.Label
+		}
+	}
+	return code
+}
+
 // FieldSpec returns the spec of the column field with the given code or label.
 func (c Column) FieldSpec(codeOrLabel string) (FieldSpec, bool) {
 	for _, f := range columnFields[c] {

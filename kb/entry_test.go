@@ -189,3 +189,14 @@ func TestForCitizens(t *testing.T) {
 		}
 	}
 }
+
+// Problems name fields as maintainers know them, whatever code the server
+// uses for them.
+func TestRowProblemNamesFieldsInChinese(t *testing.T) {
+	for code, want := range map[string]string{"department": "部门", "effective_on": "实施日期", "similar_questions": "相似问法", "interpretation": "解读", "phone": "电话", "备注": "备注"} {
+		p := kb.RowProblem{File: "policy.csv", Row: 3, Field: code, Message: "有误"}
+		if got := p.String(); got != "policy.csv:3 ["+want+"]: 有误" {
+			t.Errorf("%s: %q", code, got)
+		}
+	}
+}

@@ -44,7 +44,7 @@ func (p RowProblem) String() string {
 		loc = fmt.Sprintf("%s:%d", loc, p.Row)
 	}
 	if p.Field != "" {
-		loc += " [" + p.Field + "]"
+		loc += " [" + FieldLabel(p.Field) + "]"
 	}
 	return loc + ": " + p.Message
 }
