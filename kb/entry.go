@@ -159,6 +159,9 @@ func (e *Entry) Validate() []FieldError {
 	if e.Department == "" {
 		add("department", "责任部门不能为空")
 	}
+	if strings.Contains(e.Content, placeholderNote) {
+		add("content", "内容含有给市民看的替代文字“%s”：请写回实际内容或【待维护人员填写：…】", placeholderNote)
+	}
 	codes := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {
 		codes = append(codes, k)
@@ -169,6 +172,10 @@ func (e *Entry) Validate() []FieldError {
 		spec, ok := e.Column.FieldSpec(code)
 		if !ok {
 			add(code, "栏目%s没有字段 %q", e.Column.Name(), code)
+			continue
+		}
+		if strings.Contains(v, placeholderNote) {
+			add(code, "%s含有给市民看的替代文字：请写回实际内容或【待维护人员填写：…】", spec.Label)
 			continue
 		}
 		switch spec.Kind {

@@ -25,7 +25,7 @@ import (
 
 // mappingRevision changes whenever the mapping or the analyzers change in
 // a way that needs the index rebuilt.
-const mappingRevision = "4" // 4: typos mended before cutting
+const mappingRevision = "5" // 4: typos mended before cutting; 5: content indexed as citizens read it
 
 // MappingVersion is stored in the index: mappingRevision and a digest of
 // the embedded user dictionary and synonym table. Both change how text is
@@ -252,11 +252,13 @@ func docID(id int64) string { return strconv.FormatInt(id, 10) }
 
 func document(e *kb.Entry) map[string]interface{} {
 	return map[string]interface{}{
-		fieldTitle:      e.Title,
-		fieldSimilar:    e.Similar,
-		fieldQuestions:  e.Questions(),
-		fieldKeywords:   e.Keywords,
-		fieldContent:    e.Content,
+		fieldTitle:     e.Title,
+		fieldSimilar:   e.Similar,
+		fieldQuestions: e.Questions(),
+		fieldKeywords:  e.Keywords,
+		// As citizens read it: a snippet highlighted inside a placeholder
+		// (申请表怎么填写 against 【待维护人员填写：…】) would show it.
+		fieldContent:    kb.ForCitizens(e.Content),
 		fieldColumn:     string(e.Column),
 		fieldDepartment: e.Department,
 		fieldMatter:     e.Matter,
@@ -551,9 +553,9 @@ func (idx *Index) Search(ctx context.Context, req kb.SearchRequest) (*kb.SearchR
 			Department: str(h.Fields[fieldDepartment]), Score: h.Score,
 		}
 		if frags := h.Fragments[fieldContent]; len(frags) > 0 {
-			hit.Snippet = kb.ForCitizens(frags[0])
+			hit.Snippet = frags[0]
 		} else if frags := h.Fragments[fieldTitle]; len(frags) > 0 {
-			hit.Snippet = kb.ForCitizens(frags[0])
+			hit.Snippet = frags[0]
 		}
 		out.Hits = append(out.Hits, hit)
 	}

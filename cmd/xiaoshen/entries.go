@@ -64,11 +64,17 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *token == "" {
+		// Without one the server shows entries as citizens read them, with
+		// details still to be filled in replaced: the file would not
+		// upload back as it was.
+		return usageError{fmt.Errorf("导出需要访问令牌：--token 或环境变量 XIAOSHEN_TOKEN（维护员或审核员的令牌，导出的文件才能原样再上传）")}
+	}
 	client, err := newAPIClient(*server, *token)
 	if err != nil {
 		return err
 	}
-	if *department == "" && *token != "" {
+	if *department == "" {
 		// A maintainer's export uploads back: other departments' entries
 		// in it would be refused.
 		if *department, err = ownDepartment(ctx, client); err != nil {

@@ -257,6 +257,14 @@ func TestUploadCLI(t *testing.T) {
 			t.Fatalf("policy entry: %+v", entries)
 		}
 	})
+	t.Run("export needs a token", func(t *testing.T) {
+		// Without one the server shows what citizens read, placeholders
+		// replaced: the file would not upload back as it was.
+		code, out := u.cli(t, "", "export", "--column", "faq", "--out", filepath.Join(u.dir, "无令牌.xlsx"))
+		if code != 2 || !strings.Contains(out, "导出需要访问令牌") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
 	t.Run("export then upload is a no-op", func(t *testing.T) {
 		for _, format := range []string{"xlsx", "csv", "jsonl"} {
 			out := filepath.Join(u.dir, "导出."+format)
