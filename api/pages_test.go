@@ -244,6 +244,15 @@ func TestReviewListShowsQuestionsTheKBNowAnswers(t *testing.T) {
 	}
 	var e kb.Entry
 	ts.call(t, "POST", "/api/v1/entries", admin, `{"column":"faq","title":"医疗器械注册证可以抵押贷款吗？","content":"答复口径示例","department":"器械注册处"}`, 201, &e)
+	// As /ask does, an expired entry is passed over for the next live one,
+	// though it has the very wording.
+	expiring := ts.ask(t, "医疗器械说明书可以只用英文吗").Unanswered
+	if expiring == nil {
+		t.Fatal("want an unanswered question")
+	}
+	var old, current kb.Entry
+	ts.call(t, "POST", "/api/v1/entries", admin, `{"column":"notice","title":"医疗器械说明书可以只用英文吗","content":"旧通知","department":"器械注册处","fields":{"published_on":"2019-01-01","expires_on":"2020-01-01"}}`, 201, &old)
+	ts.call(t, "POST", "/api/v1/entries", admin, `{"column":"faq","title":"医疗器械说明书能不能只用英文？","content":"答复口径示例","department":"器械注册处"}`, 201, &current)
 
 	var list itemList
 	ts.call(t, "GET", "/api/v1/unanswered?status=open", admin, "", 200, &list)
@@ -256,6 +265,10 @@ func TestReviewListShowsQuestionsTheKBNowAnswers(t *testing.T) {
 		case still.ID:
 			if it.AnswerableBy != nil {
 				t.Errorf("item %d: answerable_by = %+v, want none", it.ID, it.AnswerableBy)
+			}
+		case expiring.ID:
+			if it.AnswerableBy == nil || it.AnswerableBy.EntryID != current.ID {
+				t.Errorf("item %d: answerable_by = %+v, want entry %d, not the expired %d", it.ID, it.AnswerableBy, current.ID, old.ID)
 			}
 		}
 	}

@@ -466,7 +466,7 @@ func TestDismissedQuestionsAskedAgain(t *testing.T) {
 
 	again := ts.ask(t, "请问今天天气怎么样？")
 	if again.Answered || again.Unanswered != nil || again.QueryID == 0 || again.Fallback == nil ||
-		!strings.Contains(again.Fallback.Message, "不在市药品监管局的职责范围内") || len(again.Fallback.Hotlines) == 0 {
+		!strings.Contains(again.Fallback.Message, "不属于小申解答的药品、医疗器械、化妆品事项") || len(again.Fallback.Hotlines) == 0 {
 		t.Errorf("out of scope, asked again: %+v", again)
 	}
 	if r := ts.ask(t, "你们都是骗子吧"); r.Unanswered != nil || r.Fallback == nil || !strings.Contains(r.Fallback.Message, "小申无法回答这个问题") {
@@ -474,6 +474,11 @@ func TestDismissedQuestionsAskedAgain(t *testing.T) {
 	}
 	if openItems() != open {
 		t.Errorf("open items %d → %d", open, openItems())
+	}
+	var item kb.ReviewItemView
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", weather.ID), admin, "", 200, &item)
+	if item.Status != kb.StatusDismissed || item.Occurrences != 2 || len(item.Wordings) != 2 {
+		t.Errorf("the dismissed item counts the question asked again: %+v", item)
 	}
 	if r := ts.ask(t, "医疗器械注册证能抵押贷款吗"); r.Unanswered == nil {
 		t.Errorf("an unrelated question opens no item: %+v", r)

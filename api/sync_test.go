@@ -294,7 +294,13 @@ func TestSyncNamesChangesAndWarnsOfDroppedWordings(t *testing.T) {
 	if len(res.Changes) != 1 || res.Changes[0].Action != "update" || !slices.Equal(res.Changes[0].Changed, []string{"内容", "相似问法"}) {
 		t.Errorf("changes: %+v", res.Changes)
 	}
-	if len(res.Warnings) != 1 || res.Warnings[0].Field != "similar_questions" || !strings.Contains(res.Warnings[0].Message, "“"+learnt+"”") {
+	if len(res.Warnings) != 1 || res.Warnings[0].Field != "similar_questions" || !strings.Contains(res.Warnings[0].Message, "“"+learnt+"”") ||
+		!strings.Contains(res.Warnings[0].Message, "会删去") {
 		t.Errorf("warnings: %+v", res.Warnings)
+	}
+	// Written, the warning says what was done and how to undo it.
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Rows: []kb.SyncRow{{File: "faq.xlsx", Row: 2, Entry: &stale}}}), 200, &res)
+	if !res.Written || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Message, "本次上传已删去") || !strings.Contains(res.Warnings[0].Message, "修改历史") {
+		t.Errorf("written: %+v", res)
 	}
 }

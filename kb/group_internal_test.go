@@ -123,14 +123,10 @@ func TestFindGroupEqualsFullScan(t *testing.T) {
 	check("after forgetting three items in four")
 }
 
-// Every small-talk word alone, and run together with others, is small
-// talk; a question that merely starts like one is not.
+// Keys run together from small-talk words are small talk; a question that
+// merely starts like one is not. (Every listed word, cut and keyed by the
+// real segmenter, is tested in TestSmallTalkWordsThroughTheSegmenter.)
 func TestIsSmallTalk(t *testing.T) {
-	for _, w := range smallTalkWords {
-		if !isSmallTalk(w) {
-			t.Errorf("%q is not small talk", w)
-		}
-	}
 	for _, key := range []string{"", "好收到", "晚上好谢谢你", "在在", "嗯嗯好的"} {
 		if !isSmallTalk(key) {
 			t.Errorf("%q is not small talk", key)

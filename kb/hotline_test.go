@@ -74,3 +74,21 @@ func TestUnansweredOffersCurrentHotlines(t *testing.T) {
 		t.Errorf("deleted hotline %s is still offered", offered.Title)
 	}
 }
+
+// Every small-talk word, as a message of its own and after a greeting, is
+// answered as small talk through the real segmenter and synonyms (the
+// words are matched on the message's wording key).
+func TestSmallTalkWordsThroughTheSegmenter(t *testing.T) {
+	env := testkb.New(t, testkb.Options{})
+	for _, w := range kb.SmallTalkWords {
+		for _, q := range []string{w, "你好，" + w + "！"} {
+			res, err := env.Service.Ask(context.Background(), kb.AskRequest{Question: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.SmallTalk || res.Unanswered != nil {
+				t.Errorf("%q: small talk %v, review item %+v", q, res.SmallTalk, res.Unanswered)
+			}
+		}
+	}
+}

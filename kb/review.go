@@ -61,8 +61,10 @@ type ReviewFilter struct {
 	Type       string
 	Overdue    *bool
 	Now        time.Time // for the overdue filter
-	Limit      int
-	Offset     int
+	// ClosedSince keeps the items closed at or after it, when not zero.
+	ClosedSince time.Time
+	Limit       int
+	Offset      int
 }
 
 // ReviewEvent is one line of a review item's audit trail.
@@ -322,7 +324,7 @@ func (s *Service) findDismissed(ctx context.Context, sig QuestionSignature) (int
 		g.buckets[dismissedType] = nil
 		const page = 500
 		for offset := 0; ; offset += page {
-			items, _, err := s.Reviews.FindReviewItems(ctx, ReviewFilter{Status: StatusDismissed, Type: ReviewUnanswered, Limit: page, Offset: offset})
+			items, _, err := s.Reviews.FindReviewItems(ctx, ReviewFilter{Status: StatusDismissed, Type: ReviewUnanswered, ClosedSince: since, Limit: page, Offset: offset})
 			if err != nil {
 				return 0, "", err
 			}
@@ -746,7 +748,11 @@ func (s *Service) Dismiss(ctx context.Context, p *Principal, id int64, reason st
 		s.forgetItem(duplicateOf) // reloaded with the merged wordings on next use
 		g := s.groups()
 		g.mu.Lock()
-		g.loaded = map[string]bool{}
+		for t := range g.loaded {
+			if t != dismissedType { // the dismissed items are not merged into
+				delete(g.loaded, t)
+			}
+		}
 		g.mu.Unlock()
 	}
 	return it, nil

@@ -336,7 +336,7 @@ func (s *Service) askedAgain(ctx context.Context, res *AskResult, q *Query, item
 	}
 	msg := "抱歉，小申无法回答这个问题。如需咨询药品、医疗器械或化妆品事项，请直接说明；也可拨打下列热线。"
 	if reason == DismissOutOfScope {
-		msg = "这个问题不在市药品监管局的职责范围内，小申无法解答；可拨打下列热线咨询。"
+		msg = "这个问题不属于小申解答的药品、医疗器械、化妆品事项，小申无法解答；可拨打下列热线咨询。"
 	}
 	res.Fallback = &Fallback{Message: msg, Hotlines: hotlines}
 	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "dismissed_item_id", itemID, "reason", reason, "confidence", q.Confidence)
@@ -350,7 +350,7 @@ func (s *Service) askedAgain(ctx context.Context, res *AskResult, q *Query, item
 var smallTalkWords = []string{
 	"在", "在不在", "有人", "好", "好的", "嗯", "嗯嗯", "哈哈", "嗨", "哈喽", "再见", "拜拜", "收到", "明白",
 	"谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "感谢你", "感谢您", "辛苦", "辛苦了", "你", "您",
-	"早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "晚安",
+	"早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "晚安", "你们好", "您们好", "大家好", "老师好",
 }
 
 // isSmallTalk tells whether a question's wording key (filler words such as

@@ -121,6 +121,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	createdChange := map[*Entry]int{} // created entry → its index in res.Changes
 	var forbidden []RowProblem
 	var checks []wordingCheck // rows to create or update, for wordingWarnings
+	var drops []int           // the warnings of similar questions an update drops
 	seenTitle := map[string]int{}
 	seenExt := map[string]int{}
 	touched := map[int64]bool{}
@@ -208,6 +209,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 			if dropped := missing(old.Similar, e.Similar); len(dropped) > 0 {
 				// Reviewers add wordings on the review page; a file exported
 				// before that would silently take them away.
+				drops = append(drops, len(res.Warnings))
 				res.Warnings = append(res.Warnings, RowProblem{File: row.File, Row: row.Row, Field: "similar_questions", Title: e.Title,
 					Message: fmt.Sprintf("本次上传会删去该条目现有的 %d 个相似问法：“%s”；它们可能是审核页新学到的问法，要保留请写进文件再上传", len(dropped), strings.Join(dropped, "”“"))})
 			}
@@ -254,6 +256,11 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 		return nil, err
 	}
 	res.Written = true
+	for _, i := range drops {
+		w := &res.Warnings[i]
+		w.Message = strings.Replace(strings.Replace(w.Message, "本次上传会删去", "本次上传已删去", 1),
+			"要保留请写进文件再上传", "要恢复请写回文件再上传（条目的修改历史中可查到原有问法）", 1)
+	}
 	for e, i := range createdChange {
 		res.Changes[i].EntryID = e.ID
 	}

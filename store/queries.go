@@ -24,11 +24,19 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 // deadline of an existing item never moves.
 func (s *Store) RecordQuery(ctx context.Context, q *kb.Query, item *kb.ReviewItem) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if item != nil {
+		switch {
+		case item != nil:
 			if err := s.attachReviewItem(ctx, tx, q, item); err != nil {
 				return err
 			}
 			q.ReviewItemID = item.ID
+		case q.ReviewItemID != 0:
+			// Asked again of an item that stays closed (a recent
+			// dismissal): it counts the occurrence all the same.
+			if _, err := s.txExec(ctx, tx, `UPDATE review_items SET occurrences = occurrences + 1, last_asked_at = ? WHERE id = ?`,
+				formatTime(q.AskedAt), q.ReviewItemID); err != nil {
+				return err
+			}
 		}
 		suggestions := q.Suggestions
 		if suggestions == nil {

@@ -19,6 +19,9 @@ func (s *Store) FindReviewItems(ctx context.Context, f kb.ReviewFilter) ([]*kb.R
 	c.eq("status", f.Status)
 	c.eq("department", f.Department)
 	c.eq("type", f.Type)
+	if !f.ClosedSince.IsZero() {
+		c.add("closed_at >= ?", formatTime(f.ClosedSince))
+	}
 	if f.Overdue != nil {
 		if *f.Overdue {
 			c.add("status = 'open' AND due_at < ?", formatTime(f.Now))

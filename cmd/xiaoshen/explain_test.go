@@ -77,9 +77,11 @@ func TestExplainRunningServer(t *testing.T) {
 		}
 	}
 	// A value serve would refuse is refused here too, not read as unset.
-	t.Setenv("XIAOSHEN_THRESHOLD", "high")
-	stderr.Reset()
-	if code := run(t.Context(), []string{"explain", "--data", dir, "麻醉药品运输证明丢了怎么补"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), `XIAOSHEN_THRESHOLD="high"`) {
-		t.Errorf("malformed threshold: exit %d: %s", code, stderr.String())
+	for _, bad := range []string{"high", "NaN", "1.5"} {
+		t.Setenv("XIAOSHEN_THRESHOLD", bad)
+		stderr.Reset()
+		if code := run(t.Context(), []string{"explain", "--data", dir, "麻醉药品运输证明丢了怎么补"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), `XIAOSHEN_THRESHOLD="`+bad+`"`) {
+			t.Errorf("threshold %q: exit %d: %s", bad, code, stderr.String())
+		}
 	}
 }

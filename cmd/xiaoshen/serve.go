@@ -61,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *threshold < 0 || *threshold > 1 {
+	if !(*threshold >= 0 && *threshold <= 1) { // NaN too
 		return usageError{fmt.Errorf("--threshold 应在 0 到 1 之间")}
 	}
 	if *rateLimit < 0 {
@@ -204,7 +204,7 @@ func envThreshold() (float64, error) {
 		return 0, nil
 	}
 	th, err := strconv.ParseFloat(v, 64)
-	if err != nil || th < 0 || th > 1 {
+	if err != nil || !(th >= 0 && th <= 1) { // NaN too
 		return 0, usageError{fmt.Errorf("环境变量 XIAOSHEN_THRESHOLD=%q 应为 0 到 1 之间的数", v)}
 	}
 	return th, nil

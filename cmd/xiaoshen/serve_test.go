@@ -118,6 +118,7 @@ func TestServeRejectsBadLimits(t *testing.T) {
 		{"negative rate limit", [2]string{}, []string{"--rate-limit", "-1"}, "--rate-limit"},
 		{"malformed environment", [2]string{"XIAOSHEN_RATE_LIMIT", "many"}, nil, "XIAOSHEN_RATE_LIMIT"},
 		{"malformed threshold in the environment", [2]string{"XIAOSHEN_THRESHOLD", "high"}, nil, "XIAOSHEN_THRESHOLD"},
+		{"NaN threshold", [2]string{}, []string{"--threshold", "NaN"}, "--threshold"},
 		{"handler timeout past the write deadline", [2]string{}, []string{"--handler-timeout", "30s", "--write-timeout", "30s"}, "--handler-timeout"},
 		{"zero read timeout", [2]string{"XIAOSHEN_READ_TIMEOUT", "0s"}, nil, "--read-timeout"},
 	}
