@@ -125,8 +125,9 @@ func expandFiles(args []string) ([]string, error) {
 }
 
 // parseUpload parses every file into sync rows; row problems are printed
-// and returned as a count.
-func parseUpload(files []string, opts ingest.Options, maxErrors int, stderr io.Writer) ([]kb.SyncRow, int, error) {
+// under label (错误, or 跳过 when the rows are skipped) and returned as a
+// count.
+func parseUpload(files []string, opts ingest.Options, maxErrors int, label string, stderr io.Writer) ([]kb.SyncRow, int, error) {
 	var rows []kb.SyncRow
 	problems := 0
 	list := &problemList{w: stderr, limit: maxErrors}
@@ -144,11 +145,11 @@ func parseUpload(files []string, opts ingest.Options, maxErrors int, stderr io.W
 			return nil
 		})
 		for _, e := range errs {
-			list.print("错误", e)
+			list.print(label, e)
 		}
 		problems += len(errs)
 		if err != nil {
-			list.print("错误", err)
+			list.print(label, err)
 			problems++
 		}
 	}
@@ -224,9 +225,16 @@ func readUpload(uf *uploadFlags, args []string, stdout, stderr io.Writer) (rows 
 	if err != nil {
 		return nil, opts, false, err
 	}
-	rows, problems, err := parseUpload(files, opts, uf.maxErrors, stderr)
+	label := "错误"
+	if uf.skipInvalid {
+		label = "跳过"
+	}
+	rows, problems, err := parseUpload(files, opts, uf.maxErrors, label, stderr)
 	if err != nil {
 		return nil, opts, false, err
+	}
+	if problems > 0 && uf.skipInvalid {
+		fmt.Fprintf(stdout, "按 --skip-invalid 跳过 %d 处错误所在的行，其余 %d 行照常提交。\n", problems, len(rows))
 	}
 	if problems > 0 && !uf.skipInvalid {
 		fmt.Fprintf(stdout, "发现 %d 处错误，本次未写入任何内容。请修正后重新上传，或加 --skip-invalid 跳过错误行。\n", problems)
