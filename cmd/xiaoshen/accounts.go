@@ -31,11 +31,11 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{fmt.Errorf("用法：xiaoshen user create --data DIR --name N --role reviewer|maintainer|admin [--department D] [--password-stdin]")}
 	}
 	fs := newFlagSet("user create", stderr)
-	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory (env XIAOSHEN_DATA)")
-	name := fs.String("name", "", "login name")
-	role := fs.String("role", "", "reviewer, maintainer or admin")
-	department := fs.String("department", "", "department (required for reviewer and maintainer)")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）")
+	name := fs.String("name", "", "登录名")
+	role := fs.String("role", "", "角色：reviewer（审核员）、maintainer（维护员）或 admin（管理员）")
+	department := fs.String("department", "", "部门（审核员和维护员必填）")
+	fromStdin := fs.Bool("password-stdin", false, "从标准输入的第一行读取密码")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -82,12 +82,12 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usage
 	}
 	fs := newFlagSet("token "+args[0], stderr)
-	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory (env XIAOSHEN_DATA)")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）")
 	switch args[0] {
 	case "create":
-		name := fs.String("name", "", "who holds the token")
-		role := fs.String("role", "", "reviewer, maintainer, admin or chatbot")
-		department := fs.String("department", "", "department (required for reviewer and maintainer)")
+		name := fs.String("name", "", "令牌持有人")
+		role := fs.String("role", "", "角色：reviewer（审核员）、maintainer（维护员）、admin（管理员）或 chatbot（智能客服）")
+		department := fs.String("department", "", "部门（审核员和维护员必填）")
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ func runOverdue(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(fs.Output(), "用法：xiaoshen overdue [--data DIR]\n\n列出逾期未处理的问题，供每日定时任务使用。\n退出码：0 没有逾期的问题；1 有逾期的问题；2 出错（如数据目录不存在、参数有误）。\n\n参数：\n")
 		fs.PrintDefaults()
 	}
-	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory (env XIAOSHEN_DATA)")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "已停止的服务的数据目录（环境变量 XIAOSHEN_DATA）")
-	dict := fs.String("dict", "", "gojieba dictionary folder")
+	dict := fs.String("dict", "", "gojieba 词典目录（默认：程序旁的 dict 目录，其次 Go 模块缓存）")
 	repair := fs.Bool("repair", false, "修复索引：补建缺失和过期的条目、删除多余的文档，索引无法读取时重建")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -24,18 +24,18 @@ import (
 // (search/model.json).
 func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("fit", stderr)
-	kuake := fs.String("kuake", "", "KUAKE-QQR JSON pairs (label 2 = same meaning): extra ranking data")
-	tianchi := fs.String("tianchi", "", "Tianchi CSV: ranking data, cross-validated for its calibration profile")
-	corpusQuestions := fs.String("corpus-questions", "", "corpus question TSV folder: ranking data, cross-validated for the default profile")
-	folds := fs.Int("folds", 5, "cross-validation folds, grouped by standard question")
-	topicFolds := fs.Bool("topic-folds", false, "one cross-validation fold per topic of the Tianchi set (its category), to see how the fit carries to topics it has not seen; --folds is then the number of topics")
-	out := fs.String("out", "search/model.json", "where to write the model")
-	l2 := fs.Float64("l2", 1.0, "L2 penalty on the ranking weights")
-	maxNegative := fs.Float64("max-negative", 0.10, "sets with hard negatives: largest share of them answered with their look-alike at the threshold")
-	maxWrong := fs.Float64("max-wrong", 0.03, "sets without hard negatives: largest share of covered questions answered wrongly at the threshold")
-	maxUncovered := fs.Float64("max-uncovered", 0.05, "sets without hard negatives: largest share of uncovered questions answered at the threshold")
-	dict := fs.String("dict", "", "gojieba dictionary folder")
-	marginMode := fs.String("margin", "auto", "use the ranking margin in the calibration: auto (per set, whichever answers more correctly), on or off")
+	kuake := fs.String("kuake", "", "KUAKE-QQR JSON 问题对（label 2 = 同义）：补充排序训练数据")
+	tianchi := fs.String("tianchi", "", "Tianchi CSV：排序训练数据，并交叉验证其校准方案")
+	corpusQuestions := fs.String("corpus-questions", "", "语料问题 TSV 目录：排序训练数据，并交叉验证默认校准方案")
+	folds := fs.Int("folds", 5, "交叉验证折数（按标准问题分组）")
+	topicFolds := fs.Bool("topic-folds", false, "按 Tianchi 的主题（category）每个主题一折做交叉验证，看拟合能否推广到没见过的主题；此时 --folds 为主题数")
+	out := fs.String("out", "search/model.json", "模型写入的文件")
+	l2 := fs.Float64("l2", 1.0, "排序权重的 L2 惩罚")
+	maxNegative := fs.Float64("max-negative", 0.10, "有难负例的集合：阈值下难负例被答成相似条目的最大比例")
+	maxWrong := fs.Float64("max-wrong", 0.03, "无难负例的集合：阈值下已覆盖问题答错的最大比例")
+	maxUncovered := fs.Float64("max-uncovered", 0.05, "无难负例的集合：阈值下未覆盖问题被答复的最大比例")
+	dict := fs.String("dict", "", "gojieba 词典目录（默认：程序旁的 dict 目录，其次 Go 模块缓存）")
+	marginMode := fs.String("margin", "auto", "校准中是否使用排序差距：auto（每个集合取答对更多的一种）、on 或 off")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

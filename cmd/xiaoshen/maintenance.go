@@ -15,8 +15,8 @@ import (
 
 func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("reindex", stderr)
-	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory of a stopped server (env XIAOSHEN_DATA)")
-	dict := fs.String("dict", "", "gojieba dictionary folder")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "已停止的服务的数据目录（环境变量 XIAOSHEN_DATA）")
+	dict := fs.String("dict", "", "gojieba 词典目录（默认：程序旁的 dict 目录，其次 Go 模块缓存）")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usageError{fmt.Errorf("用法：xiaoshen calendar import --data DIR FILE")}
 	}
 	fs := newFlagSet("calendar import", stderr)
-	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "data directory (env XIAOSHEN_DATA)")
+	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // container HEALTHCHECK uses it, as the image has no curl.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("healthcheck", stderr)
-	addr := envString(fs, "addr", "XIAOSHEN_ADDR", "127.0.0.1:8080", "server address (env XIAOSHEN_ADDR)")
+	addr := envString(fs, "addr", "XIAOSHEN_ADDR", "127.0.0.1:8080", "服务地址（环境变量 XIAOSHEN_ADDR）")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -324,7 +324,7 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("import", stderr)
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "已停止的服务的数据目录（环境变量 XIAOSHEN_DATA）")
-	dict := fs.String("dict", "", "gojieba dictionary folder")
+	dict := fs.String("dict", "", "gojieba 词典目录（默认：程序旁的 dict 目录，其次 Go 模块缓存）")
 	seed := fs.Bool("seed", false, "数据目录为空时先载入内置知识库")
 	var uf uploadFlags
 	uf.register(fs)
