@@ -60,6 +60,16 @@ type app struct {
 }
 
 func (cfg appConfig) dbPath() string    { return filepath.Join(cfg.DataDir, "xiaoshen.db") }
+
+// requireDatabase refuses a data directory without a database, for the
+// commands that look after an existing one: a mistyped --data would
+// otherwise get a new, empty database that checks out fine.
+func requireDatabase(dir string) error {
+	if _, err := os.Stat(appConfig{DataDir: dir}.dbPath()); err != nil {
+		return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）：路径是否写错？新部署请先运行 xiaoshen serve 或 xiaoshen import", dir)
+	}
+	return nil
+}
 func (cfg appConfig) indexPath() string { return filepath.Join(cfg.DataDir, "index") }
 
 // deploymentCalibration reads the calibration file at path: nothing when

@@ -23,8 +23,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Errorf("需要 --out 备份文件路径")}
 	}
 	cfg := appConfig{DataDir: *data}
-	if _, err := os.Stat(cfg.dbPath()); err != nil {
-		return fmt.Errorf("数据目录 %s 中没有数据库 xiaoshen.db", *data)
+	if err := requireDatabase(*data); err != nil {
+		return err
 	}
 	start := time.Now()
 	info, err := store.Backup(ctx, cfg.dbPath(), *out, time.Now())

@@ -22,6 +22,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := requireDatabase(*data); err != nil {
+		return err
+	}
 	a, err := openData(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: newLogger(stderr, "text", "warn"), Notices: stderr})
 	if err != nil {
 		return err

@@ -215,3 +215,18 @@ func TestMissingHolidayArrangementIsOnePlainLine(t *testing.T) {
 		t.Errorf("the arrangement is imported, yet:\n%s", got)
 	}
 }
+
+// A mistyped --data is reported, not given a new, empty database that
+// checks out fine.
+func TestMaintenanceOnAMissingDataDirectory(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "data-typo")
+	for _, args := range [][]string{{"check", "--data", missing}, {"reindex", "--data", missing}, {"backup", "--data", missing, "--out", missing + ".db"}} {
+		code, out := runCLI(t, args...)
+		if code == 0 || !strings.Contains(out, "中没有知识库（xiaoshen.db）：路径是否写错？") {
+			t.Errorf("%s: exit %d: %s", args[0], code, out)
+		}
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("the mistyped directory was created: %v", err)
+	}
+}

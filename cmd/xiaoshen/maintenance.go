@@ -21,6 +21,9 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	logger := newLogger(stderr, "text", "warn")
+	if err := requireDatabase(*data); err != nil {
+		return err
+	}
 	a, err := openData(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: logger, Notices: stderr})
 	if err != nil {
 		return err
