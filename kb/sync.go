@@ -301,31 +301,38 @@ func (s *Service) wordingWarnings(res *SyncResult, checks []wordingCheck, existi
 		entry   *Entry // else the KB entry with it
 		wording string
 	}
-	keys := make([][]string, len(checks))
+	var texts []string
+	for _, c := range checks {
+		texts = append(texts, c.e.Questions()...)
+	}
+	uploadKeys := s.wordingKeys(texts)
 	held := map[string]*holder{}
-	for i, c := range checks {
-		for _, w := range c.e.Questions() {
-			key := s.Analyzer.WordingKey(w)
-			keys[i] = append(keys[i], key)
-			if key != "" && held[key] == nil {
-				held[key] = &holder{row: -1}
-			}
+	for _, key := range uploadKeys {
+		if key != "" && held[key] == nil {
+			held[key] = &holder{row: -1}
 		}
 	}
 	now := s.Now()
+	var kbEntries []*Entry // one per text of kbTexts
+	var kbTexts []string
 	for _, e := range existing {
 		if rewritten[e.ID] || e.Expired(now) {
 			continue
 		}
 		for _, w := range e.Questions() {
-			if h := held[s.Analyzer.WordingKey(w)]; h != nil && h.entry == nil {
-				h.entry, h.wording = e, w
-			}
+			kbEntries, kbTexts = append(kbEntries, e), append(kbTexts, w)
 		}
 	}
+	for i, key := range s.wordingKeys(kbTexts) {
+		if h := held[key]; h != nil && h.entry == nil {
+			h.entry, h.wording = kbEntries[i], kbTexts[i]
+		}
+	}
+	next := 0 // the checks' texts, in order
 	for i, c := range checks {
 		for j, w := range c.e.Questions() {
-			key := keys[i][j]
+			key := uploadKeys[next]
+			next++
 			h := held[key]
 			if h == nil {
 				continue

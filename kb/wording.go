@@ -3,6 +3,8 @@ package kb
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 )
 
 // WordingClash is a wording that another live entry already has, as the
@@ -64,4 +66,23 @@ func (s *Service) firstClash(ctx context.Context, wordings []string, skip func(i
 		}
 	}
 	return nil, nil
+}
+
+// wordingKeys keys texts on every core: an upload keys every wording of the
+// upload and of the KB.
+func (s *Service) wordingKeys(texts []string) []string {
+	keys := make([]string, len(texts))
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(texts) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(texts); lo += chunk {
+		hi := min(lo+chunk, len(texts))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				keys[i] = s.Analyzer.WordingKey(texts[i])
+			}
+		})
+	}
+	wg.Wait()
+	return keys
 }
