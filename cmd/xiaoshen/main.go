@@ -146,14 +146,6 @@ func envString(fs *flag.FlagSet, name, env, def, usage string) *string {
 	return p
 }
 
-// envOr returns the environment variable's value, or def.
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 // stringsFlag collects a repeatable string flag.
 type stringsFlag []string
 
