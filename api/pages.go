@@ -44,7 +44,7 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	},
 	"eventName": func(a string) string {
 		names := map[string]string{"created": "记录问题", "answered": "补充答复", "linked": "关联条目", "assigned": "转派",
-			"dismissed": "驳回", "merged": "合并重复问题"}
+			"dismissed": "驳回", "merged": "合并重复问题", "feedback": "用户反馈答复无用"}
 		if n, ok := names[a]; ok {
 			return n
 		}
@@ -259,6 +259,14 @@ func (s *Server) itemPage(c echo.Context) error {
 			others = append(others, q)
 		}
 	}
+	// Improving an answer edits the entry marked unhelpful: the form starts
+	// from what it says now, not from an empty answer that would replace it.
+	var answer *kb.Entry
+	if it.Type == kb.ReviewImprove && it.AnswerEntryID != 0 {
+		if answer, err = s.svc.Store.FindEntry(ctx, it.AnswerEntryID); err != nil && kb.ErrorCode(err) != kb.ENOTFOUND {
+			return err
+		}
+	}
 	base := s.basePage(c, "问题 #"+itoa(id))
 	base.Error = c.QueryParam("error")
 	return s.render(c, http.StatusOK, "item.html", struct {
@@ -271,8 +279,9 @@ func (s *Server) itemPage(c echo.Context) error {
 		Columns        []kb.ColumnCount
 		DismissReasons []string
 		OtherWordings  []string
+		Answer         *kb.Entry
 	}{page: base, Item: view, Open: it.Status == kb.StatusOpen, Closest: closest, Events: events, Departments: departments,
-		Columns: cols, DismissReasons: kb.DismissReasons, OtherWordings: others})
+		Columns: cols, DismissReasons: kb.DismissReasons, OtherWordings: others, Answer: answer})
 }
 
 // splitLines splits a textarea into trimmed, non-empty lines.

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -280,5 +281,53 @@ func TestReviewListShowsQuestionsTheKBNowAnswers(t *testing.T) {
 	}
 	if other := body[strings.Index(body, fmt.Sprintf(`data-item="%d"`, still.ID)):]; strings.Contains(other[:strings.Index(other, "</tr>")], "知识库已能答复") {
 		t.Error("an item the KB cannot answer shows the hint")
+	}
+}
+
+// An answer marked unhelpful is fixed from what it says now: the page
+// shows the person's comment and a form filled with the entry's title and
+// answer, and saving it edits the answer without touching the title.
+func TestImprovingAnAnswerStartsFromIt(t *testing.T) {
+	ts := mustStartServer(t)
+	if _, err := ts.env.Store.CreateUser(t.Context(), "admin", kb.RoleAdmin, "", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	answered := ts.ask(t, "二类械注册要交哪些材料")
+	if !answered.Answered {
+		t.Fatalf("want an answer: %+v", answered)
+	}
+	var before kb.Entry
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d", answered.Answer.EntryID), admin, "", 200, &before)
+	var fb kb.FeedbackResult
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false,"comment":"没有说清楚要交几份材料"}`, answered.QueryID), 200, &fb)
+
+	var item kb.ReviewItemView
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", fb.ReviewItemID), admin, "", 200, &item)
+	if n := len(item.Events); n == 0 || item.Events[n-1].Action != "feedback" || item.Events[n-1].Detail != "没有说清楚要交几份材料" {
+		t.Errorf("the comment is not in the item's trail: %+v", item.Events)
+	}
+	cookie := ts.login(t, "admin", "password-1")
+	page := ts.page(t, "GET", fmt.Sprintf("/review/items/%d", fb.ReviewItemID), cookie, nil).Body.String()
+	firstLine := strings.SplitN(before.Content, "\n", 2)[0]
+	for _, want := range []string{fmt.Sprintf("修改条目 #%d 的答复口径", before.ID), `value="` + html.EscapeString(before.Title) + `"`,
+		html.EscapeString(firstLine), "用户反馈答复无用：没有说清楚要交几份材料"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "补充答复口径</h2>") {
+		t.Error("the page offers a new answer for an answer to fix")
+	}
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	rec := ts.page(t, "POST", fmt.Sprintf("/review/items/%d/answer", fb.ReviewItemID), cookie,
+		url.Values{"csrf": {csrf}, "title": {before.Title}, "content": {before.Content + "\n各一份。"}, "similar": {""}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", rec.Code, rec.Body.String())
+	}
+	var after kb.Entry
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d", before.ID), admin, "", 200, &after)
+	if after.Title != before.Title || after.Content != before.Content+"\n各一份。" || after.Column != before.Column {
+		t.Errorf("entry after the fix: %q %q %s", after.Title, after.Content, after.Column)
 	}
 }

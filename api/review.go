@@ -83,7 +83,11 @@ func (s *Server) getUnanswered(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.svc.View(it, s.svc.Now()))
+	v := s.svc.View(it, s.svc.Now())
+	if v.Events, err = s.svc.Reviews.ReviewEvents(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 // answerUnanswered is POST /api/v1/unanswered/:id/answer: backfill an answer.

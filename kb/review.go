@@ -459,6 +459,9 @@ type ReviewItemView struct {
 	// now answers its question: the KB has learnt it since it was asked,
 	// and linking the item to that entry closes it.
 	AnswerableBy *AnswerableBy `json:"answerable_by,omitempty"`
+	// Events is the item's audit trail, the person's feedback on an answer
+	// among it, when one item is read.
+	Events []ReviewEvent `json:"events,omitempty"`
 }
 
 // AnswerableBy is an entry that answers a question at or above the answer

@@ -339,6 +339,14 @@ func (s *Store) RecordFeedback(ctx context.Context, fb *kb.FeedbackRequest, prop
 			if _, err := tx.ExecContext(ctx, `UPDATE queries SET review_item_id = ? WHERE id = ?`, improve.ID, fb.QueryID); err != nil {
 				return err
 			}
+			// What the person said is what the reviewer must fix.
+			detail := fb.Comment
+			if detail == "" {
+				detail = "（未留言）"
+			}
+			if err := s.addEvent(ctx, tx, improve.ID, improve.FirstAskedAt, "提问者", "feedback", detail); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
