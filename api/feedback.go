@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Server) registerFeedback(g *echo.Group) {
-	g.POST("/feedback", s.feedback)
+	g.POST("/feedback", s.feedback, s.rateLimit) // public like /ask, and as open to abuse
 }
 
 // feedback is POST /api/v1/feedback with {query_id, helpful, comment?} or

@@ -53,6 +53,10 @@ func TestRateLimitPerAddress(t *testing.T) {
 	if msg := mustErrorBody(t, rec, kb.ELIMIT); !strings.Contains(msg, "20 秒后再试") {
 		t.Errorf("message = %q", msg)
 	}
+	// Feedback is as public, and shares the budget.
+	if rec := ts.from(t, client, "POST", "/api/v1/feedback", `{"query_id":1,"helpful":false}`); rec.Code != 429 {
+		t.Errorf("feedback past the budget: status %d, want 429", rec.Code)
+	}
 
 	tests := []struct {
 		name       string

@@ -250,6 +250,10 @@ func TestFeedbackSuggestionsAndStats(t *testing.T) {
 	}
 	pick := suggested.Suggestions[0].EntryID
 	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, uncovered.QueryID, pick), 400, nil)
+	// Nothing was answered to judge.
+	if msg := ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false}`, uncovered.QueryID), 400, nil); !strings.Contains(msg, "没有直接答复") {
+		t.Errorf("unhelpful on an unanswered question: %s", msg)
+	}
 	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, suggested.QueryID, pick), 200, &fb)
 	if fb.ProposalID == 0 {
 		t.Fatal("no proposal made")

@@ -92,6 +92,11 @@ func (s *Service) RecordFeedback(ctx context.Context, req FeedbackRequest) (*Fee
 	if q.Helpful != nil || q.SelectedEntryID != 0 {
 		return nil, Errorf(ECONFLICT, "该问答已评价过")
 	}
+	if req.Helpful != nil && !q.Answered {
+		// Nothing was answered to judge: the question is already recorded
+		// for backfill.
+		return nil, Errorf(EINVALID, "该问题没有直接答复，无需评价答复是否有用；问题已记录，将补充答复")
+	}
 	res := &FeedbackResult{QueryID: q.ID, Recorded: true}
 	var proposal *Proposal
 	var improve *ReviewItem

@@ -38,7 +38,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	threshold := fs.Float64("threshold", 0, "直接答复所需的最低置信度，0 到 1（环境变量 XIAOSHEN_THRESHOLD；默认：校准得出的阈值）")
 	logFormat := fs.String("log-format", "text", "日志格式：text 或 json（环境变量 XIAOSHEN_LOG_FORMAT）")
 	logLevel := fs.String("log-level", "info", "日志级别：debug、info、warn、error（环境变量 XIAOSHEN_LOG_LEVEL）")
-	rateLimit := fs.Int("rate-limit", defaultRateLimit, "每个客户端地址每分钟对 /api/v1/ask 和 /api/v1/search 的请求上限；0 为不限；chatbot 令牌不受限（环境变量 XIAOSHEN_RATE_LIMIT）")
+	rateLimit := fs.Int("rate-limit", defaultRateLimit, "每个客户端地址每分钟对 /api/v1/ask、/api/v1/search 和 /api/v1/feedback 的请求上限；0 为不限；chatbot 令牌不受限（环境变量 XIAOSHEN_RATE_LIMIT）")
 	trustProxy := fs.Bool("trust-proxy", false, "请求来自本机、链路本地或内网地址上的代理时，从 X-Forwarded-For 或 X-Real-IP 取客户端地址（环境变量 XIAOSHEN_TRUST_PROXY）")
 	secureCookies := fs.Bool("secure-cookies", false, "审核页会话 Cookie 加 Secure 标记；经 HTTPS 访问时开启（环境变量 XIAOSHEN_SECURE_COOKIES）")
 	metricsOn := fs.Bool("metrics", true, "在 /metrics 提供 Prometheus 指标（环境变量 XIAOSHEN_METRICS）")
