@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"context"
 	"net/http"
 	"time"
@@ -16,6 +17,24 @@ const readyTimeout = 2 * time.Second
 func (s *Server) registerHealth() {
 	s.echo.GET("/healthz", s.healthz)
 	s.echo.GET("/readyz", s.readyz)
+}
+
+// Starting answers while the service starts (the segmenter loading, an
+// index rebuilding, which on a large KB takes seconds): /healthz says the
+// process is alive, so that a liveness check does not kill it mid-rebuild,
+// and everything else, /readyz included, is 503 with Retry-After.
+func Starting() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		if r.URL.Path == "/healthz" {
+			w.WriteHeader(http.StatusOK)
+			fmt.Fprint(w, `{"status":"starting"}`)
+			return
+		}
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, `{"error":{"code":%q,"message":"服务正在启动，请稍后再试"}}`, kb.EUNAVAILABLE)
+	})
 }
 
 // SetReady marks the service ready to take traffic (started) or not

@@ -184,3 +184,26 @@ func TestMetricsSurviveAStoreFailure(t *testing.T) {
 		t.Error("review gauges served although the store is closed")
 	}
 }
+
+// While the service starts, the liveness check says it is alive and
+// everything else says to come back, instead of hanging.
+func TestStartingHandler(t *testing.T) {
+	h := api.Starting()
+	for _, tt := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/healthz", 200}, {"GET", "/readyz", 503}, {"POST", "/api/v1/ask", 503}, {"GET", "/review", 503},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+		if rec.Code != tt.want || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %q", tt.method, tt.path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+		if tt.want == 503 {
+			if rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), `"code":"unavailable"`) {
+				t.Errorf("%s %s: %v %s", tt.method, tt.path, rec.Header(), rec.Body)
+			}
+		}
+	}
+}

@@ -186,6 +186,7 @@ func TestMissingHolidayArrangementIsOnePlainLine(t *testing.T) {
 		t.Skipf("the embedded calendar already has %d", next)
 	}
 	dir := t.TempDir()
+	mustOpenApp(t, quietConfig(dir)).Close()
 	check := func() string {
 		var stderr bytes.Buffer
 		run(t.Context(), []string{"check", "--data", dir}, io.Discard, &stderr)

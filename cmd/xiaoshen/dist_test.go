@@ -114,7 +114,7 @@ func TestMakeDistRunsAnywhere(t *testing.T) {
 	}
 	t.Cleanup(func() { serve.Process.Kill(); serve.Wait() })
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				break

@@ -91,7 +91,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// startServe runs "bin serve" in dir and waits for /healthz.
+// startServe runs "bin serve" in dir and waits for /readyz.
 func startServe(t *testing.T, bin, dir string, env []string, args ...string) (string, *exec.Cmd, *syncBuffer) {
 	t.Helper()
 	addr := freeAddr(t)
@@ -106,7 +106,7 @@ func startServe(t *testing.T, bin, dir string, env []string, args ...string) (st
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
+		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -265,6 +265,7 @@ func TestMalformedDictionaryIsReportedNotACrash(t *testing.T) {
 			return model[:bytes.LastIndexByte(model[:len(model)/2], '\n')+1]
 		}, "ends before the emission probabilities"},
 	}
+	mustOpenApp(t, quietConfig(filepath.Join(dir, "data"))).Close() // reindex needs a database
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			broken := t.TempDir()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"xiaoshen/api"
@@ -88,6 +89,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
 	}
+	// The listener answers from the start: while the app opens (an index
+	// rebuild takes seconds on a large KB) /healthz is alive and the rest
+	// is 503, rather than connections hanging unanswered.
+	var handler atomic.Pointer[http.Handler]
+	starting := api.Starting()
+	handler.Store(&starting)
+	httpSrv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       *readTimeout,
+		WriteTimeout:      *writeTimeout,
+		IdleTimeout:       *idleTimeout,
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- httpSrv.Serve(ln) }()
 	var reg *metrics.Registry
 	if *metricsOn {
 		reg = metrics.New()
@@ -95,7 +111,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	a, err := openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, CalendarFiles: calendars, Seed: *seed, Logger: logger, Metrics: reg,
 		Calibration: filepath.Join(*data, search.CalibrationFileName)})
 	if err != nil {
-		ln.Close()
+		httpSrv.Close()
 		return err
 	}
 	defer a.Close()
@@ -110,13 +126,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		reg.SetThreshold(a.index.Model().Profile, a.service.Threshold)
 	}
 	srv := api.New(a.service, a.store, logger, api.Options{RateLimit: *rateLimit, TrustProxy: *trustProxy, Metrics: reg, SecureCookies: *secureCookies})
-	httpSrv := &http.Server{
-		Handler:           api.TimeoutHandler(srv, *handlerTimeout),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       *readTimeout,
-		WriteTimeout:      *writeTimeout,
-		IdleTimeout:       *idleTimeout,
-	}
+	ready := api.TimeoutHandler(srv, *handlerTimeout)
+	handler.Store(&ready)
 	srv.SetReady(true)
 	n, _ := a.index.Count()
 	logger.Info("xiaoshen ready", "addr", ln.Addr().String(), "data", *data, "entries", n, "threshold", a.service.Threshold, "calibration", a.index.Model().Profile,
@@ -130,8 +141,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 	defer func() { stopRepair(); <-repairDone }()
 
-	errc := make(chan error, 2)
-	go func() { errc <- httpSrv.Serve(ln) }()
 	if *pprofAddr != "" {
 		pprofSrv, err := servePprof(*pprofAddr, errc)
 		if err != nil {

@@ -50,7 +50,7 @@ func runImport(ctx context.Context, bin, dataDir, file string, entries int) (imp
 
 // startRun is one timed server start.
 type startRun struct {
-	ready time.Duration // process start → first /healthz 200
+	ready time.Duration // process start → first /readyz 200
 }
 
 // server is a running `xiaoshen serve`.
@@ -81,7 +81,7 @@ func serveFlags(bin string) (rateLimit, pprof bool) {
 	return strings.Contains(string(out), "-rate-limit"), strings.Contains(string(out), "-pprof")
 }
 
-// startServer starts `xiaoshen serve` on dataDir and waits until /healthz
+// startServer starts `xiaoshen serve` on dataDir and waits until /readyz
 // answers 200, for at most a minute.
 func startServer(ctx context.Context, bin, dataDir, logPath string, withPprof bool) (*server, error) {
 	port, err := freePort()
@@ -128,7 +128,7 @@ func startServer(ctx context.Context, bin, dataDir, logPath string, withPprof bo
 			return nil, ctx.Err()
 		default:
 		}
-		if resp, err := client.Get(s.base + "/healthz"); err == nil {
+		if resp, err := client.Get(s.base + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				s.ready = time.Since(s.started)
