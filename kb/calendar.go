@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -74,11 +75,14 @@ func (c *Calendar) Load(r io.Reader) ([]int, error) {
 	}
 	var file calendarFile
 	if err := json.Unmarshal(raw, &file); err != nil {
-		return nil, Errorf(EINVALID, "日历文件不是有效的 JSON：%v", err)
+		return nil, Errorf(EINVALID, "日历文件格式有误：%s", jsonProblem(err))
 	}
 	if len(file.Years) == 0 {
 		var single calendarYear
-		if err := json.Unmarshal(raw, &single); err != nil || single.Year == 0 {
+		if err := json.Unmarshal(raw, &single); err != nil {
+			return nil, Errorf(EINVALID, "日历文件格式有误：%s", jsonProblem(err))
+		}
+		if single.Year == 0 {
 			return nil, Errorf(EINVALID, "日历文件缺少 years 或 year 字段")
 		}
 		file.Years = []calendarYear{single}
@@ -92,11 +96,15 @@ func (c *Calendar) Load(r io.Reader) ([]int, error) {
 		if len(y.Days) == 0 {
 			continue // an empty year is not a published arrangement
 		}
+		own := false
 		for i, d := range y.Days {
 			t, err := time.ParseInLocation("2006-01-02", d.Date, Shanghai)
-			if err != nil || t.Year() < y.Year-1 || t.Year() > y.Year+1 {
-				return nil, Errorf(EINVALID, "日历文件 %d 年第 %d 项日期 %q 无效", y.Year, i+1, d.Date)
+			// A year's arrangement may reach into the December before it
+			// (2023's 元旦 began on 2022-12-31), not further.
+			if err != nil || !(t.Year() == y.Year || t.Year() == y.Year-1 && t.Month() == time.December) {
+				return nil, Errorf(EINVALID, "日历文件 %d 年第 %d 项日期 %q 无效（应为该年的日期，或上一年 12 月的日期）", y.Year, i+1, d.Date)
 			}
+			own = own || t.Year() == y.Year
 			isOff := d.Off
 			if isOff == nil {
 				isOff = d.IsOffDay
@@ -104,7 +112,13 @@ func (c *Calendar) Load(r io.Reader) ([]int, error) {
 			if isOff == nil {
 				return nil, Errorf(EINVALID, "日历文件 %s 缺少 off/isOffDay", d.Date)
 			}
+			if was, ok := off[d.Date]; ok && was != *isOff {
+				return nil, Errorf(EINVALID, "日历文件中 %s 出现两次，一次放假一次上班", d.Date)
+			}
 			off[d.Date] = *isOff
+		}
+		if !own {
+			return nil, Errorf(EINVALID, "日历文件 %d 年没有一个该年的日期", y.Year)
 		}
 		years = append(years, y.Year)
 	}
@@ -123,6 +137,20 @@ func (c *Calendar) Load(r io.Reader) ([]int, error) {
 	}
 	sort.Ints(years)
 	return years, nil
+}
+
+// jsonProblem words a JSON decoding error for a maintainer: the field and
+// the type it should have, or where the syntax breaks.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fmt.Sprintf("字段 %s 的值应为 %s 类型（如 true，不带引号）", te.Field, te.Type)
+	case errors.As(err, &se):
+		return fmt.Sprintf("第 %d 个字节处不是有效的 JSON", se.Offset)
+	}
+	return err.Error()
 }
 
 // Published reports whether the official arrangement of year is known.

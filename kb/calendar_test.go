@@ -134,17 +134,32 @@ func TestCalendarLoad(t *testing.T) {
 			t.Error("deadline must no longer be provisional")
 		}
 	})
-	for name, file := range map[string]string{
-		"not JSON":     `year: 2027`,
-		"bad date":     `{"year": 2027, "days": [{"date": "2027-13-01", "isOffDay": true}]}`,
-		"missing flag": `{"year": 2027, "days": [{"date": "2027-01-01"}]}`,
-		"no year":      `{"days": []}`,
+	t.Run("the December before the year belongs to it", func(t *testing.T) {
+		cal := kb.NewCalendar()
+		if _, err := cal.Load(strings.NewReader(`{"year": 2027, "days": [{"date": "2026-12-31", "isOffDay": true}, {"date": "2027-01-01", "isOffDay": true}]}`)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for name, tt := range map[string]struct{ file, want string }{
+		"not JSON":     {`year: 2027`, "不是有效的 JSON"},
+		"bad date":     {`{"year": 2027, "days": [{"date": "2027-13-01", "isOffDay": true}]}`, "日期 \"2027-13-01\" 无效"},
+		"missing flag": {`{"year": 2027, "days": [{"date": "2027-01-01"}]}`, "缺少 off/isOffDay"},
+		"no year":      {`{"days": []}`, "缺少 years 或 year"},
+		"another year's date": {`{"year": 2027, "days": [{"date": "2027-01-01", "isOffDay": true}, {"date": "2028-06-01", "isOffDay": true}]}`,
+			"日期 \"2028-06-01\" 无效（应为该年的日期"},
+		"no date of its own": {`{"year": 2027, "days": [{"date": "2026-12-31", "isOffDay": true}]}`, "2027 年没有一个该年的日期"},
+		"one day both ways": {`{"year": 2027, "days": [{"date": "2027-01-01", "isOffDay": true}, {"date": "2027-01-01", "isOffDay": false}]}`,
+			"2027-01-01 出现两次"},
+		"a flag in quotes": {`{"year": 2027, "days": [{"date": "2027-01-01", "isOffDay": "true"}]}`, "isOffDay 的值应为 bool 类型"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cal := kb.NewCalendar()
-			_, err := cal.Load(strings.NewReader(file))
-			if kb.ErrorCode(err) != kb.EINVALID {
-				t.Fatalf("err = %v, want an invalid-input error", err)
+			_, err := cal.Load(strings.NewReader(tt.file))
+			if kb.ErrorCode(err) != kb.EINVALID || !strings.Contains(kb.ErrorMessage(err), tt.want) {
+				t.Fatalf("err = %v, want an invalid-input error with %q", err, tt.want)
+			}
+			if cal.Published(2027) {
+				t.Error("a refused file published 2027")
 			}
 		})
 	}
