@@ -210,6 +210,14 @@ func TestPolicyTimeliness(t *testing.T) {
 	if got := st.LatePolicies[0].Deadline.Format(time.RFC3339); got != "2024-09-30T23:59:59+08:00" {
 		t.Errorf("deadline = %s", got)
 	}
+	// The list follows the period, by the day the policy entered the KB.
+	for q, want := range map[string]int{"?from=2024-10-01": 1, "?to=2024-09-30": 0, "?from=2024-10-02": 0, "?from=2024-09-01&to=2024-10-01": 1} {
+		var in kb.Stats
+		ts.call(t, "GET", "/api/v1/stats"+q, admin, "", 200, &in)
+		if len(in.LatePolicies) != want {
+			t.Errorf("stats%s: %d late policies, want %d", q, len(in.LatePolicies), want)
+		}
+	}
 	for _, c := range []struct {
 		res  kb.SyncResult
 		late bool

@@ -202,15 +202,18 @@ type DepartmentStats struct {
 // Stats are 小申's resolution figures and the departments' backfill
 // figures. See docs/stats.md for the definitions.
 type Stats struct {
-	Asked                int               `json:"asked"`
-	Answered             int               `json:"answered"`
-	Unanswered           int               `json:"unanswered"`
-	ResolvedBySuggestion int               `json:"resolved_by_suggestion"`
-	Unhelpful            int               `json:"unhelpful"`
-	ResolutionRate       float64           `json:"resolution_rate"`
-	ResolutionTarget     float64           `json:"resolution_target"`
-	OnTimeRate           float64           `json:"on_time_rate"`
-	Departments          []DepartmentStats `json:"departments"`
+	Asked                int     `json:"asked"`
+	Answered             int     `json:"answered"`
+	Unanswered           int     `json:"unanswered"`
+	ResolvedBySuggestion int     `json:"resolved_by_suggestion"`
+	Unhelpful            int     `json:"unhelpful"`
+	ResolutionRate       float64 `json:"resolution_rate"`
+	ResolutionTarget     float64 `json:"resolution_target"`
+	OnTimeRate           float64 `json:"on_time_rate"`
+	// OnTimeJudged is the on-time rate's denominator: with nothing closed
+	// or overdue the rate is 0 but means nothing, and reads as “—”.
+	OnTimeJudged int               `json:"on_time_judged"`
+	Departments  []DepartmentStats `json:"departments"`
 	// LatePolicies are 政策文件 that entered the KB after the end of the
 	// working day before they took effect.
 	LatePolicies []PolicyTimeliness `json:"late_policies"`
@@ -252,10 +255,11 @@ func (s *Service) Stats(ctx context.Context, p *Principal, f StatsFilter) (*Stat
 		onTime += d.ClosedOnTime
 		judged += n
 	}
+	st.OnTimeJudged = judged
 	if judged > 0 {
 		st.OnTimeRate = round3(float64(onTime) / float64(judged))
 	}
-	if st.LatePolicies, err = s.LatePolicies(ctx, f.Department); err != nil {
+	if st.LatePolicies, err = s.LatePolicies(ctx, f); err != nil {
 		return nil, err
 	}
 	return st, nil

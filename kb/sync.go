@@ -438,13 +438,16 @@ func (s *Service) PolicyTimeliness(e *Entry, entered time.Time) *PolicyTimelines
 
 // LatePolicies lists the policies that entered the KB after their deadline,
 // for a department or all.
-func (s *Service) LatePolicies(ctx context.Context, department string) ([]PolicyTimeliness, error) {
-	policies, _, err := s.Store.FindEntries(ctx, EntryFilter{Column: ColumnPolicy, Department: department})
+func (s *Service) LatePolicies(ctx context.Context, f StatsFilter) ([]PolicyTimeliness, error) {
+	policies, _, err := s.Store.FindEntries(ctx, EntryFilter{Column: ColumnPolicy, Department: f.Department})
 	if err != nil {
 		return nil, err
 	}
 	out := []PolicyTimeliness{}
 	for _, e := range policies {
+		if !f.From.IsZero() && e.CreatedAt.Before(f.From) || !f.To.IsZero() && !e.CreatedAt.Before(f.To) {
+			continue // entered outside the period
+		}
 		// The seed corpus is history, not a timeliness record.
 		if t := s.PolicyTimeliness(e, e.CreatedAt); t != nil && t.Late && !s.seeded(e) {
 			out = append(out, *t)

@@ -156,7 +156,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger.Info("shutting down")
 	srv.SetReady(false)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Every request in flight either finishes or is answered by its own
+	// timeout before the process exits: cut off sooner, an upload could
+	// commit while its client is told the connection failed.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), *handlerTimeout+2*time.Second)
 	defer cancel()
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
