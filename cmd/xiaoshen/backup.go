@@ -16,11 +16,17 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("backup", stderr)
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录，服务运行时也可备份（环境变量 XIAOSHEN_DATA）")
 	out := fs.String("out", "", "备份文件路径，如 /backup/xiaoshen-20261127.db")
+	force := fs.Bool("force", false, "--out 已存在时覆盖它")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usageError{fmt.Errorf("需要 --out 备份文件路径")}
+	}
+	if _, err := os.Stat(*out); err == nil && !*force {
+		// An earlier backup is worth keeping: a mistyped date in the name
+		// would otherwise replace it.
+		return usageError{fmt.Errorf("%s 已存在：换一个文件名，或加 --force 覆盖", *out)}
 	}
 	cfg := appConfig{DataDir: *data}
 	if err := requireDatabase(*data); err != nil {

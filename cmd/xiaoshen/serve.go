@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if !(*threshold >= 0 && *threshold <= 1) { // NaN too
 		return usageError{fmt.Errorf("--threshold 应在 0 到 1 之间")}
+	}
+	if *logFormat != "text" && *logFormat != "json" {
+		return usageError{fmt.Errorf("--log-format 应为 text 或 json，而不是 %q", *logFormat)}
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, *logLevel) {
+		return usageError{fmt.Errorf("--log-level 应为 debug、info、warn 或 error，而不是 %q", *logLevel)}
 	}
 	if *rateLimit < 0 {
 		return usageError{fmt.Errorf("--rate-limit 不能为负数（0 表示不限流）")}
@@ -174,6 +181,9 @@ func setFromEnv(fs *flag.FlagSet, vars map[string]string) error {
 	for name, env := range vars {
 		if v := os.Getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
+				if b, ok := fs.Lookup(name).Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					return usageError{fmt.Errorf("%s=%q：应为 true 或 false", env, v)}
+				}
 				return usageError{fmt.Errorf("%s=%q: %w", env, v, err)}
 			}
 		}

@@ -119,6 +119,9 @@ func TestServeRejectsBadLimits(t *testing.T) {
 		{"malformed environment", [2]string{"XIAOSHEN_RATE_LIMIT", "many"}, nil, "XIAOSHEN_RATE_LIMIT"},
 		{"malformed threshold in the environment", [2]string{"XIAOSHEN_THRESHOLD", "high"}, nil, "XIAOSHEN_THRESHOLD"},
 		{"NaN threshold", [2]string{}, []string{"--threshold", "NaN"}, "--threshold"},
+		{"unknown log level", [2]string{"XIAOSHEN_LOG_LEVEL", "verbose"}, nil, "--log-level 应为 debug、info、warn 或 error"},
+		{"unknown log format", [2]string{}, []string{"--log-format", "xml"}, "--log-format 应为 text 或 json"},
+		{"a switch that is not true or false", [2]string{"XIAOSHEN_METRICS", "no"}, nil, `XIAOSHEN_METRICS="no"：应为 true 或 false`},
 		{"handler timeout past the write deadline", [2]string{}, []string{"--handler-timeout", "30s", "--write-timeout", "30s"}, "--handler-timeout"},
 		{"zero read timeout", [2]string{"XIAOSHEN_READ_TIMEOUT", "0s"}, nil, "--read-timeout"},
 	}
