@@ -210,6 +210,16 @@ func TestPolicyTimeliness(t *testing.T) {
 	if got := st.LatePolicies[0].Deadline.Format(time.RFC3339); got != "2024-09-30T23:59:59+08:00" {
 		t.Errorf("deadline = %s", got)
 	}
+	// Given as an answer before its 实施日期, a policy says from when it
+	// applies; from that day on, nothing more.
+	if r := ts.ask(t, "关于某事项的通知（按时）"); !r.Answered || r.Answer.NotInForceUntil != "2024-10-08" {
+		t.Errorf("a policy not yet in force: %+v", r.Answer)
+	}
+	now = time.Date(2024, 10, 8, 9, 0, 0, 0, kb.Shanghai)
+	if r := ts.ask(t, "关于某事项的通知（按时）"); !r.Answered || r.Answer.NotInForceUntil != "" {
+		t.Errorf("a policy in force: %+v", r.Answer)
+	}
+	now = time.Date(2024, 10, 1, 9, 0, 0, 0, kb.Shanghai)
 	// The list follows the period, by the day the policy entered the KB.
 	for q, want := range map[string]int{"?from=2024-10-01": 1, "?to=2024-09-30": 0, "?from=2024-10-02": 0, "?from=2024-09-01&to=2024-10-01": 1} {
 		var in kb.Stats

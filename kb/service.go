@@ -103,6 +103,9 @@ type Answer struct {
 	Content         string `json:"content"`
 	Department      string `json:"department"`
 	MatchedQuestion string `json:"matched_question"`
+	// NotInForceUntil is, for a policy not yet in force, its 实施日期
+	// (YYYY-MM-DD): the chatbot should say from when it applies.
+	NotInForceUntil string `json:"not_in_force_until,omitempty"`
 }
 
 // RelatedEntry is another entry the person may want.
@@ -247,6 +250,9 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		res.Answer = &Answer{
 			EntryID: best.ID, Column: best.Column, ColumnName: best.Column.Name(), Title: best.Title,
 			Content: ForCitizens(best.Content), Department: best.Department, MatchedQuestion: live[0].MatchedQuestion,
+		}
+		if eff, err := ParseDate(best.Fields[FieldEffectiveOn]); err == nil && eff.After(now) {
+			res.Answer.NotInForceUntil = eff.Format("2006-01-02")
 		}
 		for _, c := range live[1:] {
 			if len(res.Related) < 3 {
