@@ -52,6 +52,11 @@ func checkAccount(name, role, department string, forToken bool) error {
 	if (role == kb.RoleReviewer || role == kb.RoleMaintainer) && strings.TrimSpace(department) == "" {
 		return kb.Errorf(kb.EINVALID, "%s 必须指定所属部门（--department）", role)
 	}
+	if (role == kb.RoleAdmin || role == kb.RoleChatbot) && department != "" {
+		// Neither acts for a department; the name would only land in the
+		// department lists as one more.
+		return kb.Errorf(kb.EINVALID, "%s 不属于任何部门，请去掉 --department", role)
+	}
 	return nil
 }
 

@@ -231,3 +231,23 @@ func TestMaintenanceOnAMissingDataDirectory(t *testing.T) {
 		t.Errorf("the mistyped directory was created: %v", err)
 	}
 }
+
+// An account for a department nothing knows yet is created with a word of
+// warning, as a typo would otherwise add a department silently; admins and
+// chatbots belong to none.
+func TestAccountsForNewDepartments(t *testing.T) {
+	dir := t.TempDir()
+	mustOpenApp(t, quietConfig(dir)).Close()
+	code, out := runCLI(t, "token", "create", "--data", dir, "--name", "审核员", "--role", "reviewer", "--department", "器械注册外")
+	if code != 0 || !strings.Contains(out, "提醒：部门“器械注册外”还没有条目、问题或账号") || !strings.Contains(out, "器械注册处") {
+		t.Errorf("a new department: exit %d: %s", code, out)
+	}
+	if code, out = runCLI(t, "token", "create", "--data", dir, "--name", "审核员", "--role", "reviewer", "--department", "器械注册处"); code != 0 || strings.Contains(out, "提醒") {
+		t.Errorf("a known department: exit %d: %s", code, out)
+	}
+	for _, role := range []string{"chatbot", "admin"} {
+		if code, out = runCLI(t, "token", "create", "--data", dir, "--name", "x", "--role", role, "--department", "综合处"); code == 0 || !strings.Contains(out, "不属于任何部门") {
+			t.Errorf("%s with a department: exit %d: %s", role, code, out)
+		}
+	}
+}

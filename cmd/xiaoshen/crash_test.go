@@ -410,11 +410,14 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "备份完成") {
 		t.Fatalf("backup while serving: exit %d\n%s", code, out)
 	}
-	// An earlier backup is kept unless --force says otherwise.
-	if code, out := cli(t, bin, "backup", "--data", data, "--out", backup); code != 2 || !strings.Contains(out, "已存在：换一个文件名，或加 --force 覆盖") {
+	// An earlier backup is kept unless --force says otherwise (tried on a
+	// copy: the one above is restored below).
+	again := filepath.Join(t.TempDir(), "again.backup")
+	copyFile(t, backup, again)
+	if code, out := cli(t, bin, "backup", "--data", data, "--out", again); code != 2 || !strings.Contains(out, "已存在：换一个文件名，或加 --force 覆盖") {
 		t.Errorf("backup over an existing file: exit %d\n%s", code, out)
 	}
-	if code, out := cli(t, bin, "backup", "--data", data, "--out", backup, "--force"); code != 0 {
+	if code, out := cli(t, bin, "backup", "--data", data, "--out", again, "--force"); code != 0 {
 		t.Errorf("backup --force: exit %d\n%s", code, out)
 	}
 	if len(failures) > 0 {
