@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"sync"
 	"time"
@@ -145,8 +146,10 @@ func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {
+	case errors.As(err, &te) && te.Type.Kind() == reflect.Bool:
+		return fmt.Sprintf("字段 %s 的值应为 true 或 false，不带引号", te.Field)
 	case errors.As(err, &te):
-		return fmt.Sprintf("字段 %s 的值应为 %s 类型（如 true，不带引号）", te.Field, te.Type)
+		return fmt.Sprintf("字段 %s 的值应为 %s 类型", te.Field, te.Type)
 	case errors.As(err, &se):
 		return fmt.Sprintf("第 %d 个字节处不是有效的 JSON", se.Offset)
 	}

@@ -150,7 +150,7 @@ func TestCalendarLoad(t *testing.T) {
 		"no date of its own": {`{"year": 2027, "days": [{"date": "2026-12-31", "isOffDay": true}]}`, "2027 年没有一个该年的日期"},
 		"one day both ways": {`{"year": 2027, "days": [{"date": "2027-01-01", "isOffDay": true}, {"date": "2027-01-01", "isOffDay": false}]}`,
 			"2027-01-01 出现两次"},
-		"a flag in quotes": {`{"year": 2027, "days": [{"date": "2027-01-01", "isOffDay": "true"}]}`, "isOffDay 的值应为 bool 类型"},
+		"a flag in quotes": {`{"year": 2027, "days": [{"date": "2027-01-01", "isOffDay": "true"}]}`, "isOffDay 的值应为 true 或 false"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cal := kb.NewCalendar()

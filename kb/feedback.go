@@ -95,7 +95,7 @@ func (s *Service) RecordFeedback(ctx context.Context, req FeedbackRequest) (*Fee
 	if req.Helpful != nil && !q.Answered {
 		// Nothing was answered to judge: the question is already recorded
 		// for backfill.
-		return nil, Errorf(EINVALID, "该问题没有直接答复，无需评价答复是否有用；问题已记录，将补充答复")
+		return nil, Errorf(EINVALID, "该问题没有直接答复，没有可评价的答复")
 	}
 	res := &FeedbackResult{QueryID: q.ID, Recorded: true}
 	var proposal *Proposal

@@ -56,7 +56,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
-	if err := warnNewDepartment(ctx, st, *department, stderr); err != nil {
+	if err := warnNewDepartment(ctx, st, *role, *department, stderr); err != nil {
 		return err
 	}
 	id, err := st.CreateUser(ctx, *name, *role, *department, password)
@@ -100,7 +100,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer st.Close()
-		if err := warnNewDepartment(ctx, st, *department, stderr); err != nil {
+		if err := warnNewDepartment(ctx, st, *role, *department, stderr); err != nil {
 			return err
 		}
 		id, secret, err := st.CreateToken(ctx, *name, *role, *department)
@@ -230,14 +230,14 @@ func printOverdue(ctx context.Context, data string, stdout, stderr io.Writer) (i
 // warnNewDepartment says so when an account names a department nothing in
 // the data directory has yet: the account creates it, and a typo would
 // show up in every department list.
-func warnNewDepartment(ctx context.Context, st *store.Store, department string, w io.Writer) error {
-	if department == "" {
-		return nil
+func warnNewDepartment(ctx context.Context, st *store.Store, role, department string, w io.Writer) error {
+	if department == "" || (role != kb.RoleReviewer && role != kb.RoleMaintainer) {
+		return nil // no department, or the role's refusal says more
 	}
 	known, err := st.Departments(ctx)
 	if err != nil || slices.Contains(known, department) {
 		return err
 	}
-	fmt.Fprintf(w, "提醒：部门“%s”还没有条目、问题或账号，将作为新部门创建；如是笔误，请删去或吊销后重建。已有部门：%s\n", department, strings.Join(known, "、"))
+	fmt.Fprintf(w, "提醒：部门“%s”还没有条目、问题或账号，将作为新部门创建，并从此列在部门列表中。已有部门：%s\n", department, strings.Join(known, "、"))
 	return nil
 }

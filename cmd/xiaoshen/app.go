@@ -59,7 +59,7 @@ type app struct {
 	seeded bool
 }
 
-func (cfg appConfig) dbPath() string    { return filepath.Join(cfg.DataDir, "xiaoshen.db") }
+func (cfg appConfig) dbPath() string { return filepath.Join(cfg.DataDir, "xiaoshen.db") }
 
 // requireDatabase refuses a data directory without a database, for the
 // commands that look after an existing one: a mistyped --data would
@@ -127,13 +127,19 @@ func loadCalibration(cfg appConfig) (*search.Model, error) {
 func loadCalendar(cfg appConfig) (*kb.Calendar, error) {
 	cal := kb.NewCalendar()
 	files, _ := filepath.Glob(filepath.Join(cfg.DataDir, "calendar", "*.json"))
-	for _, f := range append(files, cfg.CalendarFiles...) {
+	for i, f := range append(files, cfg.CalendarFiles...) {
 		fh, err := os.Open(f)
 		if err != nil {
 			return nil, fmt.Errorf("calendar %s: %w", f, err)
 		}
 		years, err := cal.Load(fh)
 		fh.Close()
+		if err != nil && i < len(files) {
+			// Imported by an earlier version whose checks were looser: the
+			// service starts on the rest, and says so.
+			cfg.Logger.Warn("imported holiday arrangement set aside; import a corrected file with xiaoshen calendar import", "file", f, "error", kb.ErrorMessage(err))
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("calendar %s: %w", f, err)
 		}

@@ -246,8 +246,34 @@ func TestAccountsForNewDepartments(t *testing.T) {
 		t.Errorf("a known department: exit %d: %s", code, out)
 	}
 	for _, role := range []string{"chatbot", "admin"} {
-		if code, out = runCLI(t, "token", "create", "--data", dir, "--name", "x", "--role", role, "--department", "综合处"); code == 0 || !strings.Contains(out, "不属于任何部门") {
+		if code, out = runCLI(t, "token", "create", "--data", dir, "--name", "x", "--role", role, "--department", "新部门甲"); code == 0 || !strings.Contains(out, "不属于任何部门") || strings.Contains(out, "提醒") {
 			t.Errorf("%s with a department: exit %d: %s", role, code, out)
 		}
+	}
+}
+
+// A holiday file imported under looser checks does not stop the service:
+// it is set aside with a warning, and the rest of the calendar loads.
+func TestStoredCalendarFileThatNoLongerLoads(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "calendar"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bad := `{"year": 2027, "days": [{"date": "2027-01-01", "isOffDay": true}, {"date": "2028-06-01", "isOffDay": true}]}`
+	if err := os.WriteFile(filepath.Join(dir, "calendar", "2027.json"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cal, err := loadCalendar(appConfig{DataDir: dir, Logger: newLogger(&logs, "text", "warn")})
+	if err != nil || cal.Published(2027) || !strings.Contains(logs.String(), "imported holiday arrangement set aside") {
+		t.Errorf("err %v, 2027 published %v, logs:\n%s", err, cal != nil && cal.Published(2027), logs.String())
+	}
+	// Given on the command line, the same file is an error.
+	f := filepath.Join(t.TempDir(), "2027.json")
+	if err := os.WriteFile(f, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadCalendar(appConfig{DataDir: t.TempDir(), CalendarFiles: []string{f}, Logger: newLogger(io.Discard, "text", "warn")}); err == nil {
+		t.Error("a bad --calendar file was accepted")
 	}
 }

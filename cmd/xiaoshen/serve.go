@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -66,11 +67,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !(*threshold >= 0 && *threshold <= 1) { // NaN too
 		return usageError{fmt.Errorf("--threshold 应在 0 到 1 之间")}
 	}
+	*logFormat, *logLevel = strings.ToLower(*logFormat), strings.ToLower(*logLevel) // WARN and JSON as before
 	if *logFormat != "text" && *logFormat != "json" {
-		return usageError{fmt.Errorf("--log-format 应为 text 或 json，而不是 %q", *logFormat)}
+		return usageError{fmt.Errorf("--log-format（环境变量 XIAOSHEN_LOG_FORMAT）应为 text 或 json，而不是 %q", *logFormat)}
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, *logLevel) {
-		return usageError{fmt.Errorf("--log-level 应为 debug、info、warn 或 error，而不是 %q", *logLevel)}
+		return usageError{fmt.Errorf("--log-level（环境变量 XIAOSHEN_LOG_LEVEL）应为 debug、info、warn 或 error，而不是 %q", *logLevel)}
 	}
 	if *rateLimit < 0 {
 		return usageError{fmt.Errorf("--rate-limit 不能为负数（0 表示不限流）")}

@@ -234,7 +234,7 @@ func readUpload(uf *uploadFlags, args []string, stdout, stderr io.Writer) (rows 
 		return nil, opts, false, err
 	}
 	if problems > 0 && uf.skipInvalid {
-		fmt.Fprintf(stdout, "按 --skip-invalid 跳过 %d 处错误所在的行，其余 %d 行照常提交。\n", problems, len(rows))
+		fmt.Fprintf(stdout, "按 --skip-invalid 跳过有错误的行或文件（共 %d 处错误），其余 %d 行照常提交。\n", problems, len(rows))
 	}
 	if problems > 0 && !uf.skipInvalid {
 		fmt.Fprintf(stdout, "发现 %d 处错误，本次未写入任何内容。请修正后重新上传，或加 --skip-invalid 跳过错误行。\n", problems)

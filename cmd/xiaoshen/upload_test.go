@@ -178,7 +178,7 @@ func TestUploadCLI(t *testing.T) {
 		live := u.count(t)
 		code, out := u.cli(t, maint, "upload", "--column", "faq", "--prune", "--skip-invalid", "--yes", partial)
 		if code != 0 || !strings.Contains(out, "本次不删除任何条目") || !strings.Contains(out, "删除 0") || u.count(t) != live ||
-			!strings.Contains(out, "跳过 器械问答-部分.xlsx:3 [问题]") || !strings.Contains(out, "按 --skip-invalid 跳过 1 处错误所在的行，其余 1 行照常提交") {
+			!strings.Contains(out, "跳过 器械问答-部分.xlsx:3 [问题]") || !strings.Contains(out, "按 --skip-invalid 跳过有错误的行或文件（共 1 处错误），其余 1 行照常提交") {
 			t.Fatalf("exit %d, %d → %d entries: %s", code, live, u.count(t), out)
 		}
 	})
