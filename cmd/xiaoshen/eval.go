@@ -200,9 +200,8 @@ func evalDeployment(ctx context.Context, dir, path, dict string, outOfScope bool
 // The question files' form is checked before the copy, which takes about
 // 10 s at 50,000 entries; their expected entries after it.
 func openDeploymentSet(ctx context.Context, dir, path, dict string, outOfScope bool, stderr io.Writer) (*app, *search.EvalSet, func(), error) {
-	db := appConfig{DataDir: dir}.dbPath()
-	if _, err := os.Stat(db); err != nil {
-		return nil, nil, nil, fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）", dir)
+	if err := requireDatabase(dir); err != nil {
+		return nil, nil, nil, err
 	}
 	files, err := questionFiles(path)
 	if err != nil {
@@ -212,7 +211,7 @@ func openDeploymentSet(ctx context.Context, dir, path, dict string, outOfScope b
 		return nil, nil, nil, err
 	}
 	start := time.Now()
-	a, done, err := openScratchApp(ctx, scratch{dict: dict, fromDB: db, calibration: filepath.Join(dir, search.CalibrationFileName), progress: stderr})
+	a, done, err := openScratchApp(ctx, scratch{dict: dict, fromDB: appConfig{DataDir: dir}.dbPath(), calibration: filepath.Join(dir, search.CalibrationFileName), progress: stderr})
 	if err != nil {
 		return nil, nil, nil, err
 	}

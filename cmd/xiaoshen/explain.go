@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -60,9 +59,8 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 		}
-		db := appConfig{DataDir: *data}.dbPath()
-		if _, err := os.Stat(db); err != nil {
-			return fmt.Errorf("数据目录 %s 中没有知识库（xiaoshen.db）：%w；用 --corpus 看内置知识库", *data, err)
+		if err := requireDatabase(*data); err != nil {
+			return fmt.Errorf("%w；用 --corpus 看内置知识库", err)
 		}
 		a, err = openApp(ctx, appConfig{DataDir: *data, DictDir: *dict, Calibration: filepath.Join(*data, search.CalibrationFileName),
 			Logger: newLogger(stderr, "text", "warn"), Notices: stderr})
@@ -72,7 +70,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			// A running server holds the directory: read an online copy of
 			// its database instead.
 			fmt.Fprintf(stderr, "数据目录 %s 正由运行中的服务使用，改为在其数据库的副本上分析。\n", *data)
-			if a, done, err = openScratchApp(ctx, scratch{dict: *dict, fromDB: db, calibration: filepath.Join(*data, search.CalibrationFileName), progress: stderr}); err != nil {
+			if a, done, err = openScratchApp(ctx, scratch{dict: *dict, fromDB: appConfig{DataDir: *data}.dbPath(), calibration: filepath.Join(*data, search.CalibrationFileName), progress: stderr}); err != nil {
 				return err
 			}
 			defer done()
