@@ -129,6 +129,10 @@ type entryInput struct {
 	Keywords   []string          `json:"keywords"`
 	Similar    []string          `json:"similar_questions"`
 	Fields     map[string]string `json:"fields"`
+	// Version, on an update, is the version the change was made from: when
+	// the entry has changed since, the update is refused rather than
+	// silently undoing that change.
+	Version int `json:"version"`
 }
 
 func (in entryInput) entry() (*kb.Entry, error) {
@@ -137,7 +141,7 @@ func (in entryInput) entry() (*kb.Entry, error) {
 		return nil, err
 	}
 	return &kb.Entry{ExternalID: in.ExternalID, Column: col, Title: in.Title, Content: in.Content, Department: in.Department,
-		Matter: in.Matter, Keywords: in.Keywords, Similar: in.Similar, Fields: in.Fields}, nil
+		Matter: in.Matter, Keywords: in.Keywords, Similar: in.Similar, Fields: in.Fields, Version: in.Version}, nil
 }
 
 // decodeEntry reads an entry from the request body.

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,13 +17,7 @@ import (
 // response into out.
 func (ts *testServer) call(t *testing.T, method, url, token, body string, wantStatus int, out any) string {
 	t.Helper()
-	req := httptest.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	rec := httptest.NewRecorder()
-	ts.ServeHTTP(rec, req)
+	rec := ts.send(method, url, token, body)
 	if rec.Code != wantStatus {
 		t.Fatalf("%s %s: status %d, want %d: %s", method, url, rec.Code, wantStatus, rec.Body)
 	}
@@ -31,6 +27,19 @@ func (ts *testServer) call(t *testing.T, method, url, token, body string, wantSt
 		}
 	}
 	return rec.Body.String()
+}
+
+// send makes a JSON request and returns the response; unlike call it
+// asserts nothing, so that goroutines may use it.
+func (ts *testServer) send(method, url, token, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	return rec
 }
 
 func (ts *testServer) mustToken(t *testing.T, name, role, department string) string {
@@ -491,5 +500,87 @@ func TestDismissedQuestionsAskedAgain(t *testing.T) {
 	now = now.Add(91 * 24 * time.Hour)
 	if r := ts.ask(t, "今天天气怎么样"); r.Unanswered == nil || r.Unanswered.ID == weather.ID {
 		t.Errorf("after the dismissal's memory: %+v", r)
+	}
+}
+
+// Reviewers working at the same moment: backfills that would give one
+// question to several entries let exactly one through, and links of
+// several questions to one entry keep every question.
+func TestConcurrentReviewersKeepOneQuestionOneEntry(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	questions := []string{"护照过期了怎么办", "驾驶证到期怎么换证", "社保卡丢了去哪里补", "公积金怎么提取出来",
+		"户口迁移要带什么证件", "结婚登记去哪里办", "出租车发票怎么开", "养老金每个月几号发"}
+	items := make([]int64, len(questions))
+	for i, q := range questions {
+		res := ts.ask(t, q)
+		if res.Answered || res.Unanswered == nil {
+			t.Fatalf("%q was answered by the corpus; pick another uncovered question", q)
+		}
+		items[i] = res.Unanswered.ID
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(items)))) != len(items) {
+		t.Fatalf("the questions share review items: %v", items)
+	}
+
+	// Four reviewers answer four items with one title at once.
+	codes := make([]int, 4)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() {
+			body := `{"title":"证件到期了在哪里换新证？","content":"答复口径示例","similar_questions":[]}`
+			codes[i] = ts.send("POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", items[i]), admin, body).Code
+		})
+	}
+	wg.Wait()
+	if slices.Sort(codes); !slices.Equal(codes, []int{200, 409, 409, 409}) {
+		t.Errorf("four backfills of one wording at once: statuses %v, want one 200 and three 409", codes)
+	}
+
+	// Four reviewers link the other four items to one entry at once.
+	entryID := ts.env.ByExternalID["faq-general-licence-lost"]
+	codes = make([]int, 4)
+	for i := range codes {
+		wg.Go(func() {
+			codes[i] = ts.send("POST", fmt.Sprintf("/api/v1/unanswered/%d/link", items[4+i]), admin, fmt.Sprintf(`{"entry_id":%d}`, entryID)).Code
+		})
+	}
+	wg.Wait()
+	if !slices.Equal(codes, []int{200, 200, 200, 200}) {
+		t.Errorf("four links to one entry at once: statuses %v", codes)
+	}
+	e, err := ts.env.Store.FindEntry(t.Context(), entryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range questions[4:] {
+		if !containsString(e.Similar, q) {
+			t.Errorf("linked question %q was lost from the entry's similar questions: %v", q, e.Similar)
+		}
+	}
+}
+
+// An edit made from an old read of an entry is refused rather than undoing
+// the change made since; an edit without a version replaces as before.
+func TestUpdateFromAnOldVersionIsRefused(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	var e kb.Entry
+	ts.call(t, "POST", "/api/v1/entries", admin, `{"column":"faq","title":"药品广告审查要多久？","content":"答复口径一","department":"药品注册处"}`, 201, &e)
+	put := func(content string, version int, want int) string {
+		body, _ := json.Marshal(map[string]any{"column": "faq", "title": e.Title, "content": content, "department": e.Department, "version": version})
+		return ts.call(t, "PUT", fmt.Sprintf("/api/v1/entries/%d", e.ID), admin, string(body), want, nil)
+	}
+	put("答复口径二", e.Version, 200) // version 1 → 2
+	msg := put("答复口径三", e.Version, 409)
+	if !strings.Contains(msg, "已被他人修改") || !strings.Contains(msg, "读取时为第 1 版，现为第 2 版") {
+		t.Errorf("stale update: %s", msg)
+	}
+	if got, _ := ts.env.Store.FindEntry(t.Context(), e.ID); got.Content != "答复口径二" || got.Version != 2 {
+		t.Errorf("after a refused stale update: version %d, content %q", got.Version, got.Content)
+	}
+	put("答复口径三", 0, 200)
+	if got, _ := ts.env.Store.FindEntry(t.Context(), e.ID); got.Content != "答复口径三" || got.Version != 3 {
+		t.Errorf("update without a version: version %d, content %q", got.Version, got.Content)
 	}
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -320,5 +321,60 @@ func TestSyncNamesChangesAndWarnsOfDroppedWordings(t *testing.T) {
 	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Rows: []kb.SyncRow{{File: "faq.xlsx", Row: 2, Entry: &stale}}}), 200, &res)
 	if !res.Written || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Message, "本次上传已删去") || !strings.Contains(res.Warnings[0].Message, "修改历史") {
 		t.Errorf("written: %+v", res)
+	}
+}
+
+// interleavedSyncs lands another change to an entry between an upload's
+// check and its write, as a reviewer's link at that moment would.
+type interleavedSyncs struct {
+	kb.SyncStore
+	meanwhile func()
+}
+
+func (s interleavedSyncs) ApplySync(ctx context.Context, creates, updates []*kb.Entry, deletes []int64, actor string) error {
+	s.meanwhile()
+	return s.SyncStore.ApplySync(ctx, creates, updates, deletes, actor)
+}
+
+// An upload that would overwrite a change made while it was being checked
+// is refused whole, and the change is kept.
+func TestSyncRefusesToUndoAChangeMadeMeanwhile(t *testing.T) {
+	ts := mustStartServer(t)
+	maint := ts.mustToken(t, "器械维护员", kb.RoleMaintainer, "器械注册处")
+	rows := faqRows("", 2, "ZZ")
+	var first kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: rows}), 200, &first)
+	id := first.Changes[0].EntryID
+	real := ts.env.Service.Syncs
+	ts.env.Service.Syncs = interleavedSyncs{SyncStore: real, meanwhile: func() {
+		e, err := ts.env.Store.FindEntry(t.Context(), id)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		e.Similar = append(e.Similar, "审核员刚加的问法")
+		if err := ts.env.Store.UpdateEntry(t.Context(), e, "审核员"); err != nil {
+			t.Error(err)
+		}
+	}}
+	defer func() { ts.env.Service.Syncs = real }()
+
+	rows = faqRows("", 2, "ZZ")
+	rows[0].Entry.Content, rows[1].Entry.Content = "新的答复口径", "新的答复口径"
+	msg := ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: rows}), 409, nil)
+	if !strings.Contains(msg, fmt.Sprintf("条目 %d 已被他人修改", id)) {
+		t.Errorf("upload over a change made meanwhile: %s", msg)
+	}
+	for _, c := range first.Changes {
+		e, err := ts.env.Store.FindEntry(t.Context(), c.EntryID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Content != "答复口径内容" {
+			t.Errorf("entry %d was half-written by the refused upload: %q", e.ID, e.Content)
+		}
+		if e.ID == id && !containsString(e.Similar, "审核员刚加的问法") {
+			t.Errorf("the change made meanwhile was lost: %v", e.Similar)
+		}
 	}
 }

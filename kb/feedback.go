@@ -163,6 +163,8 @@ func (s *Service) DecideProposal(ctx context.Context, p *Principal, id int64, ac
 	if prop.Status != "pending" {
 		return nil, Errorf(ECONFLICT, "该建议已处理")
 	}
+	s.wordingMu.Lock()
+	defer s.wordingMu.Unlock()
 	if accept {
 		clash, err := s.wordingClash(ctx, prop.Question, func(id int64) bool { return id == prop.EntryID })
 		if err != nil {

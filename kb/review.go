@@ -604,6 +604,8 @@ type BackfillRequest struct {
 // item. The defaults follow the item: column 常见问题, its first wording as
 // title, its department, and its other wordings as similar questions.
 func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req BackfillRequest) (*ReviewItem, *Entry, error) {
+	s.wordingMu.Lock()
+	defer s.wordingMu.Unlock()
 	it, err := s.openItem(ctx, p, id)
 	if err != nil {
 		return nil, nil, err
@@ -671,6 +673,8 @@ func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req Back
 // Link closes an item with an existing entry and adds the item's wordings
 // to the entry's similar questions, so that the phrasing is learnt.
 func (s *Service) Link(ctx context.Context, p *Principal, id, entryID int64) (*ReviewItem, *Entry, error) {
+	s.wordingMu.Lock()
+	defer s.wordingMu.Unlock()
 	it, err := s.openItem(ctx, p, id)
 	if err != nil {
 		return nil, nil, err

@@ -65,6 +65,12 @@ type Service struct {
 	// indexMu orders index updates: each batch reads the store's current
 	// state, indexes it and takes it off the queue before the next.
 	indexMu sync.Mutex
+	// wordingMu holds a backfill, link or accepted proposal from reading the
+	// entry it changes, through the check that no other entry has its
+	// wordings, to the index update that makes them visible: two reviewers
+	// at once can then neither both pass the check with one question nor
+	// undo each other's additions to one entry.
+	wordingMu sync.Mutex
 }
 
 // FullStore is a store that serves the whole service.

@@ -202,7 +202,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 			res.Changes = append(res.Changes, SyncChange{Action: "unchanged", EntryID: old.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row})
 		default:
 			touched[old.ID] = true
-			e.ID = old.ID
+			e.ID, e.Version = old.ID, old.Version // refused at write if the entry changes meanwhile
 			checks = append(checks, wordingCheck{row: row, e: e})
 			updates = append(updates, e)
 			res.Changes = append(res.Changes, SyncChange{Action: "update", EntryID: old.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row, Changed: e.Changes(old)})

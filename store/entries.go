@@ -132,6 +132,11 @@ func (s *Store) updateEntry(ctx context.Context, tx *sql.Tx, e *kb.Entry, actor 
 	} else if err != nil {
 		return err
 	}
+	if e.Version != 0 && e.Version != old.Version {
+		// The caller read another version: writing would lose the change
+		// made since.
+		return kb.Errorf(kb.ECONFLICT, "条目 %d 已被他人修改（读取时为第 %d 版，现为第 %d 版）。为免覆盖那次修改，本次没有写入，请重新读取后再提交", e.ID, e.Version, old.Version)
+	}
 	now := s.Now()
 	e.Version, e.CreatedAt, e.UpdatedAt, e.CreatedBy = old.Version+1, old.CreatedAt, now.In(kb.Shanghai), old.CreatedBy
 	_, err = tx.ExecContext(ctx, `UPDATE entries SET external_id = ?, column_code = ?, title = ?, content = ?, department = ?, matter = ?,
