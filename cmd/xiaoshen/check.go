@@ -16,16 +16,35 @@ import (
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "用法：xiaoshen check [--data DIR] [--repair]\n\n检查已停止的服务的数据目录：数据库完整性、索引与数据库是否一致、校准文件。\n退出码：0 通过；1 发现问题；2 无法检查（如数据目录不存在或被运行中的服务占用、参数有误）。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "已停止的服务的数据目录（环境变量 XIAOSHEN_DATA）")
 	dict := fs.String("dict", "", "gojieba 词典目录（默认：程序旁的 dict 目录，其次 Go 模块缓存）")
 	repair := fs.Bool("repair", false, "修复索引：补建缺失和过期的条目、删除多余的文档，索引无法读取时重建")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := requireDatabase(*data); err != nil {
+	err := checkData(ctx, *data, *dict, *repair, stdout, stderr)
+	var finding exitCode
+	if err == nil || errors.As(err, &finding) {
 		return err
 	}
-	a, err := openData(ctx, appConfig{DataDir: *data, DictDir: *dict, Logger: newLogger(stderr, "text", "warn"), Notices: stderr})
+	// Status 1 is a finding; a check that could not run must not read as one.
+	return failure{err, checkFailed}
+}
+
+// checkFailed is the exit status of check when it cannot check.
+const checkFailed = 2
+
+// checkData checks the data directory and returns exitCode(1) for a
+// finding, another error when it cannot check.
+func checkData(ctx context.Context, data, dict string, repair bool, stdout, stderr io.Writer) error {
+	if err := requireDatabase(data); err != nil {
+		return err
+	}
+	a, err := openData(ctx, appConfig{DataDir: data, DictDir: dict, Logger: newLogger(stderr, "text", "warn"), Notices: stderr})
 	if err != nil {
 		return err
 	}
@@ -45,7 +64,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "数据库完整性检查：通过")
 	// A damaged calibration file stops serve: report it, and fail the check.
-	calibrationOK := writeCalibrationStatus(stdout, filepath.Join(*data, search.CalibrationFileName))
+	calibrationOK := writeCalibrationStatus(stdout, filepath.Join(data, search.CalibrationFileName))
 	if err := writePlaceholderStatus(ctx, stdout, a.store); err != nil {
 		return err
 	}
@@ -60,14 +79,14 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var report *kb.IndexReport
 	if err == nil {
 		a.useIndex(idx)
-		report, err = a.checkIndex(ctx, *repair)
+		report, err = a.checkIndex(ctx, repair)
 		if err != nil && report == nil {
 			err = fmt.Errorf("%w: %v", search.ErrRebuildNeeded, err)
 		}
 	}
 	if errors.Is(err, search.ErrRebuildNeeded) {
 		fmt.Fprintf(stdout, "索引无法使用：%v\n", err)
-		if !*repair {
+		if !repair {
 			fmt.Fprintln(stdout, "结论：索引需要重建；加 --repair 重建（或运行 xiaoshen reindex）")
 			return exitCode(1)
 		}

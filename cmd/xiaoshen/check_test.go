@@ -166,10 +166,17 @@ func TestDataDirectoryIsLockedWhileInUse(t *testing.T) {
 	if !errors.As(err, &inUse) {
 		t.Fatalf("second open: %v, want the directory reported in use", err)
 	}
-	for _, args := range [][]string{{"check", "--data", dir}, {"reindex", "--data", dir}} {
-		if code, out := runCLI(t, args...); code != 1 || !strings.Contains(out, "正被另一个 xiaoshen 进程") {
-			t.Errorf("%s while the directory is in use: exit %d\n%s", args[0], code, out)
+	// check's status 1 is a finding: one that could not check says 2.
+	for _, c := range []struct {
+		args []string
+		code int
+	}{{[]string{"check", "--data", dir}, 2}, {[]string{"reindex", "--data", dir}, 1}} {
+		if code, out := runCLI(t, c.args...); code != c.code || !strings.Contains(out, "正被另一个 xiaoshen 进程") {
+			t.Errorf("%s while the directory is in use: exit %d, want %d\n%s", c.args[0], code, c.code, out)
 		}
+	}
+	if code, out := runCLI(t, "check", "--data", filepath.Join(dir, "missing")); code != 2 || !strings.Contains(out, "没有知识库") {
+		t.Errorf("check of a missing directory: exit %d, want 2\n%s", code, out)
 	}
 	a.Close()
 	if code, out := runCLI(t, "check", "--data", dir); code != 0 {
