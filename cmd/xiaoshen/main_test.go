@@ -148,7 +148,7 @@ func TestBinaryRunsFromAnotherDirectory(t *testing.T) {
 	empty := t.TempDir()
 	env := []string{"HOME=" + empty, "GOMODCACHE=" + empty, "GOPATH=" + empty, "PATH=/usr/bin:/bin", "TMPDIR=" + empty}
 
-	addr, cmd, logs := startServe(t, bin, dir, env)
+	addr, cmd, logs := startServe(t, bin, dir, env, "--drain", "2m")
 	if !waitFor(logs, "dict="+filepath.Join(dir, "dict"), 5*time.Second) {
 		t.Errorf("the dictionaries next to the binary must be used; logs:\n%s", logs)
 	}
@@ -159,11 +159,32 @@ func TestBinaryRunsFromAnotherDirectory(t *testing.T) {
 	if got["answered"] != false || got["unanswered"] == nil || got["fallback"] == nil {
 		t.Errorf("uncovered question: %v", got)
 	}
+	// SIGTERM starts the drain: not ready, still answering. A second one
+	// ends the drain at once rather than after its two minutes.
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("graceful shutdown exit: %v; logs:\n%s", err, logs)
+	if !waitFor(logs, "draining", 5*time.Second) {
+		t.Fatalf("no drain after SIGTERM; logs:\n%s", logs)
+	}
+	if code, _, _ := get(t, "http://"+addr+"/readyz"); code != 503 {
+		t.Errorf("/readyz while draining: %d, want 503", code)
+	}
+	if got := ask(t, addr, "二类械注册要交哪些材料"); got["answered"] != true {
+		t.Errorf("not answered while draining: %v", got)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Errorf("graceful shutdown exit: %v; logs:\n%s", err, logs)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("a second SIGTERM did not end the drain; logs:\n%s", logs)
 	}
 
 	// The index is derived: reindex rebuilds it from the store.

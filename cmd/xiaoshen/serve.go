@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"xiaoshen/api"
@@ -49,6 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	writeTimeout := fs.Duration("write-timeout", 30*time.Second, "从请求头读完到响应写完的最长时间（环境变量 XIAOSHEN_WRITE_TIMEOUT）")
 	handlerTimeout := fs.Duration("handler-timeout", 15*time.Second, "处理一个请求的最长时间，超时答复 503；须小于 --write-timeout（环境变量 XIAOSHEN_HANDLER_TIMEOUT）")
 	idleTimeout := fs.Duration("idle-timeout", 120*time.Second, "空闲的长连接保持多久（环境变量 XIAOSHEN_IDLE_TIMEOUT）")
+	drain := fs.Duration("drain", 0, "收到停止信号后先这样长的时间照常答复、只让 /readyz 答复 503，好让负载均衡把流量移走，再停止接受连接；在负载均衡后面时设为其健康检查间隔的两三倍；再收到一次信号即结束等待（环境变量 XIAOSHEN_DRAIN）")
 	pprofAddr := fs.String("pprof", "", "在此本机地址上提供 Go 性能剖析（/debug/pprof/），如 127.0.0.1:6060；默认关闭")
 	var calendars stringsFlag
 	fs.Var(&calendars, "calendar", "额外的节假日安排文件（JSON），可重复")
@@ -57,7 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"log-format": "XIAOSHEN_LOG_FORMAT", "log-level": "XIAOSHEN_LOG_LEVEL",
 		"rate-limit": "XIAOSHEN_RATE_LIMIT", "trust-proxy": "XIAOSHEN_TRUST_PROXY", "metrics": "XIAOSHEN_METRICS", "secure-cookies": "XIAOSHEN_SECURE_COOKIES",
 		"read-timeout": "XIAOSHEN_READ_TIMEOUT", "write-timeout": "XIAOSHEN_WRITE_TIMEOUT",
-		"handler-timeout": "XIAOSHEN_HANDLER_TIMEOUT", "idle-timeout": "XIAOSHEN_IDLE_TIMEOUT",
+		"handler-timeout": "XIAOSHEN_HANDLER_TIMEOUT", "idle-timeout": "XIAOSHEN_IDLE_TIMEOUT", "drain": "XIAOSHEN_DRAIN",
 	}); err != nil {
 		return err
 	}
@@ -82,6 +85,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if d <= 0 {
 			return usageError{fmt.Errorf("--%s 应大于 0", name)}
 		}
+	}
+	if *drain < 0 || *drain > maxDrain {
+		return usageError{fmt.Errorf("--drain（环境变量 XIAOSHEN_DRAIN）应在 0 到 %s 之间，而不是 %s", maxDrain, *drain)}
 	}
 	if *handlerTimeout >= *writeTimeout {
 		// Past the write deadline the connection is cut and the client sees
@@ -163,8 +169,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
 	srv.SetReady(false)
+	if *drain > 0 {
+		logger.Info("draining: /readyz answers 503 while requests are still served", "drain", drain.String())
+		waitDrain(*drain)
+	}
+	logger.Info("shutting down")
 	// Every request in flight either finishes or is answered by its own
 	// timeout before the process exits: cut off sooner, an upload could
 	// commit while its client is told the connection failed.
@@ -174,6 +184,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// maxDrain bounds --drain: a load balancer takes a server out within a few
+// health checks, and a stop must not hang on a typo such as 5h.
+const maxDrain = 5 * time.Minute
+
+// waitDrain waits d, or until another interrupt or SIGTERM: an operator who
+// signals again wants the server stopped now.
+func waitDrain(d time.Duration) {
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-again:
+	}
 }
 
 // setFromEnv sets flags from their environment variables, before the

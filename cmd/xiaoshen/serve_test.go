@@ -18,19 +18,33 @@ import (
 // /readyz answers 200; it stops the server when the test ends.
 func serveInProcess(t *testing.T, args ...string) string {
 	t.Helper()
-	addr := freeAddr(t)
+	addr, stop := startServeInProcess(t, args...)
+	t.Cleanup(func() {
+		if code, logs := stop(); code != 0 {
+			t.Errorf("serve exit %d; logs:\n%s", code, logs)
+		}
+	})
+	return addr
+}
+
+// startServeInProcess runs "serve" with args in this process and waits until
+// /readyz answers 200. stop signals it to stop, as SIGTERM does, waits for
+// it and returns its exit status and logs.
+func startServeInProcess(t *testing.T, args ...string) (addr string, stop func() (int, string)) {
+	t.Helper()
+	addr = freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newSyncBuffer()
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", addr, "--data", t.TempDir()}, args...), io.Discard, logs)
 	}()
-	t.Cleanup(func() {
+	stop = func() (int, string) {
 		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exit %d; logs:\n%s", code, logs)
-		}
-	})
+		code := <-done
+		done <- code
+		return code, logs.String()
+	}
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		select {
 		case code := <-done:
@@ -41,7 +55,7 @@ func serveInProcess(t *testing.T, args ...string) string {
 		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return addr
+				return addr, stop
 			}
 		}
 		if time.Now().After(deadline) {
@@ -108,6 +122,47 @@ func TestServeWithoutMetricsOrLimit(t *testing.T) {
 	}
 }
 
+// With --drain, a stopping server tells the load balancer at once (/readyz
+// 503) and keeps answering for the drain period before it closes.
+func TestServeDrainsBeforeItStops(t *testing.T) {
+	addr, stop := startServeInProcess(t, "--drain", "3s")
+	stopped := make(chan int, 1)
+	go func() { code, _ := stop(); stopped <- code }()
+	readyFell := false
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && !readyFell; time.Sleep(20 * time.Millisecond) {
+		code, _, _ := get(t, "http://"+addr+"/readyz")
+		readyFell = code == 503
+	}
+	if !readyFell {
+		t.Fatal("/readyz still 200 after the stop signal")
+	}
+	select {
+	case code := <-stopped:
+		t.Fatalf("serve exited (%d) before its drain period", code)
+	default:
+	}
+	resp, err := http.Post("http://"+addr+"/api/v1/ask", "application/json", strings.NewReader(`{"question":"二类械注册要交哪些材料"}`))
+	if err != nil {
+		t.Fatalf("ask while draining: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"answered":true`) {
+		t.Errorf("ask while draining: %d %s", resp.StatusCode, body)
+	}
+	select {
+	case code := <-stopped:
+		if code != 0 {
+			t.Errorf("serve exit %d after draining", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop after its drain period")
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("the server still accepts connections after it stopped")
+	}
+}
+
 func TestServeRejectsBadLimits(t *testing.T) {
 	tests := []struct {
 		name string
@@ -124,6 +179,8 @@ func TestServeRejectsBadLimits(t *testing.T) {
 		{"a switch that is not true or false", [2]string{"XIAOSHEN_METRICS", "no"}, nil, `XIAOSHEN_METRICS="no"：应为 true 或 false`},
 		{"handler timeout past the write deadline", [2]string{}, []string{"--handler-timeout", "30s", "--write-timeout", "30s"}, "--handler-timeout"},
 		{"zero read timeout", [2]string{"XIAOSHEN_READ_TIMEOUT", "0s"}, nil, "--read-timeout"},
+		{"negative drain", [2]string{}, []string{"--drain", "-1s"}, "--drain（环境变量 XIAOSHEN_DRAIN）应在 0 到 5m0s 之间"},
+		{"a drain of hours", [2]string{"XIAOSHEN_DRAIN", "5h"}, nil, "--drain（环境变量 XIAOSHEN_DRAIN）应在 0 到 5m0s 之间"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
