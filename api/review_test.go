@@ -584,3 +584,26 @@ func TestUpdateFromAnOldVersionIsRefused(t *testing.T) {
 		t.Errorf("update without a version: version %d, content %q", got.Version, got.Content)
 	}
 }
+
+// English questions are cut into words, not letters: unrelated ones are
+// not one review item, and an English entry does not answer them all.
+func TestEnglishQuestionsAreWordsNotLetters(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	first, second := ts.ask(t, "How do I apply for a cosmetics manufacturing licence?"), ts.ask(t, "Where is your office?")
+	if first.Answered || second.Answered || first.Unanswered == nil || second.Unanswered == nil {
+		t.Fatalf("English questions answered by the Chinese corpus: %+v %+v", first, second)
+	}
+	if first.Unanswered.ID == second.Unanswered.ID {
+		t.Errorf("two unrelated English questions share review item %d", first.Unanswered.ID)
+	}
+	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", first.Unanswered.ID), admin, `{"content":"答复口径示例","similar_questions":[]}`, 200, nil)
+	if again := ts.ask(t, "How do I apply for a cosmetics manufacturing licence?"); !again.Answered {
+		t.Errorf("the backfilled English question is not answered: %+v", again)
+	}
+	for _, q := range []string{"How much does it cost?", "hello?", "What is the phone number"} {
+		if r := ts.ask(t, q); r.Answered {
+			t.Errorf("%q answered with %q at %.3f", q, r.Answer.Title, r.Confidence)
+		}
+	}
+}

@@ -170,7 +170,7 @@ func (s *Segmenter) Tokens(text string, mode Mode) []Token {
 	if folded == "" {
 		return nil
 	}
-	words := s.jieba.Tokenize(folded, gojieba.DefaultMode, false)
+	words := joinLatin(folded, s.jieba.Tokenize(folded, gojieba.DefaultMode, false))
 	tokens := make([]Token, 0, len(words)*2)
 	for _, w := range words {
 		if !hasWordRune(w.Str) {
@@ -219,7 +219,7 @@ func (s *Segmenter) BothTerms(text string) (precise, search []string) {
 	if folded == "" {
 		return nil, nil
 	}
-	for _, w := range s.jieba.Tokenize(folded, gojieba.DefaultMode, false) {
+	for _, w := range joinLatin(folded, s.jieba.Tokenize(folded, gojieba.DefaultMode, false)) {
 		if !hasWordRune(w.Str) {
 			continue
 		}
@@ -234,6 +234,36 @@ func (s *Segmenter) BothTerms(text string) (precise, search []string) {
 		search = append(search, w.Str)
 	}
 	return precise, search
+}
+
+// joinLatin joins runs of adjacent words made only of ASCII letters and
+// digits into one word: without its HMM, gojieba cuts a Latin word it does
+// not know into letters (license → l / i / c / …) and a number into
+// digits, and every English question would then match every other on
+// single letters. Words of the dictionary such as gmp are runs too, so
+// gmp2 stays one word.
+func joinLatin(text string, words []gojieba.Word) []gojieba.Word {
+	out := words[:0:0]
+	for _, w := range words {
+		if n := len(out); n > 0 && isLatin(w.Str) && isLatin(out[n-1].Str) && out[n-1].End == w.Start {
+			out[n-1].End = w.End
+			out[n-1].Str = text[out[n-1].Start:w.End]
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// isLatin reports whether s is made only of ASCII letters and digits.
+func isLatin(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Terms returns just the terms of Tokens.

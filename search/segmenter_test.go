@@ -29,6 +29,10 @@ func TestTokens(t *testing.T) {
 		{"empty", "", search.ModePrecise, nil},
 		{"only punctuation", "？！。，", search.ModePrecise, nil},
 		{"control characters are spaces", "药品\x00生产", search.ModePrecise, []search.Token{{"药品", 0, 6}, {"生产", 7, 13}}},
+		{"Latin words stay whole", "How much?", search.ModePrecise, []search.Token{{"how", 0, 3}, {"much", 4, 8}}},
+		{"a Latin word beside Chinese, and a number", "化妆品License ２３价", search.ModePrecise,
+			[]search.Token{{"化妆品", 0, 9}, {"license", 9, 16}, {"23", 17, 23}, {"价", 23, 26}}},
+		{"a model number is one word", "ISO13485证书", search.ModeSearch, []search.Token{{"iso13485", 0, 8}, {"证书", 8, 14}}},
 		{"typos mended, offsets of the original", "１化装品生产许可症", search.ModePrecise, []search.Token{{"1", 0, 3}, {"化妆品生产许可证", 3, 27}}},
 	}
 	for _, tt := range tests {
