@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -265,6 +266,25 @@ func TestPlaceholdersDoNotReachCitizens(t *testing.T) {
 	res := ts.ask(t, "二类械注册费多少钱")
 	if !res.Answered || strings.Contains(res.Answer.Content, "待维护人员填写") || !strings.Contains(res.Answer.Content, "此项信息正在补充") {
 		t.Errorf("answer: %+v", res.Answer)
+	}
+	// A department's answer carries its contact fields, labelled, in the
+	// column's order, with the details still to fill in as the note.
+	res = ts.ask(t, "器械注册处的地址在哪")
+	if !res.Answered || res.Answer.Column != kb.ColumnDepartment {
+		t.Fatalf("department question: %+v", res)
+	}
+	var labels []string
+	for _, f := range res.Answer.Fields {
+		labels = append(labels, f.Label)
+		if strings.Contains(f.Value, "待维护人员填写") || f.Code == "address" && f.Value != "（此项信息正在补充，请以受理部门告知为准）" {
+			t.Errorf("field %+v", f)
+		}
+	}
+	if !slices.Equal(labels, []string{"地址", "电话", "办公时间", "职责"}) {
+		t.Errorf("answer fields %v, want 地址 电话 办公时间 职责", labels)
+	}
+	if strings.Contains(res.Answer.Content, "待维护人员") {
+		t.Errorf("the department text still speaks to maintainers: %s", res.Answer.Content)
 	}
 	res = ts.ask(t, "护照过期了怎么办")
 	if res.Fallback == nil || len(res.Fallback.Hotlines) == 0 {

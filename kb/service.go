@@ -112,6 +112,31 @@ type Answer struct {
 	// NotInForceUntil is, for a policy not yet in force, its 实施日期
 	// (YYYY-MM-DD): the chatbot should say from when it applies.
 	NotInForceUntil string `json:"not_in_force_until,omitempty"`
+	// Fields are the entry's column fields as a citizen reads them, in the
+	// column's order: a department's 地址, 电话 and 办公时间, a hotline's
+	// number, a guide's 申请材料 …, for the chatbot to show beside the text.
+	Fields []AnswerField `json:"fields,omitempty"`
+}
+
+// AnswerField is one column field of an answer.
+type AnswerField struct {
+	Code  string `json:"code"`
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// answerFields returns e's filled fields as a citizen reads them; a
+// reference to another entry is left out, its id meaning nothing to them.
+func answerFields(e *Entry) []AnswerField {
+	var out []AnswerField
+	for _, f := range e.Column.Fields() {
+		v := strings.TrimSpace(e.Fields[f.Code])
+		if v == "" || f.Kind == KindEntryRef {
+			continue
+		}
+		out = append(out, AnswerField{Code: f.Code, Label: f.Label, Value: ForCitizens(v)})
+	}
+	return out
 }
 
 // RelatedEntry is another entry the person may want.
@@ -256,6 +281,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		res.Answer = &Answer{
 			EntryID: best.ID, Column: best.Column, ColumnName: best.Column.Name(), Title: best.Title,
 			Content: ForCitizens(best.Content), Department: best.Department, MatchedQuestion: live[0].MatchedQuestion,
+			Fields: answerFields(best),
 		}
 		if eff, err := ParseDate(best.Fields[FieldEffectiveOn]); err == nil && eff.After(now) {
 			res.Answer.NotInForceUntil = eff.Format("2006-01-02")
