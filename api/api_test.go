@@ -290,10 +290,15 @@ func TestPlaceholdersDoNotReachCitizens(t *testing.T) {
 	if res.Fallback == nil || len(res.Fallback.Hotlines) == 0 {
 		t.Fatalf("no hotlines offered: %+v", res)
 	}
+	offered := map[string]bool{}
 	for _, h := range res.Fallback.Hotlines {
 		if strings.Contains(h.Phone+h.Hours, "待维护人员填写") {
 			t.Errorf("hotline offered with a placeholder: %+v", h)
 		}
+		if offered[h.Phone] {
+			t.Errorf("number %s offered twice: %+v", h.Phone, res.Fallback.Hotlines)
+		}
+		offered[h.Phone] = true
 	}
 }
 

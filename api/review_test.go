@@ -479,7 +479,7 @@ func TestDismissedQuestionsAskedAgain(t *testing.T) {
 
 	again := ts.ask(t, "请问今天天气怎么样？")
 	if again.Answered || again.Unanswered != nil || again.QueryID == 0 || again.Fallback == nil ||
-		!strings.Contains(again.Fallback.Message, "不属于小申解答的药品、医疗器械、化妆品事项") || len(again.Fallback.Hotlines) == 0 {
+		!strings.Contains(again.Fallback.Message, "不属于本单位办理的事项，小申不会另行答复") || len(again.Fallback.Hotlines) == 0 {
 		t.Errorf("out of scope, asked again: %+v", again)
 	}
 	if r := ts.ask(t, "你们都是骗子吧"); r.Unanswered != nil || r.Fallback == nil || !strings.Contains(r.Fallback.Message, "小申无法回答这个问题") {

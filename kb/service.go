@@ -374,7 +374,7 @@ func (s *Service) askedAgain(ctx context.Context, res *AskResult, q *Query, item
 	}
 	msg := "抱歉，小申无法回答这个问题。如需咨询药品、医疗器械或化妆品事项，请直接说明；也可拨打下列热线。"
 	if reason == DismissOutOfScope {
-		msg = "这个问题不属于小申解答的药品、医疗器械、化妆品事项，小申无法解答；可拨打下列热线咨询。"
+		msg = "经核实，这个问题不属于本单位办理的事项，小申不会另行答复；可拨打下列热线咨询。"
 	}
 	res.Fallback = &Fallback{Message: msg, Hotlines: hotlines}
 	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "dismissed_item_id", itemID, "reason", reason, "confidence", q.Confidence)
@@ -485,12 +485,16 @@ func (s *Service) hotlines(ctx context.Context, department string) ([]Hotline, e
 		return nil, err
 	}
 	out := []Hotline{}
+	offered := map[string]bool{}
 	for pass := 0; pass < 2; pass++ {
 		for _, e := range entries {
-			// A hotline whose number is still to be filled in helps no one.
-			if (e.Department == department) != (pass == 0) || e.Expired(s.Now()) || HasPlaceholder(e.Field(FieldPhone)) {
+			// A hotline whose number is still to be filled in helps no one,
+			// nor one whose number is offered already under another name.
+			phone := e.Field(FieldPhone)
+			if (e.Department == department) != (pass == 0) || e.Expired(s.Now()) || HasPlaceholder(phone) || offered[phone] {
 				continue
 			}
+			offered[phone] = true
 			out = append(out, Hotline{Title: e.Title, Phone: e.Field(FieldPhone), Hours: ForCitizens(e.Field(FieldHours))})
 		}
 	}
