@@ -176,7 +176,19 @@ func TestMaintainerScopeOnEveryWriteEndpoint(t *testing.T) {
 	ts.call(t, "PUT", url, cosmetics, body, 200, nil)
 	ts.call(t, "DELETE", fmt.Sprintf("/api/v1/entries/%d", created.EntryID), cosmetics, "", 200, nil)
 	// An admin may write any department, and a new department is created on first use.
-	ts.call(t, "POST", "/api/v1/entries/sync", admin, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: faqRows("新设处室", 1, "NEW")}), 200, nil)
+	// The upload says so, naming the departments there are, in case it is
+	// a typo; once created, it is known.
+	var created2 kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", admin, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: faqRows("新设处室", 2, "NEW")}), 200, &created2)
+	if len(created2.Warnings) != 1 || created2.Warnings[0].Field != "department" ||
+		!strings.Contains(created2.Warnings[0].Message, "部门“新设处室”尚不存在，上传后将新建；已有部门：") || !strings.Contains(created2.Warnings[0].Message, "器械注册处") {
+		t.Errorf("upload into a new department: warnings %+v", created2.Warnings)
+	}
+	var again kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", admin, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: faqRows("新设处室", 3, "NEW")}), 200, &again)
+	if again.Created != 1 || len(again.Warnings) != 0 {
+		t.Errorf("second upload into the department: %+v", again)
+	}
 	depts, _ := ts.env.Store.Departments(t.Context())
 	if !containsString(depts, "新设处室") {
 		t.Errorf("departments %v lack the new one", depts)
@@ -202,6 +214,27 @@ func TestPolicyTimeliness(t *testing.T) {
 	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, policy("P-2", "关于某事项的通知（逾期）")), 200, &late)
 	if len(late.Warnings) != 2 || late.Warnings[1].Field != "effective_on" {
 		t.Errorf("late policy warnings: %+v", late.Warnings)
+	}
+	// Uploading them again unchanged, or with a new text, repeats no
+	// lateness: they entered the KB when they did.
+	for _, content := range []string{"正文", "新的正文"} {
+		req := policy("P-2", "关于某事项的通知（逾期）")
+		req.Rows[0].Entry.Content = content
+		var res kb.SyncResult
+		ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, req), 200, &res)
+		for _, w := range res.Warnings {
+			if w.Field == "effective_on" {
+				t.Errorf("upload of the late policy again (%s): %+v", content, w)
+			}
+		}
+	}
+	// A policy without its 实施日期 is said to lack it.
+	undated := policy("P-3", "关于某事项的通知（未填实施日期）")
+	delete(undated.Rows[0].Entry.Fields, kb.FieldEffectiveOn)
+	var res kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, undated), 200, &res)
+	if len(res.Warnings) != 2 || res.Warnings[1].Field != "effective_on" || !strings.Contains(res.Warnings[1].Message, "政策文件未填写实施日期") {
+		t.Errorf("policy without an 实施日期: %+v", res.Warnings)
 	}
 	var st kb.Stats
 	ts.call(t, "GET", "/api/v1/stats", admin, "", 200, &st)

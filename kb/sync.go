@@ -116,6 +116,15 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 		byTitle[titleKey(e.Column, e.Title)] = e
 	}
 
+	known, err := s.Store.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	knownDept, newDept := map[string]bool{}, map[string]bool{}
+	for _, d := range known {
+		knownDept[d] = true
+	}
+
 	res := &SyncResult{DryRun: req.DryRun, Errors: []RowProblem{}, Warnings: []RowProblem{}, Changes: []SyncChange{}}
 	var creates, updates []*Entry
 	createdChange := map[*Entry]int{} // created entry → its index in res.Changes
@@ -189,7 +198,16 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 		if old != nil && e.ExternalID == "" {
 			e.ExternalID = old.ExternalID
 		}
-		s.policyWarnings(res, row, e, old, now)
+		if old == nil || !old.SameContent(e) {
+			s.policyWarnings(res, row, e, old, now)
+			if !knownDept[e.Department] && !newDept[e.Department] {
+				// A typo in a department name would make a department no
+				// one belongs to, and route its questions there.
+				newDept[e.Department] = true
+				res.Warnings = append(res.Warnings, RowProblem{File: row.File, Row: row.Row, Field: "department", Title: e.Title,
+					Message: fmt.Sprintf("部门“%s”尚不存在，上传后将新建；已有部门：%s。如是笔误，请改正后再上传", e.Department, strings.Join(known, "、"))})
+			}
+		}
 		switch {
 		case old == nil:
 			checks = append(checks, wordingCheck{row: row, e: e})
@@ -400,13 +418,24 @@ func (s *Service) policyWarnings(res *SyncResult, row SyncRow, e, old *Entry, no
 	if e.Fields[FieldInterpretation] == "" {
 		warn(FieldInterpretation, "政策文件未关联解读，请同时上传解读并在“解读”列填写其编号")
 	}
-	entered := now
-	if old != nil {
-		entered = old.CreatedAt
+	if e.Fields[FieldEffectiveOn] == "" {
+		warn(FieldEffectiveOn, "政策文件未填写实施日期：无法按帮办制度判断是否按时入库，施行前的答复也不会注明尚未施行")
+		return
 	}
-	if t := s.PolicyTimeliness(e, entered); t != nil && t.Late {
-		warn(FieldEffectiveOn, "按帮办制度，实施日期 %s 的政策应在 %s 前入库，本次入库晚于该时限，将记为逾期",
-			e.Fields[FieldEffectiveOn], t.Deadline.Format("2006-01-02 15:04"))
+	if old == nil {
+		if t := s.PolicyTimeliness(e, now); t != nil && t.Late {
+			warn(FieldEffectiveOn, "按帮办制度，实施日期 %s 的政策应在 %s 前入库，本次入库晚于该时限，将记为逾期",
+				e.Fields[FieldEffectiveOn], t.Deadline.Format("2006-01-02 15:04"))
+		}
+		return
+	}
+	// An update is judged by when the policy first entered the KB: only a
+	// new 实施日期 can make it late now.
+	if t := s.PolicyTimeliness(e, old.CreatedAt); t != nil && t.Late {
+		if was := s.PolicyTimeliness(old, old.CreatedAt); was == nil || !was.Late {
+			warn(FieldEffectiveOn, "按新的实施日期 %s，该政策应在 %s 前入库，而它于 %s 入库，将记为逾期",
+				e.Fields[FieldEffectiveOn], t.Deadline.Format("2006-01-02 15:04"), old.CreatedAt.In(Shanghai).Format("2006-01-02 15:04"))
+		}
 	}
 }
 
