@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"fmt"
 	"html/template"
@@ -9,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -241,6 +243,9 @@ func (s *Server) itemPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Match orders by its full-text score, but the table shows confidence:
+	// reviewers read it top down, so the likeliest answer comes first.
+	slices.SortStableFunc(closest, func(a, b kb.Candidate) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	events, err := s.svc.Reviews.ReviewEvents(ctx, id)
 	if err != nil {
 		return err

@@ -332,3 +332,84 @@ func TestImprovingAnAnswerStartsFromIt(t *testing.T) {
 		t.Errorf("entry after the fix: %q %q %s", after.Title, after.Content, after.Column)
 	}
 }
+
+// reviewSession logs an admin in and returns the session cookie and the
+// form token of a page it reads.
+func (ts *testServer) reviewSession(t *testing.T) (cookie *http.Cookie, csrf string) {
+	t.Helper()
+	if _, err := ts.env.Store.CreateUser(t.Context(), "admin", kb.RoleAdmin, "", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	cookie = ts.login(t, "admin", "password-1")
+	m := csrfField.FindStringSubmatch(ts.page(t, "GET", "/review", cookie, nil).Body.String())
+	if m == nil {
+		t.Fatal("no csrf token on the list")
+	}
+	return cookie, m[1]
+}
+
+// section returns the part of body from the first from to the next to.
+func section(t *testing.T, body, from, to string) string {
+	t.Helper()
+	i := strings.Index(body, from)
+	if i < 0 {
+		t.Fatalf("page lacks %q", from)
+	}
+	s := body[i:]
+	if j := strings.Index(s, to); j >= 0 {
+		s = s[:j]
+	}
+	return s
+}
+
+var confidenceCell = regexp.MustCompile(`<td>(\d+\.\d)%</td>`)
+
+// The forms ask for an item's or an entry's number, so the page shows
+// them; the closest entries are listed likeliest first, each with a
+// one-click link.
+func TestReviewPageShowsNumbersAndSortsClosestEntries(t *testing.T) {
+	ts := mustStartServer(t)
+	cookie, _ := ts.reviewSession(t)
+	item := ts.ask(t, "化妆品工厂的污水排放标准是多少").Unanswered
+	if item == nil {
+		t.Fatal("want an unanswered question")
+	}
+	list := ts.page(t, "GET", "/review", cookie, nil).Body.String()
+	row := section(t, list, fmt.Sprintf(`data-item="%d"`, item.ID), "</tr>")
+	if !strings.Contains(row, fmt.Sprintf(`<td class="item-id">#%d</td>`, item.ID)) {
+		t.Errorf("the list row does not show the item's number: %s", row)
+	}
+
+	page := ts.page(t, "GET", fmt.Sprintf("/review/items/%d", item.ID), cookie, nil).Body.String()
+	if !strings.Contains(page, fmt.Sprintf(`<dt>问题编号</dt><dd class="item-id">#%d</dd>`, item.ID)) {
+		t.Error("the item page does not show the item's number")
+	}
+	closest := section(t, page, "<h2>最接近的知识库条目</h2>", "</table>")
+	rows := strings.Split(closest, "<tr data-entry=")[1:]
+	if len(rows) < 3 {
+		t.Fatalf("want several closest entries, got %d: %s", len(rows), closest)
+	}
+	var got []float64
+	for _, r := range rows {
+		id := strings.Trim(r[:strings.Index(r, ">")], `"`)
+		if !strings.Contains(r, `<td class="entry-id">#`+id+`</td>`) {
+			t.Errorf("row of entry %s does not show its number: %s", id, r)
+		}
+		if !strings.Contains(r, `name="entry_id" value="`+id+`"`) || !strings.Contains(r, "关联此条目") {
+			t.Errorf("row of entry %s has no one-click link: %s", id, r)
+		}
+		m := confidenceCell.FindStringSubmatch(r)
+		if m == nil {
+			t.Fatalf("row without a confidence: %s", r)
+		}
+		var f float64
+		fmt.Sscanf(m[1], "%g", &f)
+		got = append(got, f)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] > got[i-1] {
+			t.Errorf("closest entries not sorted by confidence, highest first: %v", got)
+			break
+		}
+	}
+}
