@@ -413,3 +413,41 @@ func TestReviewPageShowsNumbersAndSortsClosestEntries(t *testing.T) {
 		}
 	}
 }
+
+// An answer to improve may be reassigned or dismissed like any open item,
+// as the API allows; a closed item offers no action.
+func TestImproveItemOffersEveryAction(t *testing.T) {
+	ts := mustStartServer(t)
+	cookie, csrf := ts.reviewSession(t)
+	answered := ts.ask(t, "二类械注册要交哪些材料")
+	if !answered.Answered {
+		t.Fatalf("want an answer: %+v", answered)
+	}
+	var fb kb.FeedbackResult
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false}`, answered.QueryID), 200, &fb)
+	itemURL := fmt.Sprintf("/review/items/%d", fb.ReviewItemID)
+
+	page := ts.page(t, "GET", itemURL, cookie, nil).Body.String()
+	actions := section(t, page, `<section class="card two" id="actions">`, "</section>")
+	for _, want := range []string{itemURL + "/link", itemURL + "/assign", itemURL + "/dismiss"} {
+		if !strings.Contains(actions, `action="`+want+`"`) {
+			t.Errorf("the improve item's page lacks the form %s", want)
+		}
+	}
+
+	rec := ts.page(t, "POST", itemURL+"/assign", cookie, url.Values{"csrf": {csrf}, "department": {"化妆品监管处"}})
+	if rec.Code != http.StatusSeeOther || strings.Contains(rec.Header().Get("Location"), "error=") {
+		t.Fatalf("assign: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	rec = ts.page(t, "POST", itemURL+"/dismiss", cookie, url.Values{"csrf": {csrf}, "reason": {kb.DismissInvalid}})
+	if rec.Code != http.StatusSeeOther || strings.Contains(rec.Header().Get("Location"), "error=") {
+		t.Fatalf("dismiss: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	it, err := ts.env.Store.FindReviewItem(t.Context(), fb.ReviewItemID)
+	if err != nil || it.Type != kb.ReviewImprove || it.Department != "化妆品监管处" || it.Status != kb.StatusDismissed {
+		t.Fatalf("item after assign and dismiss: %+v %v", it, err)
+	}
+	if page := ts.page(t, "GET", itemURL, cookie, nil).Body.String(); strings.Contains(page, `id="actions"`) || strings.Contains(page, `id="backfill"`) {
+		t.Error("a dismissed item still offers actions")
+	}
+}
