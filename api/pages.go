@@ -254,10 +254,6 @@ func (s *Server) itemPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cols, err := s.svc.Columns(ctx)
-	if err != nil {
-		return err
-	}
 	var others []string
 	for _, q := range view.Questions {
 		if q != it.Question {
@@ -281,12 +277,28 @@ func (s *Server) itemPage(c echo.Context) error {
 		Closest        []kb.Candidate
 		Events         []kb.ReviewEvent
 		Departments    []string
-		Columns        []kb.ColumnCount
+		Columns        []kb.Column
 		DismissReasons []string
 		OtherWordings  []string
 		Answer         *kb.Entry
 	}{page: base, Item: view, Open: it.Status == kb.StatusOpen, Closest: closest, Events: events, Departments: departments,
-		Columns: cols, DismissReasons: kb.DismissReasons, OtherWordings: others, Answer: answer})
+		Columns: backfillColumns, DismissReasons: kb.DismissReasons, OtherWordings: others, Answer: answer})
+}
+
+// backfillColumns are the columns the backfill form can write an entry
+// to: those whose entries need nothing beyond a title and an answer. A
+// 热线电话 needs a phone number, and a 部门信息 or 政策文件 is defined by its
+// fields (address and phone; document number and dates), which the form
+// has no inputs for; maintainers upload those.
+var backfillColumns = []kb.Column{kb.ColumnGuide, kb.ColumnFAQ, kb.ColumnWiki, kb.ColumnNotice}
+
+// columnNames lists the columns' Chinese names, separated by 、.
+func columnNames(cols []kb.Column) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name()
+	}
+	return strings.Join(names, "、")
 }
 
 // splitLines splits a textarea into trimmed, non-empty lines.
@@ -315,6 +327,10 @@ func (s *Server) itemAction(c echo.Context) error {
 	case "answer":
 		req := kb.BackfillRequest{Content: c.FormValue("content"), Title: c.FormValue("title"), Column: c.FormValue("column"),
 			Department: c.FormValue("department"), SimilarQuestions: splitLines(c.FormValue("similar"))}
+		if req.Column != "" && !slices.Contains(backfillColumns, kb.Column(req.Column)) {
+			err = kb.Errorf(kb.EINVALID, "补充答复只能存入%s；热线电话、部门信息和政策文件请由维护人员上传", columnNames(backfillColumns))
+			break
+		}
 		if req.SimilarQuestions == nil {
 			req.SimilarQuestions = []string{}
 		}

@@ -451,3 +451,55 @@ func TestImproveItemOffersEveryAction(t *testing.T) {
 		t.Error("a dismissed item still offers actions")
 	}
 }
+
+// follow reads the page a form post redirected to.
+func (ts *testServer) follow(t *testing.T, rec *httptest.ResponseRecorder, cookie *http.Cookie) string {
+	t.Helper()
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("status %d, want a redirect: %s", rec.Code, rec.Body)
+	}
+	next := ts.page(t, "GET", rec.Header().Get("Location"), cookie, nil)
+	if next.Code != http.StatusOK {
+		t.Fatalf("GET %s: status %d", rec.Header().Get("Location"), next.Code)
+	}
+	return next.Body.String()
+}
+
+// alert returns the error shown on a page, or "".
+func alert(body string) string {
+	m := regexp.MustCompile(`<p class="error" role="alert">([^<]*)</p>`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
+// The backfill form has no inputs for a phone number or a policy's fields,
+// so it offers only the columns it can fill, and the server holds to that.
+func TestBackfillOffersOnlyColumnsTheFormCanFill(t *testing.T) {
+	ts := mustStartServer(t)
+	cookie, csrf := ts.reviewSession(t)
+	item := ts.ask(t, "化妆品工厂的污水排放标准是多少").Unanswered
+	itemURL := fmt.Sprintf("/review/items/%d", item.ID)
+	form := section(t, ts.page(t, "GET", itemURL, cookie, nil).Body.String(), `<select name="column">`, "</select>")
+	got := regexp.MustCompile(`<option value="(\w+)"`).FindAllStringSubmatch(form, -1)
+	var codes []string
+	for _, m := range got {
+		codes = append(codes, m[1])
+	}
+	if strings.Join(codes, ",") != "guide,faq,wiki,notice" {
+		t.Errorf("backfill columns = %v, want guide, faq, wiki, notice", codes)
+	}
+	for _, col := range []string{"hotline", "department", "policy"} {
+		body := ts.follow(t, ts.page(t, "POST", itemURL+"/answer", cookie,
+			url.Values{"csrf": {csrf}, "column": {col}, "title": {"污水排放标准"}, "content": {"答复口径"}}), cookie)
+		if msg := alert(body); !strings.Contains(msg, "请由维护人员上传") || strings.Contains(msg, "phone") {
+			t.Errorf("column %s: error = %q", col, msg)
+		}
+	}
+	body := ts.follow(t, ts.page(t, "POST", itemURL+"/answer", cookie,
+		url.Values{"csrf": {csrf}, "column": {"notice"}, "title": {"化妆品工厂的污水排放标准是多少"}, "content": {"按地方排放标准执行。"}}), cookie)
+	if msg := alert(body); msg != "" || !strings.Contains(body, "已保存为条目") {
+		t.Errorf("a notice backfill failed: %q", msg)
+	}
+}
