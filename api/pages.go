@@ -356,6 +356,12 @@ func (s *Server) itemAction(c echo.Context) error {
 			done = "已转派给" + it.Department
 		}
 	case "dismiss":
+		// No reason is preselected: two of them silence the question for
+		// 90 days, so the reviewer has to choose one.
+		if c.FormValue("reason") == "" {
+			err = kb.Errorf(kb.EINVALID, "请选择驳回原因：%s", strings.Join(kb.DismissReasons, "、"))
+			break
+		}
 		var dup int64
 		if v := strings.TrimSpace(c.FormValue("duplicate_of")); v != "" {
 			if dup, err = strconv.ParseInt(v, 10, 64); err != nil {

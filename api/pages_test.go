@@ -503,3 +503,26 @@ func TestBackfillOffersOnlyColumnsTheFormCanFill(t *testing.T) {
 		t.Errorf("a notice backfill failed: %q", msg)
 	}
 }
+
+// Two dismissal reasons silence a question for 90 days, so none is
+// preselected and a dismissal without one is refused with a message.
+func TestDismissNeedsAnExplicitReason(t *testing.T) {
+	ts := mustStartServer(t)
+	cookie, csrf := ts.reviewSession(t)
+	item := ts.ask(t, "化妆品工厂的污水排放标准是多少").Unanswered
+	itemURL := fmt.Sprintf("/review/items/%d", item.ID)
+	sel := section(t, ts.page(t, "GET", itemURL, cookie, nil).Body.String(), `<select name="reason"`, "</select>")
+	if !strings.Contains(sel, `<select name="reason" required><option value="" selected>请选择驳回原因</option>`) {
+		t.Errorf("the reason list does not start with an empty, required choice: %s", sel)
+	}
+	if n := strings.Count(sel, "selected"); n != 1 {
+		t.Errorf("%d options selected, want only the empty one: %s", n, sel)
+	}
+	body := ts.follow(t, ts.page(t, "POST", itemURL+"/dismiss", cookie, url.Values{"csrf": {csrf}, "reason": {""}}), cookie)
+	if msg := alert(body); !strings.HasPrefix(msg, "请选择驳回原因") {
+		t.Errorf("error = %q", msg)
+	}
+	if it, err := ts.env.Store.FindReviewItem(t.Context(), item.ID); err != nil || it.Status != kb.StatusOpen {
+		t.Fatalf("item after a dismissal without a reason: %+v %v", it, err)
+	}
+}
