@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -292,6 +293,26 @@ func (s *Server) itemPage(c echo.Context) error {
 // has no inputs for; maintainers upload those.
 var backfillColumns = []kb.Column{kb.ColumnGuide, kb.ColumnFAQ, kb.ColumnWiki, kb.ColumnNotice}
 
+// pageMessage is err's message for the review page. An invalid entry's
+// problems are named by the Chinese labels reviewers know (内容, 电话)
+// rather than by the API's field codes (content, phone).
+func pageMessage(err error) string {
+	var e *kb.Error
+	if !errors.As(err, &e) || len(e.Details) == 0 || !strings.HasPrefix(e.Message, "条目无效：") {
+		return kb.ErrorMessage(err)
+	}
+	msgs := make([]string, len(e.Details))
+	for i, d := range e.Details {
+		label := kb.FieldLabel(d.Field)
+		if strings.Contains(d.Message, label) { // 标题不能为空 names its field already
+			msgs[i] = d.Message
+		} else {
+			msgs[i] = label + "：" + d.Message
+		}
+	}
+	return "条目无效：" + strings.Join(msgs, "；")
+}
+
 // columnNames lists the columns' Chinese names, separated by 、.
 func columnNames(cols []kb.Column) string {
 	names := make([]string, len(cols))
@@ -365,7 +386,19 @@ func (s *Server) itemAction(c echo.Context) error {
 		var dup int64
 		if v := strings.TrimSpace(c.FormValue("duplicate_of")); v != "" {
 			if dup, err = strconv.ParseInt(v, 10, 64); err != nil {
-				err = kb.Errorf(kb.EINVALID, "问题编号无效")
+				err = kb.Errorf(kb.EINVALID, "重复时并入的问题编号无效：请填写一个数字")
+				break
+			}
+		}
+		// The service's messages name the API's duplicate_of field and, for
+		// a closed item to merge into, read as if this item were closed.
+		if c.FormValue("reason") == kb.DismissDuplicate {
+			if dup == 0 || dup == id {
+				err = kb.Errorf(kb.EINVALID, "标记为重复时，请填写要并入的另一个问题的编号")
+				break
+			}
+			if target, terr := s.svc.ReviewItem(ctx, p, dup); terr == nil && target.Status != kb.StatusOpen {
+				err = kb.Errorf(kb.ECONFLICT, "问题 #%d 已处理（%s），不能并入：请填写一个待处理问题的编号", dup, kb.StatusName(target.Status))
 				break
 			}
 		}
@@ -376,10 +409,18 @@ func (s *Server) itemAction(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	if err != nil {
-		if code := kb.ErrorCode(err); code == kb.EINTERNAL || code == kb.ENOTFOUND {
+		switch kb.ErrorCode(err) {
+		case kb.EINTERNAL:
 			return err
+		case kb.ENOTFOUND:
+			// Not found is a page of its own only when the item is gone; an
+			// entry or item the form names that does not exist is a
+			// mistake in the form, shown on the item like any other.
+			if _, ferr := s.svc.ReviewItem(ctx, p, id); ferr != nil {
+				return ferr
+			}
 		}
-		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/review/items/%d?error=%s", id, url.QueryEscape(kb.ErrorMessage(err))))
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/review/items/%d?error=%s", id, url.QueryEscape(pageMessage(err))))
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/review/items/%d?done=%s", id, url.QueryEscape(done)))
 }

@@ -526,3 +526,67 @@ func TestDismissNeedsAnExplicitReason(t *testing.T) {
 		t.Fatalf("item after a dismissal without a reason: %+v %v", it, err)
 	}
 }
+
+// Errors on the page name fields as reviewers know them, and a number in a
+// form that names nothing returns to the item with a message, not a bare
+// 404 page.
+func TestReviewPageErrorsSpeakTheReviewersLanguage(t *testing.T) {
+	ts := mustStartServer(t)
+	cookie, csrf := ts.reviewSession(t)
+	item := ts.ask(t, "化妆品工厂的污水排放标准是多少").Unanswered
+	closed := ts.ask(t, "医疗器械广告审查找哪个部门").Unanswered
+	if item == nil || closed == nil || item.ID == closed.ID {
+		t.Fatalf("want two items: %+v %+v", item, closed)
+	}
+	if _, err := ts.env.Service.Dismiss(t.Context(), &kb.Principal{Name: "admin", Role: kb.RoleAdmin}, closed.ID, kb.DismissInvalid, 0); err != nil {
+		t.Fatal(err)
+	}
+	itemURL := fmt.Sprintf("/review/items/%d", item.ID)
+	for _, tc := range []struct {
+		name    string
+		action  string
+		form    url.Values
+		want    string
+		notWant []string
+	}{
+		{"empty answer", "answer", url.Values{"title": {"化妆品工厂的污水排放标准是多少"}, "content": {" "}},
+			"条目无效：内容不能为空", []string{"content"}},
+		{"duplicate without a number", "dismiss", url.Values{"reason": {kb.DismissDuplicate}},
+			"标记为重复时，请填写要并入的另一个问题的编号", []string{"duplicate_of"}},
+		{"duplicate of itself", "dismiss", url.Values{"reason": {kb.DismissDuplicate}, "duplicate_of": {fmt.Sprint(item.ID)}},
+			"标记为重复时，请填写要并入的另一个问题的编号", []string{"duplicate_of"}},
+		{"duplicate of no item", "dismiss", url.Values{"reason": {kb.DismissDuplicate}, "duplicate_of": {"9999"}},
+			"待处理问题 9999 不存在", []string{"duplicate_of"}},
+		{"duplicate of a closed item", "dismiss", url.Values{"reason": {kb.DismissDuplicate}, "duplicate_of": {fmt.Sprint(closed.ID)}},
+			fmt.Sprintf("问题 #%d 已处理（已驳回），不能并入", closed.ID), nil},
+		{"duplicate of a word", "dismiss", url.Values{"reason": {kb.DismissDuplicate}, "duplicate_of": {"三"}},
+			"重复时并入的问题编号无效", nil},
+		{"link to no entry", "link", url.Values{"entry_id": {"99999"}}, "条目 99999 不存在", []string{"entry_id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("csrf", csrf)
+			rec := ts.page(t, "POST", itemURL+"/"+tc.action, cookie, tc.form)
+			if loc := rec.Header().Get("Location"); !strings.HasPrefix(loc, itemURL+"?") {
+				t.Fatalf("status %d location %q, want back to the item", rec.Code, loc)
+			}
+			msg := alert(ts.follow(t, rec, cookie))
+			if !strings.HasPrefix(msg, tc.want) {
+				t.Errorf("error = %q, want %q", msg, tc.want)
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(msg, w) {
+					t.Errorf("error %q names the API field %q", msg, w)
+				}
+			}
+		})
+	}
+	if it, err := ts.env.Store.FindReviewItem(t.Context(), item.ID); err != nil || it.Status != kb.StatusOpen {
+		t.Fatalf("item after refused actions: %+v %v", it, err)
+	}
+	t.Run("an item that does not exist is still not found", func(t *testing.T) {
+		rec := ts.page(t, "POST", "/review/items/9999/dismiss", cookie, url.Values{"csrf": {csrf}, "reason": {kb.DismissInvalid}})
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("status %d, want 404", rec.Code)
+		}
+	})
+}
