@@ -3,7 +3,10 @@ package api
 import (
 	"bytes"
 	"cmp"
+	"crypto/hmac"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -105,7 +108,42 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 
 func (s *Server) basePage(c echo.Context, title string) page {
 	csrf, _ := c.Get(csrfKey).(string)
-	return page{Title: title, User: principal(c), CSRF: csrf, Flash: c.QueryParam("done")}
+	p := page{Title: title, User: principal(c), CSRF: csrf}
+	p.Flash, p.Error = s.pageMessages(c)
+	return p
+}
+
+// messageURL returns path with a message for the page there to show once:
+// kind is "done" for a success or "error" for a refusal. The message
+// travels in the URL, so that a reload still shows it, with a signature,
+// so that the page shows only what the server wrote and never the text of
+// a crafted link. The key lives as long as the process: after a restart
+// an old link shows no message, which is harmless.
+func (s *Server) messageURL(path, kind, msg string) string {
+	return path + "?" + url.Values{kind: {msg}, "sig": {s.signMessage(path, kind, msg)}}.Encode()
+}
+
+func (s *Server) signMessage(path, kind, msg string) string {
+	mac := hmac.New(sha256.New, s.pageKey)
+	mac.Write([]byte(path + "\x00" + kind + "\x00" + msg))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// pageMessages returns the success and error messages of a URL made by
+// messageURL for this page; an unsigned or altered message is dropped.
+func (s *Server) pageMessages(c echo.Context) (done, failed string) {
+	sig := c.QueryParam("sig")
+	if sig == "" {
+		return "", ""
+	}
+	signed := func(kind string) string {
+		msg := c.QueryParam(kind)
+		if msg != "" && hmac.Equal([]byte(sig), []byte(s.signMessage(c.Request().URL.Path, kind, msg))) {
+			return msg
+		}
+		return ""
+	}
+	return signed("done"), signed("error")
 }
 
 func (s *Server) loginPage(c echo.Context) error {
@@ -270,7 +308,6 @@ func (s *Server) itemPage(c echo.Context) error {
 		}
 	}
 	base := s.basePage(c, "问题 #"+itoa(id))
-	base.Error = c.QueryParam("error")
 	return s.render(c, http.StatusOK, "item.html", struct {
 		page
 		Item           kb.ReviewItemView
@@ -420,9 +457,9 @@ func (s *Server) itemAction(c echo.Context) error {
 				return ferr
 			}
 		}
-		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/review/items/%d?error=%s", id, url.QueryEscape(pageMessage(err))))
+		return c.Redirect(http.StatusSeeOther, s.messageURL("/review/items/"+itoa(id), "error", pageMessage(err)))
 	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/review/items/%d?done=%s", id, url.QueryEscape(done)))
+	return c.Redirect(http.StatusSeeOther, s.messageURL("/review/items/"+itoa(id), "done", done))
 }
 
 func (s *Server) proposalsPage(c echo.Context) error {
@@ -455,5 +492,5 @@ func (s *Server) proposalAction(c echo.Context) error {
 	if action == "reject" {
 		msg = "已不采纳"
 	}
-	return c.Redirect(http.StatusSeeOther, "/review/proposals?done="+url.QueryEscape(msg))
+	return c.Redirect(http.StatusSeeOther, s.messageURL("/review/proposals", "done", msg))
 }

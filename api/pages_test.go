@@ -590,3 +590,39 @@ func TestReviewPageErrorsSpeakTheReviewersLanguage(t *testing.T) {
 		}
 	})
 }
+
+// A link can carry no message of its own onto an official page: the pages
+// show only messages the server signed for them.
+func TestReviewPageShowsOnlyServerMessages(t *testing.T) {
+	ts := mustStartServer(t)
+	cookie, csrf := ts.reviewSession(t)
+	item := ts.ask(t, "化妆品工厂的污水排放标准是多少").Unanswered
+	other := ts.ask(t, "医疗器械广告审查找哪个部门").Unanswered
+	itemURL := fmt.Sprintf("/review/items/%d", item.ID)
+	const forged = "系统升级，请将账号密码发送至某某邮箱"
+
+	rec := ts.page(t, "POST", itemURL+"/dismiss", cookie, url.Values{"csrf": {csrf}, "reason": {kb.DismissDuplicate}})
+	loc, err := url.Parse(rec.Header().Get("Location"))
+	if err != nil || loc.Query().Get("sig") == "" {
+		t.Fatalf("the redirect carries no signature: %q", rec.Header().Get("Location"))
+	}
+	sig := loc.Query().Get("sig")
+	if msg := alert(ts.follow(t, rec, cookie)); msg == "" {
+		t.Fatal("the server's own message is not shown")
+	}
+	for _, target := range []string{
+		itemURL + "?error=" + url.QueryEscape(forged),
+		itemURL + "?done=" + url.QueryEscape(forged),
+		itemURL + "?error=" + url.QueryEscape(forged) + "&sig=" + sig,
+		itemURL + "?done=" + url.QueryEscape(loc.Query().Get("error")) + "&sig=" + sig,
+		fmt.Sprintf("/review/items/%d?%s", other.ID, loc.RawQuery),
+		"/review?done=" + url.QueryEscape(forged),
+		"/review/proposals?done=" + url.QueryEscape(forged),
+	} {
+		rec := ts.page(t, "GET", target, cookie, nil)
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK || strings.Contains(body, forged) || strings.Contains(body, `class="flash"`) || alert(body) != "" {
+			t.Errorf("GET %s: status %d, shows a message it did not sign", target, rec.Code)
+		}
+	}
+}

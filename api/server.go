@@ -53,6 +53,8 @@ type Server struct {
 	// routes holds every registered route template, so that requests to
 	// unknown paths share one metrics label.
 	routes map[string]bool
+	// pageKey signs the messages review pages show, see messageURL.
+	pageKey []byte
 }
 
 // New builds the router with every route, the middleware and the error
@@ -64,7 +66,8 @@ func New(svc *kb.Service, accounts kb.AccountStore, logger *slog.Logger, opts Op
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientAddress(opts.TrustProxy)
-	s := &Server{echo: e, svc: svc, accounts: accounts, logger: logger, opts: opts}
+	s := &Server{echo: e, svc: svc, accounts: accounts, logger: logger, opts: opts, pageKey: make([]byte, 32)}
+	rand.Read(s.pageKey) // since Go 1.24 it never returns an error
 	if opts.RateLimit > 0 {
 		s.limiter = newRateLimiter(opts.RateLimit, maxRateLimitClients, time.Now)
 	}
