@@ -103,7 +103,7 @@ func TestReviewPages(t *testing.T) {
 			t.Error("X-Content-Type-Options missing")
 		}
 		// Nothing is closed or overdue yet: no on-time rate to speak of.
-		for _, want := range []string{"小申解决率", "目标 50.0%", "剩余工作日", "2024-10-10", "按时补充率 —"} {
+		for _, want := range []string{"小申解决率", "目标 50.0%", "剩余工作日", "2024-10-10", "按时处理率</span> —"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("list lacks %q", want)
 			}
@@ -624,5 +624,31 @@ func TestReviewPageShowsOnlyServerMessages(t *testing.T) {
 		if rec.Code != http.StatusOK || strings.Contains(body, forged) || strings.Contains(body, `class="flash"`) || alert(body) != "" {
 			t.Errorf("GET %s: status %d, shows a message it did not sign", target, rec.Code)
 		}
+	}
+}
+
+// The on-time columns count dismissals as well as answers (docs/stats.md),
+// so they say 处理, not 补充.
+func TestStatsPanelSaysWhatItCounts(t *testing.T) {
+	ts := mustStartServer(t)
+	cookie, _ := ts.reviewSession(t)
+	item := ts.ask(t, "化妆品工厂的污水排放标准是多少").Unanswered
+	if _, err := ts.env.Service.Dismiss(t.Context(), &kb.Principal{Name: "admin", Role: kb.RoleAdmin}, item.ID, kb.DismissInvalid, 0); err != nil {
+		t.Fatal(err)
+	}
+	body := ts.page(t, "GET", "/review", cookie, nil).Body.String()
+	if strings.Contains(body, "补充率") || strings.Contains(body, "补充</th>") {
+		t.Error("the panel still calls closures 补充")
+	}
+	if !strings.Contains(body, "按时处理率</span> 100.0%") {
+		t.Error("the panel lacks 按时处理率 100.0% after one dismissal on time")
+	}
+	header := section(t, body, `<table class="depts">`, "</thead>")
+	if !strings.Contains(header, ">按时处理</th>") || !strings.Contains(header, ">逾期处理</th>") {
+		t.Errorf("department table header: %s", header)
+	}
+	row := section(t, body, "<tr><td>"+item.Department+"</td>", "</tr>")
+	if !strings.Contains(row, "<td>1</td><td>0</td>") {
+		t.Errorf("the dismissal is not counted as handled on time: %s", row)
 	}
 }
