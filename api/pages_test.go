@@ -652,3 +652,44 @@ func TestStatsPanelSaysWhatItCounts(t *testing.T) {
 		t.Errorf("the dismissal is not counted as handled on time: %s", row)
 	}
 }
+
+func TestDisabledUserIsLockedOut(t *testing.T) {
+	ts := mustStartServer(t)
+	ctx := t.Context()
+	for _, name := range []string{"leaver", "colleague"} {
+		if _, err := ts.env.Store.CreateUser(ctx, name, kb.RoleReviewer, "器械注册处", "password-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	session := ts.login(t, "leaver", "password-1")
+	other := ts.login(t, "colleague", "password-1")
+	if rec := ts.page(t, "GET", "/review", session, nil); rec.Code != http.StatusOK {
+		t.Fatalf("before disabling: status %d", rec.Code)
+	}
+	if err := ts.env.Store.DisableUser(ctx, "leaver"); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("the open session stops at once", func(t *testing.T) {
+		rec := ts.page(t, "GET", "/review", session, nil)
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/review/login" {
+			t.Fatalf("status %d, location %q, want a redirect to the login page", rec.Code, rec.Header().Get("Location"))
+		}
+	})
+	t.Run("the password no longer logs in", func(t *testing.T) {
+		rec := ts.page(t, "POST", "/review/login", nil, url.Values{"name": {"leaver"}, "password": {"password-1"}})
+		if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "用户名或密码错误") {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == "xs_session" && c.Value != "" {
+				t.Error("a disabled user got a session cookie")
+			}
+		}
+	})
+	t.Run("other users keep working", func(t *testing.T) {
+		if rec := ts.page(t, "GET", "/review", other, nil); rec.Code != http.StatusOK {
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
+}

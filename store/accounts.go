@@ -113,6 +113,101 @@ func (s *Store) Authenticate(ctx context.Context, name, password string) (*kb.Pr
 	return &p, nil
 }
 
+// UserInfo describes a review-page account without its password.
+type UserInfo struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Department string     `json:"department"`
+	CreatedAt  time.Time  `json:"created_at"`
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+}
+
+// Users lists every review-page account, newest first.
+func (s *Store) Users(ctx context.Context) ([]UserInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, department, created_at, disabled_at FROM users ORDER BY id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	defer rows.Close()
+	var out []UserInfo
+	for rows.Next() {
+		var u UserInfo
+		var created string
+		var disabled sql.NullString
+		if err := rows.Scan(&u.ID, &u.Name, &u.Role, &u.Department, &created, &disabled); err != nil {
+			return nil, fmt.Errorf("store: users: %w", err)
+		}
+		u.CreatedAt, u.DisabledAt = parseTime(created), nullTime(disabled)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetPassword replaces a user's password and ends the user's sessions, so
+// that whoever logged in with the old password is logged out.
+func (s *Store) SetPassword(ctx context.Context, name, password string) error {
+	if utf8.RuneCountInString(password) < MinPasswordLength {
+		return kb.Errorf(kb.EINVALID, "密码至少 %d 位", MinPasswordLength)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("store: set password of %q: %w", name, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		id, err := liveUser(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, string(hash), id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		return err
+	})
+	if err != nil && kb.ErrorCode(err) == kb.EINTERNAL {
+		return fmt.Errorf("store: set password of %q: %w", name, err)
+	}
+	return err
+}
+
+// DisableUser stops a user from logging in and ends the user's sessions at
+// once. The account stays, so that its name keeps pointing at its history.
+func (s *Store) DisableUser(ctx context.Context, name string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		id, err := liveUser(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, formatTime(s.Now()), id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		return err
+	})
+	if err != nil && kb.ErrorCode(err) == kb.EINTERNAL {
+		return fmt.Errorf("store: disable user %q: %w", name, err)
+	}
+	return err
+}
+
+// liveUser returns the id of the user called name, refusing a missing or
+// disabled one.
+func liveUser(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+	var id int64
+	var disabled sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT id, disabled_at FROM users WHERE name = ?`, name).Scan(&id, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, kb.Errorf(kb.ENOTFOUND, "用户 %q 不存在（xiaoshen user list 列出所有用户）", name)
+	} else if err != nil {
+		return 0, err
+	}
+	if disabled.Valid {
+		return 0, kb.Errorf(kb.ECONFLICT, "用户 %q 已于 %s 停用", name, parseTime(disabled.String).Format("2006-01-02 15:04"))
+	}
+	return id, nil
+}
+
 var (
 	dummyOnce sync.Once
 	dummy     []byte

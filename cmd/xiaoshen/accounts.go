@@ -28,46 +28,124 @@ func openStore(data string) (*store.Store, error) {
 }
 
 func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{fmt.Errorf("用法：xiaoshen user create --data DIR --name N --role reviewer|maintainer|admin [--department D] [--password-stdin]")}
+	usage := usageError{fmt.Errorf("用法：xiaoshen user create|list|passwd|disable --data DIR ...")}
+	if len(args) == 0 {
+		return usage
 	}
-	fs := newFlagSet("user create", stderr)
+	fs := newFlagSet("user "+args[0], stderr)
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）")
-	name := fs.String("name", "", "登录名")
-	role := fs.String("role", "", "角色：reviewer（审核员）、maintainer（维护员）或 admin（管理员）")
-	department := fs.String("department", "", "部门（审核员和维护员必填）")
-	fromStdin := fs.Bool("password-stdin", false, "从标准输入的第一行读取密码")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	password := ""
-	generated := false
-	if *fromStdin {
-		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("read password: %w", err)
+	switch args[0] {
+	case "create":
+		name := fs.String("name", "", "登录名")
+		role := fs.String("role", "", "角色：reviewer（审核员）、maintainer（维护员）或 admin（管理员）")
+		department := fs.String("department", "", "部门（审核员和维护员必填）")
+		fromStdin := fs.Bool("password-stdin", false, "从标准输入的第一行读取密码")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
 		}
-		password = strings.TrimRight(line, "\r\n")
-	} else {
-		password, generated = randomPassword(), true
+		password, generated, err := newPassword(*fromStdin)
+		if err != nil {
+			return err
+		}
+		st, err := openStore(*data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := warnNewDepartment(ctx, st, *role, *department, stderr); err != nil {
+			return err
+		}
+		id, err := st.CreateUser(ctx, *name, *role, *department, password)
+		if err != nil {
+			return fmt.Errorf("%s", kb.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "已创建用户 %s（编号 %d，角色 %s，部门 %s）\n", *name, id, *role, orDash(*department))
+		if generated {
+			fmt.Fprintf(stdout, "初始密码（只显示这一次）：\n%s\n", password)
+		}
+		return nil
+	case "list":
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		st, err := openStore(*data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		users, err := st.Users(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "编号\t登录名\t角色\t部门\t创建时间\t状态")
+		for _, u := range users {
+			state := "有效"
+			if u.DisabledAt != nil {
+				state = "已停用 " + u.DisabledAt.Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Name, u.Role, orDash(u.Department), u.CreatedAt.Format("2006-01-02 15:04"), state)
+		}
+		return tw.Flush()
+	case "passwd":
+		name := fs.String("name", "", "登录名")
+		fromStdin := fs.Bool("password-stdin", false, "从标准输入的第一行读取新密码；不加时生成随机密码")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		if *name == "" {
+			return usageError{fmt.Errorf("用法：xiaoshen user passwd --data DIR --name 登录名 [--password-stdin]")}
+		}
+		password, generated, err := newPassword(*fromStdin)
+		if err != nil {
+			return err
+		}
+		st, err := openStore(*data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.SetPassword(ctx, *name, password); err != nil {
+			return fmt.Errorf("%s", kb.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "已重设用户 %s 的密码，该用户已登录的会话均已退出\n", *name)
+		if generated {
+			fmt.Fprintf(stdout, "新密码（只显示这一次）：\n%s\n", password)
+		}
+		return nil
+	case "disable":
+		name := fs.String("name", "", "登录名")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		if *name == "" {
+			return usageError{fmt.Errorf("用法：xiaoshen user disable --data DIR --name 登录名")}
+		}
+		st, err := openStore(*data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.DisableUser(ctx, *name); err != nil {
+			return fmt.Errorf("%s", kb.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "已停用用户 %s：不能再登录，已登录的会话立即失效\n", *name)
+		return nil
 	}
-	st, err := openStore(*data)
-	if err != nil {
-		return err
+	return usage
+}
+
+// newPassword reads a password from the first line of stdin, or generates
+// a random one when fromStdin is false.
+func newPassword(fromStdin bool) (password string, generated bool, err error) {
+	if !fromStdin {
+		return randomPassword(), true, nil
 	}
-	defer st.Close()
-	if err := warnNewDepartment(ctx, st, *role, *department, stderr); err != nil {
-		return err
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", false, fmt.Errorf("read password: %w", err)
 	}
-	id, err := st.CreateUser(ctx, *name, *role, *department, password)
-	if err != nil {
-		return fmt.Errorf("%s", kb.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "已创建用户 %s（编号 %d，角色 %s，部门 %s）\n", *name, id, *role, orDash(*department))
-	if generated {
-		fmt.Fprintf(stdout, "初始密码（只显示这一次）：\n%s\n", password)
-	}
-	return nil
+	return strings.TrimRight(line, "\r\n"), false, nil
 }
 
 // randomPassword returns a random initial password (base32, 130 bits).

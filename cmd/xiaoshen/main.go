@@ -31,7 +31,7 @@ var commands = map[string]command{
 	"restore":     {"从备份恢复数据库（服务须已停止）：restore --data DIR --in FILE [--yes]", runRestore},
 	"calendar":    {"导入新一年的节假日安排：calendar import --data DIR FILE", runCalendar},
 	"healthcheck": {"检查本机服务是否就绪（容器健康检查用）", runHealthcheck},
-	"user":        {"创建审核、维护或管理员账号：user create --data DIR --name N --role R [--department D]", runUser},
+	"user":        {"创建、列出、重设密码、停用审核页面账号：user create|list|passwd|disable --data DIR ...", runUser},
 	"token":       {"创建、列出、吊销访问令牌：token create|list|revoke --data DIR ...", runToken},
 	"eval":        {"评测答复质量：eval --data DIR --questions FILE（本部署的知识库）| --tianchi FILE | --kuake FILE | --corpus-questions DIR", runEval},
 	"explain":     {"解释问题的匹配过程：分词、候选条目、置信度及影响最大的特征：explain [--data DIR | --corpus | --tianchi FILE] 问题…", runExplain},
