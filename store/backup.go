@@ -187,69 +187,232 @@ func checkBackup(ctx context.Context, db *sql.DB, path string) (*BackupInfo, err
 // checked beside dbPath first; the old database is checkpointed, kept as
 // dbPath + ".before-restore", and replaced with one rename, so a crash
 // leaves either the old database or the restored one.
-func Restore(ctx context.Context, from, dbPath string) (*BackupInfo, error) {
+//
+// keep holds the revocations read from the database being replaced (see
+// ReadRevocations); they are applied to the copy before the rename, so a
+// token revoked or a user disabled after the backup stays so. Restore
+// returns the ones the backup did not have yet. Every login session of
+// the copy is ended: a session logged out or ended by a password change
+// after the backup would otherwise be valid again.
+func Restore(ctx context.Context, from, dbPath string, keep *Revocations) (*BackupInfo, *Revocations, error) {
 	if _, err := os.Stat(from); err != nil {
-		return nil, kb.Errorf(kb.ENOTFOUND, "备份文件 %s 不存在", from)
+		return nil, nil, kb.Errorf(kb.ENOTFOUND, "备份文件 %s 不存在", from)
 	}
 	tmp := dbPath + ".restoring"
 	if err := copyFile(from, tmp); err != nil {
 		os.Remove(tmp)
-		return nil, fmt.Errorf("store: restore: %w", err)
+		return nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
 	keepOwner(dbPath, tmp)
-	info, err := prepareRestored(ctx, tmp, from)
+	info, carried, err := prepareRestored(ctx, tmp, from, keep)
 	if err != nil {
 		os.Remove(tmp)
-		return nil, err
+		return nil, nil, err
 	}
 	if err := retireDatabase(dbPath); err != nil {
 		os.Remove(tmp)
-		return nil, fmt.Errorf("store: restore: %w", err)
+		return nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
 	if err := os.Rename(tmp, dbPath); err != nil {
 		os.Remove(tmp)
-		return nil, fmt.Errorf("store: restore: %w", err)
+		return nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
 	syncDir(filepath.Dir(dbPath))
 	// The old database's WAL was checkpointed and is empty; its files must
 	// not be taken for the new database's.
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Remove(dbPath + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("store: restore: %w", err)
+			return nil, nil, fmt.Errorf("store: restore: %w", err)
 		}
 	}
-	return info, nil
+	return info, carried, nil
 }
 
-// prepareRestored checks the copied backup and drops its metadata table.
-func prepareRestored(ctx context.Context, path, from string) (*BackupInfo, error) {
+// prepareRestored checks the copied backup, applies the revocations to
+// keep, ends its sessions and drops its metadata table.
+func prepareRestored(ctx context.Context, path, from string, keep *Revocations) (*BackupInfo, *Revocations, error) {
 	db, err := openRaw(path)
 	if err != nil {
-		return nil, kb.Errorf(kb.EINVALID, "%s 不是 xiaoshen 备份文件（%v）", from, err)
+		return nil, nil, kb.Errorf(kb.EINVALID, "%s 不是 xiaoshen 备份文件（%v）", from, err)
 	}
 	defer db.Close()
 	info, err := checkBackup(ctx, db, from)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	carried, err := applyRevocations(ctx, db, keep)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: restore: keep revocations: %w", err)
 	}
 	if _, err := db.ExecContext(ctx, `DROP TABLE backup_info`); err != nil {
-		return nil, fmt.Errorf("store: restore: %w", err)
+		return nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
 	if err := db.Close(); err != nil {
-		return nil, fmt.Errorf("store: restore: %w", err)
+		return nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
 	if err := syncFile(path); err != nil {
-		return nil, fmt.Errorf("store: restore: %w", err)
+		return nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
-	return info, nil
+	return info, carried, nil
+}
+
+// Revocations are the access decisions of a database that a restore must
+// not undo: the tokens revoked and the review-page users disabled.
+type Revocations struct {
+	Tokens []RevokedToken
+	Users  []DisabledUser
+}
+
+// Empty reports whether there is nothing to carry.
+func (r *Revocations) Empty() bool { return r == nil || len(r.Tokens)+len(r.Users) == 0 }
+
+// RevokedToken is a revoked token; it is matched by its hash, so that a
+// backup whose ids mean other tokens is not touched by mistake.
+type RevokedToken struct {
+	ID        int64
+	Name      string
+	RevokedAt time.Time
+	hash      string
+}
+
+// DisabledUser is a disabled review-page account, matched by its name.
+type DisabledUser struct {
+	Name       string
+	DisabledAt time.Time
+}
+
+// ReadRevocations reads the revocations of the database at dbPath without
+// running migrations. It fails when the database is missing or cannot be
+// read, as after damage; the caller must then warn that revocations made
+// after the backup are lost.
+func ReadRevocations(ctx context.Context, dbPath string) (*Revocations, error) {
+	if _, err := os.Stat(dbPath); err != nil {
+		return nil, fmt.Errorf("store: read revocations: %w", err)
+	}
+	db, err := openRaw(dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("store: read revocations: %w", err)
+	}
+	defer db.Close()
+	r := &Revocations{}
+	if ok, err := hasTable(ctx, db, "tokens"); err != nil {
+		return nil, fmt.Errorf("store: read revocations: %w", err)
+	} else if ok {
+		rows, err := db.QueryContext(ctx, `SELECT id, name, revoked_at, token_hash FROM tokens WHERE revoked_at IS NOT NULL ORDER BY id`)
+		if err != nil {
+			return nil, fmt.Errorf("store: read revocations: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t RevokedToken
+			var at string
+			if err := rows.Scan(&t.ID, &t.Name, &at, &t.hash); err != nil {
+				return nil, fmt.Errorf("store: read revocations: %w", err)
+			}
+			t.RevokedAt = parseTime(at)
+			r.Tokens = append(r.Tokens, t)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: read revocations: %w", err)
+		}
+	}
+	if ok, err := hasTable(ctx, db, "users"); err != nil {
+		return nil, fmt.Errorf("store: read revocations: %w", err)
+	} else if ok {
+		rows, err := db.QueryContext(ctx, `SELECT name, disabled_at FROM users WHERE disabled_at IS NOT NULL ORDER BY name`)
+		if err != nil {
+			return nil, fmt.Errorf("store: read revocations: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u DisabledUser
+			var at string
+			if err := rows.Scan(&u.Name, &at); err != nil {
+				return nil, fmt.Errorf("store: read revocations: %w", err)
+			}
+			u.DisabledAt = parseTime(at)
+			r.Users = append(r.Users, u)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: read revocations: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// applyRevocations revokes and disables in db what keep holds, ends every
+// session, and returns the revocations db did not have yet.
+func applyRevocations(ctx context.Context, db *sql.DB, keep *Revocations) (*Revocations, error) {
+	carried := &Revocations{}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	// A backup from before the accounts migration has no accounts to revive.
+	if ok, err := hasTable(ctx, tx, "tokens"); err != nil || !ok {
+		return carried, err
+	}
+	if keep != nil {
+		for _, t := range keep.Tokens {
+			res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`, formatTime(t.RevokedAt), t.hash)
+			if err != nil {
+				return nil, err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				carried.Tokens = append(carried.Tokens, t)
+			}
+		}
+		for _, u := range keep.Users {
+			res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL`, formatTime(u.DisabledAt), u.Name)
+			if err != nil {
+				return nil, err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				carried.Users = append(carried.Users, u)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions`); err != nil {
+		return nil, err
+	}
+	return carried, tx.Commit()
+}
+
+// hasTable reports whether the database has a table called name.
+func hasTable(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, name string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n)
+	return n > 0, err
 }
 
 // retireDatabase checkpoints the database at path, so that its WAL holds
-// nothing, and keeps a hard link to it as path + ".before-restore".
+// nothing, and keeps a hard link to it as path + ".before-restore". A
+// database too damaged to checkpoint is kept as found, with its WAL as
+// path + ".before-restore-wal": replacing a damaged database is what a
+// restore is often for.
 func retireDatabase(path string) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	kept := path + ".before-restore"
+	for _, old := range []string{kept, kept + "-wal"} {
+		if err := os.Remove(old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if checkpoint(path) != nil {
+		if err := os.Link(path+"-wal", kept+"-wal"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return os.Link(path, kept)
+}
+
+// checkpoint moves the WAL of the database at path into the database.
+func checkpoint(path string) error {
 	db, err := openRaw(path)
 	if err != nil {
 		return err
@@ -258,14 +421,7 @@ func retireDatabase(path string) error {
 		db.Close()
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if err := db.Close(); err != nil {
-		return err
-	}
-	kept := path + ".before-restore"
-	if err := os.Remove(kept); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return os.Link(path, kept)
+	return db.Close()
 }
 
 // keepOwner gives dst the owner and group of src when src exists, so that a

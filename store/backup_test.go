@@ -78,7 +78,7 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 
 	t.Run("restore into a new directory", func(t *testing.T) {
 		dst := filepath.Join(t.TempDir(), "xiaoshen.db")
-		if _, err := store.Restore(ctx, backup, dst); err != nil {
+		if _, _, err := store.Restore(ctx, backup, dst, nil); err != nil {
 			t.Fatal(err)
 		}
 		s, err := store.Open(dst)
@@ -116,7 +116,7 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := store.Restore(ctx, backup, dst); err != nil {
+		if _, _, err := store.Restore(ctx, backup, dst, nil); err != nil {
 			t.Fatal(err)
 		}
 		if fi, err := os.Stat(dst); err != nil {
@@ -169,12 +169,64 @@ func TestRestoreRefusesWhatIsNotARestorableBackup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "xiaoshen.db")
-			if _, err := store.Restore(ctx, tt.file, dst); kb.ErrorCode(err) != tt.code {
+			if _, _, err := store.Restore(ctx, tt.file, dst, nil); kb.ErrorCode(err) != tt.code {
 				t.Fatalf("Restore = %v, want code %s", err, tt.code)
 			}
 			if _, err := os.Stat(dst); !os.IsNotExist(err) {
 				t.Error("a refused restore wrote the database")
 			}
 		})
+	}
+}
+
+func TestRestoreMatchesRevokedTokensByHash(t *testing.T) {
+	ctx := t.Context()
+	// Two installations whose token 1 are different tokens.
+	open := func(path string) *store.Store {
+		s, err := store.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	otherPath, herePath := filepath.Join(t.TempDir(), "xiaoshen.db"), filepath.Join(t.TempDir(), "xiaoshen.db")
+	other := open(otherPath)
+	_, otherSecret, err := other.CreateToken(ctx, "别处的脚本", kb.RoleAdmin, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	backup := filepath.Join(t.TempDir(), "other.backup")
+	if _, err := store.Backup(ctx, otherPath, backup, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	here := open(herePath)
+	id, _, err := here.CreateToken(ctx, "本处的脚本", kb.RoleAdmin, "")
+	if err != nil || id != 1 {
+		t.Fatalf("CreateToken = %d, %v", id, err)
+	}
+	if err := here.RevokeToken(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	here.Close()
+
+	keep, err := store.ReadRevocations(ctx, herePath)
+	if err != nil || len(keep.Tokens) != 1 {
+		t.Fatalf("ReadRevocations = %+v, %v", keep, err)
+	}
+	_, carried, err := store.Restore(ctx, backup, herePath, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !carried.Empty() {
+		t.Errorf("carried %+v into a backup that has no such token", carried)
+	}
+	restored := open(herePath)
+	defer restored.Close()
+	if _, err := restored.PrincipalForToken(ctx, otherSecret); err != nil {
+		t.Errorf("the backup's own token 1 was revoked: %v", err)
+	}
+	if _, err := os.Stat(herePath + ".before-restore"); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"xiaoshen/kb"
+	"xiaoshen/store"
+)
+
+// accountsBeforeBackup is a data directory with three tokens (the first
+// revoked) and two users, and a backup of it.
+type accountsBeforeBackup struct {
+	dir, backup string
+	secrets     map[int64]string
+}
+
+func mustBackUpAccounts(t *testing.T) accountsBeforeBackup {
+	t.Helper()
+	a := accountsBeforeBackup{dir: t.TempDir(), secrets: map[int64]string{}}
+	st, err := store.Open(filepath.Join(a.dir, "xiaoshen.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	for _, name := range []string{"旧脚本", "审核脚本", "客服"} {
+		role, dept := kb.RoleReviewer, "器械注册处"
+		if name == "客服" {
+			role, dept = kb.RoleChatbot, ""
+		}
+		id, secret, err := st.CreateToken(ctx, name, role, dept)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.secrets[id] = secret
+	}
+	if err := st.RevokeToken(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"leaver", "stayer"} {
+		if _, err := st.CreateUser(ctx, name, kb.RoleReviewer, "器械注册处", "password-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	a.backup = filepath.Join(t.TempDir(), "bk1.db")
+	if code, out, errs := cliRun(t, "backup", "--data", a.dir, "--out", a.backup); code != 0 {
+		t.Fatalf("backup: exit %d: %s%s", code, out, errs)
+	}
+	return a
+}
+
+// tokenWorks reports whether the bearer of token id is let in.
+func (a accountsBeforeBackup) tokenWorks(t *testing.T, st *store.Store, id int64) bool {
+	t.Helper()
+	_, err := st.PrincipalForToken(t.Context(), a.secrets[id])
+	if err != nil && kb.ErrorCode(err) != kb.EUNAUTH {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+func TestRestoreKeepsRevocationsMadeAfterTheBackup(t *testing.T) {
+	a := mustBackUpAccounts(t)
+	if code, _, errs := cliRun(t, "token", "revoke", "--data", a.dir, "3"); code != 0 {
+		t.Fatalf("revoke: exit %d: %s", code, errs)
+	}
+	if code, _, errs := cliRun(t, "user", "disable", "--data", a.dir, "--name", "leaver"); code != 0 {
+		t.Fatalf("disable: exit %d: %s", code, errs)
+	}
+	code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", a.backup, "--yes")
+	if code != 0 {
+		t.Fatalf("restore: exit %d: %s%s", code, out, errs)
+	}
+	for _, want := range []string{"已带入恢复后的数据库", "令牌 3（客服），吊销于", "用户 leaver，停用于", "登录已全部失效"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("restore output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "令牌 1") || strings.Contains(errs, "警告") {
+		t.Errorf("restore reports token 1, revoked before the backup, or warns:\n%s%s", out, errs)
+	}
+
+	st := mustOpenDataStore(t, a.dir)
+	ctx := t.Context()
+	for id, want := range map[int64]bool{1: false, 2: true, 3: false} {
+		if got := a.tokenWorks(t, st, id); got != want {
+			t.Errorf("after restore token %d works = %v, want %v", id, got, want)
+		}
+	}
+	if _, err := st.Authenticate(ctx, "leaver", "password-1"); kb.ErrorCode(err) != kb.EUNAUTH {
+		t.Errorf("the user disabled after the backup logs in again: %v", err)
+	}
+	if _, err := st.Authenticate(ctx, "stayer", "password-1"); err != nil {
+		t.Errorf("a user in good standing: %v", err)
+	}
+	_, list, _ := cliRun(t, "token", "list", "--data", a.dir)
+	if strings.Count(list, "已吊销") != 2 {
+		t.Errorf("token list after restore:\n%s", list)
+	}
+
+	t.Run("a backup that has them carries nothing", func(t *testing.T) {
+		st.Close()
+		bk2 := filepath.Join(t.TempDir(), "bk2.db")
+		if code, _, errs := cliRun(t, "backup", "--data", a.dir, "--out", bk2); code != 0 {
+			t.Fatalf("backup: exit %d: %s", code, errs)
+		}
+		code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", bk2, "--yes")
+		if code != 0 || !strings.Contains(out, "备份之后没有新吊销的令牌或新停用的用户") || strings.Contains(out, "已带入") {
+			t.Fatalf("exit %d: %s%s", code, out, errs)
+		}
+	})
+}
+
+func TestRestoreEndsSessions(t *testing.T) {
+	a := mustBackUpAccounts(t)
+	st := mustOpenDataStore(t, a.dir)
+	p, err := st.Authenticate(t.Context(), "stayer", "password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie, _, err := st.CreateSession(t.Context(), p.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	// The backup holds the session; logging out after it must hold too.
+	backup := filepath.Join(t.TempDir(), "with-session.db")
+	if code, _, errs := cliRun(t, "backup", "--data", a.dir, "--out", backup); code != 0 {
+		t.Fatalf("backup: exit %d: %s", code, errs)
+	}
+	st = mustOpenDataStore(t, a.dir)
+	if err := st.DeleteSession(t.Context(), cookie); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", backup, "--yes"); code != 0 {
+		t.Fatalf("restore: exit %d: %s%s", code, out, errs)
+	}
+	st = mustOpenDataStore(t, a.dir)
+	if _, _, err := st.SessionPrincipal(t.Context(), cookie); kb.ErrorCode(err) != kb.EUNAUTH {
+		t.Errorf("a session logged out after the backup works again: %v", err)
+	}
+}
+
+func TestRestoreWarnsWhenRevocationsCannotBeRead(t *testing.T) {
+	tests := []struct {
+		name       string
+		damage     func(t *testing.T, db string)
+		wantReason string
+		wantKept   bool // the old database is kept as xiaoshen.db.before-restore
+	}{
+		{"damaged database", func(t *testing.T, db string) {
+			for _, suffix := range []string{"-wal", "-shm"} {
+				os.Remove(db + suffix)
+			}
+			if err := os.WriteFile(db, []byte(strings.Repeat("not a database ", 400)), 0o640); err != nil {
+				t.Fatal(err)
+			}
+		}, "现有数据库无法读取", true},
+		{"no database", func(t *testing.T, db string) {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(db + suffix)
+			}
+		}, "数据目录中没有现有数据库", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := mustBackUpAccounts(t)
+			tt.damage(t, filepath.Join(a.dir, "xiaoshen.db"))
+			code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", a.backup, "--yes")
+			if code != 0 {
+				t.Fatalf("restore: exit %d: %s%s", code, out, errs)
+			}
+			for _, want := range []string{"警告：" + tt.wantReason, "之后吊销的令牌和停用的用户无法带到恢复后的数据库", "xiaoshen token list", "xiaoshen user list"} {
+				if !strings.Contains(errs, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errs)
+				}
+			}
+			if !strings.Contains(out, "未能从原数据库带入") || strings.Contains(out, "已带入") {
+				t.Errorf("stdout:\n%s", out)
+			}
+			if _, err := os.Stat(filepath.Join(a.dir, "xiaoshen.db.before-restore")); (err == nil) != tt.wantKept {
+				t.Errorf("xiaoshen.db.before-restore: %v, want kept %v", err, tt.wantKept)
+			}
+			st := mustOpenDataStore(t, a.dir)
+			if a.tokenWorks(t, st, 1) || !a.tokenWorks(t, st, 2) {
+				t.Error("the restored database does not hold the backup's tokens")
+			}
+		})
+	}
+}
