@@ -223,6 +223,11 @@ func matterNamed(question, matter string) float64 {
 		if m.Name != matter {
 			continue
 		}
+		for _, k := range m.Elsewhere {
+			if strings.Contains(question, k) {
+				return -1
+			}
+		}
 		if strings.Contains(question, strings.ToLower(m.Name)) {
 			return 1
 		}
