@@ -214,7 +214,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return tw.Flush()
 	case "revoke":
-		if err := parseFlags(fs, args[1:]); err != nil {
+		if err := parseFlagsWithArgs(fs, args[1:]); err != nil {
 			return err
 		}
 		if fs.NArg() != 1 {

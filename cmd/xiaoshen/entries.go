@@ -152,7 +152,11 @@ func runEntries(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	department := fs.String("department", "", "部门（list）")
 	limit := fs.Int("limit", 50, "最多列出几条（list）")
 	yes := fs.Bool("yes", false, "不再询问确认（delete）")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	parse := parseFlagsWithArgs // show, delete and history take an entry id
+	if args[0] == "list" {
+		parse = parseFlags
+	}
+	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
 	client, err := newAPIClient(*server, *token)

@@ -27,7 +27,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	features := fs.Int("features", 6, "每个候选列出影响最大的特征数（0 为全部）")
 	dict := fs.String("dict", "", "gojieba 词典目录（默认：程序旁的 dict 目录，其次 Go 模块缓存）")
 	threshold := fs.Float64("threshold", 0, "答复阈值（默认：--data 时同 serve，取环境变量 XIAOSHEN_THRESHOLD，否则取模型的校准值）")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlagsWithArgs(fs, args); err != nil {
 		return err
 	}
 	questions := fs.Args()

@@ -123,15 +123,71 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args and turns a flag error into a usage error.
+// parseFlags parses args, for a command that takes no positional
+// arguments, and turns a flag error or a leftover word into a usage error.
+// The flag package stops at the first word that is not a flag and would
+// leave it unread: "--seed false" would seed all the same.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := parseFlagsWithArgs(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("多余的参数 %q%s", fs.Arg(0), boolValueHint(fs, args))}
+	}
+	return nil
+}
+
+// parseFlagsWithArgs parses args for a command that takes positional
+// arguments (files, questions, an id), left in fs.Args(). A true or false
+// right after a switch is still refused: it was meant as the switch's
+// value, not as a file or a question.
+func parseFlagsWithArgs(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError{err}
 	}
+	if hint := boolValueHint(fs, args); hint != "" {
+		return usageError{fmt.Errorf("多余的参数 %q%s", fs.Arg(0), hint)}
+	}
+	if at := len(args) - fs.NArg(); at > 0 && args[at-1] == "--" {
+		return nil // the words after "--" are words, whatever they look like
+	}
+	for _, word := range fs.Args() {
+		name, _, _ := strings.Cut(strings.TrimLeft(word, "-"), "=")
+		if strings.HasPrefix(word, "-") && fs.Lookup(name) != nil {
+			return usageError{fmt.Errorf("参数 %s 应写在 %q 之前：第一个不是参数的词之后的内容都不再按参数读取", word, fs.Arg(0))}
+		}
+	}
 	return nil
+}
+
+// boolValueHint explains a first positional word of true or false that
+// follows a bool flag: the flag package takes such a value only as
+// --name=false. It is "" otherwise.
+func boolValueHint(fs *flag.FlagSet, args []string) string {
+	if fs.NArg() == 0 {
+		return ""
+	}
+	word := strings.ToLower(fs.Arg(0))
+	at := len(args) - fs.NArg()
+	if (word != "true" && word != "false") || at == 0 {
+		return ""
+	}
+	prev := args[at-1]
+	name := strings.TrimLeft(prev, "-")
+	if prev == "--" || name == prev || strings.Contains(name, "=") {
+		return ""
+	}
+	f := fs.Lookup(name)
+	if f == nil {
+		return ""
+	}
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+		return ""
+	}
+	return fmt.Sprintf("：布尔参数请写成 --%s=%s", name, word)
 }
 
 // envString defines a string flag that, when the command line does not

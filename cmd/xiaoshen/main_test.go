@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -366,4 +367,65 @@ func TestHelpNeverShowsEnvironmentValues(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A word the command does not read is refused rather than dropped: with
+// "--seed false" the flag package leaves "false" unread and seeds anyway.
+func TestStrayWordsAreRefused(t *testing.T) {
+	data := t.TempDir()
+	file := filepath.Join(t.TempDir(), "问答.csv")
+	os.WriteFile(file, []byte("标题,内容\n问,答\n"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"serve --seed false", []string{"serve", "--data", data, "--seed", "false"}, `多余的参数 "false"：布尔参数请写成 --seed=false`},
+		{"serve --metrics false", []string{"serve", "--data", data, "--metrics", "false"}, `多余的参数 "false"：布尔参数请写成 --metrics=false`},
+		{"serve with a word", []string{"serve", "--data", data, "extra-arg"}, `多余的参数 "extra-arg"`},
+		{"backup --force false", []string{"backup", "--data", data, "--out", filepath.Join(data, "b.db"), "--force", "false"}, `多余的参数 "false"：布尔参数请写成 --force=false`},
+		{"check --repair TRUE", []string{"check", "--data", data, "-repair", "TRUE"}, `多余的参数 "TRUE"：布尔参数请写成 --repair=true`},
+		{"overdue with a word", []string{"overdue", "--data", data, "extra"}, `多余的参数 "extra"`},
+		{"token list with a word", []string{"token", "list", "--data", data, "junk"}, `多余的参数 "junk"`},
+		{"user create with a word", []string{"user", "create", "--data", data, "--name", "a", "--role", "admin", "junk"}, `多余的参数 "junk"`},
+		{"reindex with a word", []string{"reindex", "--data", data, "now"}, `多余的参数 "now"`},
+		{"calendar import --data after the file", []string{"calendar", "import", file, "--data", data}, "参数 --data 应写在 " + strconv.Quote(file) + " 之前"},
+		{"upload --column after the file", []string{"upload", "--token", "xs_x", file, "--column=常见问题"}, "参数 --column=常见问题 应写在"},
+		{"entries list with a word", []string{"entries", "list", "--server", "http://127.0.0.1:1", "junk"}, `多余的参数 "junk"`},
+		{"upload --dry-run false", []string{"upload", "--token", "xs_x", "--dry-run", "false", file}, `多余的参数 "false"：布尔参数请写成 --dry-run=false`},
+		{"import --seed false", []string{"import", "--data", data, "--seed", "false", file}, `多余的参数 "false"：布尔参数请写成 --seed=false`},
+		{"explain --corpus false", []string{"explain", "--corpus", "false", "问题"}, `多余的参数 "false"：布尔参数请写成 --corpus=false`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			if code := run(t.Context(), tt.args, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(data); len(entries) != 0 {
+		t.Errorf("a refused command wrote to the data directory: %v", entries)
+	}
+
+	// Commands that take words still read them, and a word after "--" or
+	// after a flag that takes a value is not mistaken for a switch's value.
+	takesWords := []struct {
+		name string
+		args []string
+	}{
+		{"token revoke", []string{"token", "revoke", "--data", data, "7"}},
+		{"entries delete --yes 1", []string{"entries", "delete", "--server", "http://127.0.0.1:1", "--yes", "1"}},
+		{"explain a question", []string{"explain", "--data", data, "--top", "2", "true"}},
+		{"explain after --", []string{"explain", "--data", data, "--", "false"}},
+	}
+	for _, tt := range takesWords {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(t.Context(), tt.args, io.Discard, &stderr)
+			if code == 2 || strings.Contains(stderr.String(), "多余的参数") {
+				t.Errorf("exit %d, stderr %q; want its words read", code, stderr.String())
+			}
+		})
+	}
 }

@@ -48,7 +48,7 @@ func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fs := newFlagSet("calendar import", stderr)
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlagsWithArgs(fs, args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

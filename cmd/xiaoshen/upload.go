@@ -265,7 +265,7 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	server, token := serverFlags(fs)
 	var uf uploadFlags
 	uf.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlagsWithArgs(fs, args); err != nil {
 		return err
 	}
 	if *token == "" {
@@ -328,7 +328,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	seed := fs.Bool("seed", false, "数据目录为空时先载入内置知识库")
 	var uf uploadFlags
 	uf.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlagsWithArgs(fs, args); err != nil {
 		return err
 	}
 	start := time.Now()
