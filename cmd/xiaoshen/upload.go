@@ -96,16 +96,23 @@ func expandFiles(args []string) ([]string, error) {
 	for _, a := range args {
 		fi, err := os.Stat(a)
 		if err != nil {
-			return nil, err
+			return nil, fileProblem(a, err)
 		}
 		if !fi.IsDir() {
+			// Opened here, so that an unreadable file is named as such
+			// before any parsing rather than as a row error.
+			f, err := os.Open(a)
+			if err != nil {
+				return nil, fileProblem(a, err)
+			}
+			f.Close()
 			files = append(files, a)
 			continue
 		}
 		var found []string
 		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
+				return fileProblem(p, err)
 			}
 			if !d.IsDir() && ingest.Supported(p) && !strings.HasPrefix(d.Name(), ".") && !strings.HasPrefix(d.Name(), "~$") {
 				found = append(found, p)
@@ -122,6 +129,28 @@ func expandFiles(args []string) ([]string, error) {
 		return nil, usageError{fmt.Errorf("没有要上传的文件")}
 	}
 	return files, nil
+}
+
+// fileError is a file named on the command line that cannot be read,
+// worded for the person who typed it.
+type fileError struct {
+	message string
+	err     error
+}
+
+func (e *fileError) Error() string { return e.message }
+func (e *fileError) Unwrap() error { return e.err }
+
+// fileProblem words the error of opening or reading path: missing and
+// unreadable files plainly, anything else as it is.
+func fileProblem(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &fileError{fmt.Sprintf("文件 %s 不存在", path), err}
+	case errors.Is(err, fs.ErrPermission):
+		return &fileError{fmt.Sprintf("没有读取 %s 的权限", path), err}
+	}
+	return err
 }
 
 // parseUpload parses every file into sync rows; row problems are printed

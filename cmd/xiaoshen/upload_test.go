@@ -3,8 +3,10 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -491,6 +494,41 @@ func TestOverdueExitCodes(t *testing.T) {
 	t.Run("help names the codes", func(t *testing.T) {
 		if code, out := overdue("-h"); code != 0 || !strings.Contains(out, "1 有逾期的问题") || !strings.Contains(out, "2 出错") {
 			t.Errorf("exit %d: %s", code, out)
+		}
+	})
+}
+
+// A file that is not there or cannot be read is named plainly, not as Go's
+// "stat nosuch.xlsx: no such file or directory".
+func TestUploadNamesMissingFiles(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, args := range [][]string{
+		{"upload", "--server", "http://127.0.0.1:1", "--token", "xs_x", "--department", "器械注册处", "nosuch.xlsx"},
+		{"import", "--data", "data", "nosuch.xlsx"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(t.Context(), args, io.Discard, &stderr)
+			if got, want := stderr.String(), "文件 nosuch.xlsx 不存在"; code != 1 || !strings.Contains(got, want) || strings.Contains(got, "stat ") {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, got, want)
+			}
+		})
+	}
+	if _, err := os.Stat("data"); err == nil {
+		t.Error("import of a missing file created the data directory")
+	}
+	t.Run("permission denied", func(t *testing.T) {
+		err := fileProblem("私有.xlsx", &fs.PathError{Op: "open", Path: "私有.xlsx", Err: syscall.EACCES})
+		if got, want := err.Error(), "没有读取 私有.xlsx 的权限"; got != want || !errors.Is(err, fs.ErrPermission) {
+			t.Errorf("got %q, want %q wrapping fs.ErrPermission", got, want)
+		}
+		if os.Geteuid() == 0 {
+			t.Skip("root reads any file")
+		}
+		os.WriteFile("私有.xlsx", []byte("x"), 0o000)
+		_, err = expandFiles([]string{"私有.xlsx"})
+		if err == nil || err.Error() != "没有读取 私有.xlsx 的权限" {
+			t.Errorf("expandFiles: %v", err)
 		}
 	})
 }
