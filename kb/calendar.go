@@ -156,6 +156,19 @@ func jsonProblem(err error) string {
 	return err.Error()
 }
 
+// Years lists the years whose official arrangement is known, in order:
+// what an operator checks before importing a new year.
+func (c *Calendar) Years() []int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	years := make([]int, 0, len(c.published))
+	for y := range c.published {
+		years = append(years, y)
+	}
+	sort.Ints(years)
+	return years
+}
+
 // Published reports whether the official arrangement of year is known.
 func (c *Calendar) Published(year int) bool {
 	c.mu.RLock()

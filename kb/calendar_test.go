@@ -124,6 +124,9 @@ func TestCalendarLoad(t *testing.T) {
 		if len(years) != 1 || years[0] != 2027 || !cal.Published(2027) {
 			t.Fatalf("years = %v, published = %v", years, cal.Published(2027))
 		}
+		if got := cal.Years(); got[0] != 2020 || got[len(got)-1] != 2027 {
+			t.Errorf("Years() = %v, want 2020 (embedded) to 2027 (loaded)", got)
+		}
 		if cal.IsWorkingDay(shanghai(t, "2027-01-01")) {
 			t.Error("2027-01-01 must be a holiday after the load")
 		}

@@ -29,7 +29,7 @@ var commands = map[string]command{
 	"check":       {"检查数据库完整性及索引与数据库是否一致：check --data DIR [--repair]", runCheck},
 	"backup":      {"在线备份数据库（服务运行时也可）：backup --data DIR --out FILE", runBackup},
 	"restore":     {"从备份恢复数据库（服务须已停止）：restore --data DIR --in FILE [--yes]", runRestore},
-	"calendar":    {"导入新一年的节假日安排：calendar import --data DIR FILE", runCalendar},
+	"calendar":    {"导入新一年的节假日安排、列出已载入的年份：calendar import --data DIR [--force] FILE | calendar list --data DIR", runCalendar},
 	"healthcheck": {"检查本机服务是否就绪（容器健康检查用）", runHealthcheck},
 	"user":        {"创建、列出、重设密码、停用审核页面账号：user create|list|passwd|disable --data DIR ...", runUser},
 	"token":       {"创建、列出、吊销访问令牌：token create|list|revoke --data DIR ...", runToken},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"xiaoshen/search"
+	"xiaoshen/store"
 )
 
 // buildBinary builds cmd/xiaoshen into dir.
@@ -230,11 +232,20 @@ func TestUsageShowsEvalOnADeployment(t *testing.T) {
 
 func TestCalendarImport(t *testing.T) {
 	data := t.TempDir()
-	file := filepath.Join(t.TempDir(), "2027.json")
-	os.WriteFile(file, []byte(`{"year":2027,"days":[{"name":"元旦","date":"2027-01-01","isOffDay":true}]}`), 0o644)
-	var stdout, stderr bytes.Buffer
-	if code := run(t.Context(), []string{"calendar", "import", "--data", data, file}, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	mustOpenStoreIn(t, data)
+	writeYear := func(name string, year int, holiday string) string {
+		file := filepath.Join(t.TempDir(), name)
+		os.WriteFile(file, fmt.Appendf(nil, `{"year":%d,"days":[{"name":"元旦","date":"%s","isOffDay":true}]}`, year, holiday), 0o644)
+		return file
+	}
+	file := writeYear("2027.json", 2027, "2027-01-01")
+	calendar := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), append([]string{"calendar"}, args...), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, _, stderr := calendar("import", "--data", data, file); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	cal, err := loadCalendar(appConfig{DataDir: data, Logger: newLogger(io.Discard, "text", "error")})
 	if err != nil {
@@ -245,10 +256,80 @@ func TestCalendarImport(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"year":2027,"days":[{"date":"2027-02-30","isOffDay":true}]}`), 0o644)
-	stderr.Reset()
-	if code := run(t.Context(), []string{"calendar", "import", "--data", data, bad}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "2027-02-30") {
-		t.Errorf("bad file: exit %d, %s", code, stderr.String())
+	if code, _, stderr := calendar("import", "--data", data, bad); code == 0 || !strings.Contains(stderr, "2027-02-30") {
+		t.Errorf("bad file: exit %d, %s", code, stderr)
 	}
+
+	imported := filepath.Join(data, "calendar", "2027.json")
+	t.Run("a year already imported takes --force", func(t *testing.T) {
+		fix := writeYear("2027-修订.json", 2027, "2027-01-04")
+		code, _, stderr := calendar("import", "--data", data, fix)
+		if want := "2027 年的安排已导入（" + imported + "）；要用 " + fix + " 替换它，请加 --force"; code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, want)
+		}
+		if raw, _ := os.ReadFile(imported); !strings.Contains(string(raw), "2027-01-01") {
+			t.Errorf("the imported year was replaced without --force: %s", raw)
+		}
+		if code, stdout, stderr := calendar("import", "--data", data, "--force", fix); code != 0 || !strings.Contains(stdout, imported) {
+			t.Fatalf("--force: exit %d, %s%s", code, stdout, stderr)
+		}
+		if raw, _ := os.ReadFile(imported); !strings.Contains(string(raw), "2027-01-04") {
+			t.Errorf("--force did not replace the year: %s", raw)
+		}
+	})
+	t.Run("a year imported under another file's name is refused even with --force", func(t *testing.T) {
+		both := filepath.Join(t.TempDir(), "2026-2027.json")
+		os.WriteFile(both, []byte(`{"years":[{"year":2026,"days":[{"date":"2026-01-01","off":true}]},{"year":2027,"days":[{"date":"2027-01-01","off":true}]}]}`), 0o644)
+		code, _, stderr := calendar("import", "--data", data, "--force", both)
+		if want := "2027 年的安排已由 " + imported + " 导入"; code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, want)
+		}
+		if _, err := os.Stat(filepath.Join(data, "calendar", "2026.json")); err == nil {
+			t.Error("the overlapping file was written")
+		}
+	})
+	t.Run("list names each year's source", func(t *testing.T) {
+		code, stdout, stderr := calendar("list", "--data", data)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		for _, want := range []string{"2020  内置", "2026  内置", "2027  " + imported} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("no %q in\n%s", want, stdout)
+			}
+		}
+		if strings.Contains(stdout, "2019") {
+			t.Errorf("lists a year that is not loaded:\n%s", stdout)
+		}
+	})
+	t.Run("a missing data directory is refused, not created", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		for _, args := range [][]string{{"import", file}, {"list"}, {"import", "--data", "typo", file}} {
+			code, _, stderr := calendar(args...)
+			if code != 1 || !strings.Contains(stderr, "中没有知识库（xiaoshen.db）") {
+				t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+			}
+		}
+		if entries, _ := os.ReadDir("."); len(entries) != 0 {
+			t.Errorf("calendar created %v", entries)
+		}
+	})
+	t.Run("a missing file", func(t *testing.T) {
+		if code, _, stderr := calendar("import", "--data", data, "2028.json"); code != 1 || !strings.Contains(stderr, "文件 2028.json 不存在") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
+}
+
+// mustOpenStoreIn creates the database of a data directory, which is all
+// the commands that refuse a directory without a KB look for.
+func mustOpenStoreIn(t *testing.T, data string) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(data, "xiaoshen.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
 }
 
 // waitFor waits until the process logs contain text: a child's output is
@@ -330,7 +411,7 @@ func TestHelpNeverShowsEnvironmentValues(t *testing.T) {
 	}
 	commands := [][]string{
 		{"upload"}, {"export"}, {"entries", "list"}, {"entries", "show"}, {"entries", "delete"}, {"entries", "history"},
-		{"serve"}, {"reindex"}, {"check"}, {"backup"}, {"restore"}, {"calendar", "import"}, {"healthcheck"},
+		{"serve"}, {"reindex"}, {"check"}, {"backup"}, {"restore"}, {"calendar", "import"}, {"calendar", "list"}, {"healthcheck"},
 		{"user", "create"}, {"token", "create"}, {"token", "list"}, {"token", "revoke"},
 		{"explain"}, {"calibrate"}, {"import"}, {"overdue"},
 	}
