@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -11,9 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"xiaoshen/api"
 )
@@ -142,10 +146,28 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // right after a switch is still refused: it was meant as the switch's
 // value, not as a file or a question.
 func parseFlagsWithArgs(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	// The flag package prints its English message and the whole help
+	// before returning an error; held back here, so that a bad value is
+	// told in one line of what the flag expects.
+	out := fs.Output()
+	var held bytes.Buffer
+	fs.SetOutput(&held)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			out.Write(held.Bytes())
 			return err
 		}
+		if m := badFlagValue.FindStringSubmatch(err.Error()); m != nil {
+			if f := fs.Lookup(m[2]); f != nil {
+				if want := expectedValue(f.Value, err); want != "" {
+					value, _ := strconv.Unquote(m[1])
+					return usageError{fmt.Errorf("--%s=%q：%s", f.Name, value, want)}
+				}
+			}
+		}
+		out.Write(held.Bytes())
 		return usageError{err}
 	}
 	if hint := boolValueHint(fs, args); hint != "" {
@@ -161,6 +183,33 @@ func parseFlagsWithArgs(fs *flag.FlagSet, args []string) error {
 		}
 	}
 	return nil
+}
+
+// badFlagValue matches the flag package's error for a value its flag
+// cannot take, capturing the quoted value and the flag's name.
+var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-(\S+): `)
+
+// expectedValue says what a flag of v's type takes, for the error err of
+// setting it; "" for a type whose own error says it best.
+func expectedValue(v flag.Value, err error) string {
+	g, ok := v.(flag.Getter)
+	if !ok {
+		return ""
+	}
+	if strings.HasSuffix(err.Error(), "value out of range") {
+		return "数值超出范围"
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return "应为时长，如 15s、2m"
+	case int, int64, uint, uint64:
+		return "应为整数"
+	case float64:
+		return "应为数字"
+	case bool:
+		return "应为 true 或 false"
+	}
+	return ""
 }
 
 // boolValueHint explains a first positional word of true or false that

@@ -211,8 +211,8 @@ func setFromEnv(fs *flag.FlagSet, vars map[string]string) error {
 	for name, env := range vars {
 		if v := os.Getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
-				if b, ok := fs.Lookup(name).Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-					return usageError{fmt.Errorf("%s=%q：应为 true 或 false", env, v)}
+				if want := expectedValue(fs.Lookup(name).Value, err); want != "" {
+					return usageError{fmt.Errorf("%s=%q：%s", env, v, want)}
 				}
 				return usageError{fmt.Errorf("%s=%q: %w", env, v, err)}
 			}

@@ -171,8 +171,14 @@ func TestServeRejectsBadLimits(t *testing.T) {
 		want string
 	}{
 		{"negative rate limit", [2]string{}, []string{"--rate-limit", "-1"}, "--rate-limit"},
-		{"malformed environment", [2]string{"XIAOSHEN_RATE_LIMIT", "many"}, nil, "XIAOSHEN_RATE_LIMIT"},
-		{"malformed threshold in the environment", [2]string{"XIAOSHEN_THRESHOLD", "high"}, nil, "XIAOSHEN_THRESHOLD"},
+		{"malformed environment", [2]string{"XIAOSHEN_RATE_LIMIT", "many"}, nil, `XIAOSHEN_RATE_LIMIT="many"：应为整数`},
+		{"malformed threshold in the environment", [2]string{"XIAOSHEN_THRESHOLD", "high"}, nil, `XIAOSHEN_THRESHOLD="high"：应为数字`},
+		{"a timeout without a unit in the environment", [2]string{"XIAOSHEN_HANDLER_TIMEOUT", "15"}, nil, `XIAOSHEN_HANDLER_TIMEOUT="15"：应为时长，如 15s、2m`},
+		{"an integer too large in the environment", [2]string{"XIAOSHEN_RATE_LIMIT", "99999999999999999999"}, nil, `XIAOSHEN_RATE_LIMIT="99999999999999999999"：数值超出范围`},
+		{"a timeout without a unit", [2]string{}, []string{"--handler-timeout", "15"}, `--handler-timeout="15"：应为时长，如 15s、2m`},
+		{"malformed rate limit", [2]string{}, []string{"--rate-limit=abc"}, `--rate-limit="abc"：应为整数`},
+		{"malformed threshold", [2]string{}, []string{"-threshold", "high"}, `--threshold="high"：应为数字`},
+		{"a switch given maybe", [2]string{}, []string{"--seed=maybe"}, `--seed="maybe"：应为 true 或 false`},
 		{"NaN threshold", [2]string{}, []string{"--threshold", "NaN"}, "--threshold"},
 		{"unknown log level", [2]string{"XIAOSHEN_LOG_LEVEL", "verbose"}, nil, "--log-level（环境变量 XIAOSHEN_LOG_LEVEL）应为 debug、info、warn 或 error"},
 		{"unknown log format", [2]string{}, []string{"--log-format", "xml"}, "--log-format（环境变量 XIAOSHEN_LOG_FORMAT）应为 text 或 json"},
@@ -191,6 +197,9 @@ func TestServeRejectsBadLimits(t *testing.T) {
 			args := append([]string{"serve", "--data", t.TempDir(), "--addr", freeAddr(t)}, tt.args...)
 			if code := run(t.Context(), args, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("exit %d, stderr %q; want 2 naming %s", code, stderr.String(), tt.want)
+			}
+			if strings.Contains(stderr.String(), "parse error") {
+				t.Errorf("stderr shows Go's parse error: %q", stderr.String())
 			}
 		})
 	}
