@@ -332,10 +332,12 @@ var backfillColumns = []kb.Column{kb.ColumnGuide, kb.ColumnFAQ, kb.ColumnWiki, k
 
 // pageMessage is err's message for the review page. An invalid entry's
 // problems are named by the Chinese labels reviewers know (内容, 电话)
-// rather than by the API's field codes (content, phone).
+// rather than by the API's field codes (content, phone). The page reads
+// the error's field details, not its wording, so that a change to how kb
+// words the whole message cannot bring the codes back.
 func pageMessage(err error) string {
 	var e *kb.Error
-	if !errors.As(err, &e) || len(e.Details) == 0 || !strings.HasPrefix(e.Message, "条目无效：") {
+	if !errors.As(err, &e) || e.Code != kb.EINVALID || len(e.Details) == 0 {
 		return kb.ErrorMessage(err)
 	}
 	msgs := make([]string, len(e.Details))
