@@ -1,6 +1,9 @@
 package kb
 
-import "context"
+import (
+	"context"
+	"unicode/utf8"
+)
 
 // Roles of accounts and tokens.
 const (
@@ -67,7 +70,21 @@ func (p *Principal) RequireDepartment(department string) error {
 	if p.CanActFor(department) {
 		return nil
 	}
-	return Errorf(EFORBIDDEN, "无权操作%s的数据：当前账号属于%s", department, p.Department)
+	return Errorf(EFORBIDDEN, "无权操作%q的数据：当前账号属于%s", quotable(department, maxQuotedDepartment), p.Department)
+}
+
+// maxQuotedDepartment is how much of a department's name a refusal
+// repeats. The name may be whatever a user typed into a form, and the
+// refusal is shown back on a page: quoted and cut short, it cannot pass
+// for a notice of its own.
+const maxQuotedDepartment = 20
+
+// quotable returns s cut to at most limit runes, with … marking a cut.
+func quotable(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	return string([]rune(s)[:limit]) + "…"
 }
 
 // AccountStore authenticates users and tokens and keeps login sessions.
