@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"html/template"
@@ -107,38 +108,70 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 }
 
 func (s *Server) basePage(c echo.Context, title string) page {
-	csrf, _ := c.Get(csrfKey).(string)
-	p := page{Title: title, User: principal(c), CSRF: csrf}
+	p := page{Title: title, User: principal(c), CSRF: sessionCSRF(c)}
 	p.Flash, p.Error = s.pageMessages(c)
 	return p
 }
 
-// messageURL returns path with a message for the page there to show once:
+// messageLifetime is how long a message link shows its message: long
+// enough to reload the page after an action, short enough that an old
+// link in a browser history or a chat says nothing.
+const messageLifetime = 10 * time.Minute
+
+// messageURL returns path with a message for the page there to show:
 // kind is "done" for a success or "error" for a refusal. The message
 // travels in the URL, so that a reload still shows it, with a signature,
 // so that the page shows only what the server wrote and never the text of
-// a crafted link. The key lives as long as the process: after a restart
+// a crafted link. The signature covers the session's form token and the
+// time of issue: a message, which may repeat what the user typed, shows
+// only in the session whose action it answers, and only for
+// messageLifetime. The key lives as long as the process: after a restart
 // an old link shows no message, which is harmless.
-func (s *Server) messageURL(path, kind, msg string) string {
-	return path + "?" + url.Values{kind: {msg}, "sig": {s.signMessage(path, kind, msg)}}.Encode()
+func (s *Server) messageURL(c echo.Context, path, kind, msg string) string {
+	issued := strconv.FormatInt(s.svc.Now().Unix(), 10)
+	sig := s.signMessage(sessionCSRF(c), path, kind, msg, issued)
+	return path + "?" + url.Values{kind: {msg}, "at": {issued}, "sig": {sig}}.Encode()
 }
 
-func (s *Server) signMessage(path, kind, msg string) string {
+// sessionCSRF is the form token of the request's login session, which
+// stands for the session in message signatures; "" without a session.
+func sessionCSRF(c echo.Context) string {
+	csrf, _ := c.Get(csrfKey).(string)
+	return csrf
+}
+
+func (s *Server) signMessage(session, path, kind, msg, issued string) string {
 	mac := hmac.New(sha256.New, s.pageKey)
-	mac.Write([]byte(path + "\x00" + kind + "\x00" + msg))
+	// Each part is prefixed by its length, so that no text moved from
+	// one part to the next keeps the signature.
+	for _, part := range []string{session, path, kind, msg, issued} {
+		var n [binary.MaxVarintLen64]byte
+		mac.Write(n[:binary.PutUvarint(n[:], uint64(len(part)))])
+		mac.Write([]byte(part))
+	}
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
 }
 
 // pageMessages returns the success and error messages of a URL made by
-// messageURL for this page; an unsigned or altered message is dropped.
+// messageURL for this page in this session; an unsigned, altered,
+// expired or other session's message is dropped.
 func (s *Server) pageMessages(c echo.Context) (done, failed string) {
-	sig := c.QueryParam("sig")
-	if sig == "" {
+	session, sig, issued := sessionCSRF(c), c.QueryParam("sig"), c.QueryParam("at")
+	if session == "" || sig == "" {
+		return "", ""
+	}
+	at, err := strconv.ParseInt(issued, 10, 64)
+	if err != nil {
+		return "", ""
+	}
+	// An issue time up to a minute ahead is allowed: the clock may step
+	// back between the post and the page that follows it.
+	if age := s.svc.Now().Sub(time.Unix(at, 0)); age > messageLifetime || age < -time.Minute {
 		return "", ""
 	}
 	signed := func(kind string) string {
 		msg := c.QueryParam(kind)
-		if msg != "" && hmac.Equal([]byte(sig), []byte(s.signMessage(c.Request().URL.Path, kind, msg))) {
+		if msg != "" && hmac.Equal([]byte(sig), []byte(s.signMessage(session, c.Request().URL.Path, kind, msg, issued))) {
 			return msg
 		}
 		return ""
@@ -459,9 +492,9 @@ func (s *Server) itemAction(c echo.Context) error {
 				return ferr
 			}
 		}
-		return c.Redirect(http.StatusSeeOther, s.messageURL("/review/items/"+itoa(id), "error", pageMessage(err)))
+		return c.Redirect(http.StatusSeeOther, s.messageURL(c, "/review/items/"+itoa(id), "error", pageMessage(err)))
 	}
-	return c.Redirect(http.StatusSeeOther, s.messageURL("/review/items/"+itoa(id), "done", done))
+	return c.Redirect(http.StatusSeeOther, s.messageURL(c, "/review/items/"+itoa(id), "done", done))
 }
 
 func (s *Server) proposalsPage(c echo.Context) error {
@@ -494,5 +527,5 @@ func (s *Server) proposalAction(c echo.Context) error {
 	if action == "reject" {
 		msg = "已不采纳"
 	}
-	return c.Redirect(http.StatusSeeOther, s.messageURL("/review/proposals", "done", msg))
+	return c.Redirect(http.StatusSeeOther, s.messageURL(c, "/review/proposals", "done", msg))
 }

@@ -627,6 +627,87 @@ func TestReviewPageShowsOnlyServerMessages(t *testing.T) {
 	}
 }
 
+// A message may repeat what a user typed, so a signed link shows its
+// message only in the session whose action it answers, and only for ten
+// minutes: a reviewer cannot hand an admin a link that puts the
+// reviewer's words on the admin's page.
+func TestReviewPageMessagesStayInTheirSession(t *testing.T) {
+	now := fixedNow
+	ts := mustStartServerWithClock(t, &now)
+	admin, _ := ts.reviewSession(t)
+	if _, err := ts.env.Store.CreateUser(t.Context(), "reviewer", kb.RoleReviewer, "化妆品监管处", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	reviewer := ts.login(t, "reviewer", "password-1")
+	m := csrfField.FindStringSubmatch(ts.page(t, "GET", "/review", reviewer, nil).Body.String())
+	if m == nil {
+		t.Fatal("no csrf token on the reviewer's list")
+	}
+	csrf := m[1]
+	item := ts.ask(t, "化妆品工厂的污水排放标准是多少").Unanswered
+	if item == nil || item.Department != "化妆品监管处" {
+		t.Fatalf("want an unanswered question for 化妆品监管处: %+v", item)
+	}
+	itemURL := fmt.Sprintf("/review/items/%d", item.ID)
+	const phishing = "【系统通知】账号将停用，请立即把密码发到 it-help@example.com 以保留权限。"
+
+	refused := ts.page(t, "POST", itemURL+"/answer", reviewer, url.Values{"csrf": {csrf}, "title": {"污水排放标准"},
+		"content": {"按地方排放标准执行。"}, "department": {phishing}})
+	refusedURL := refused.Header().Get("Location")
+	if !strings.Contains(refusedURL, "error=") {
+		t.Fatalf("a backfill for another department was not refused: %d %q", refused.Code, refusedURL)
+	}
+	if msg := alert(ts.follow(t, refused, reviewer)); !strings.HasPrefix(msg, "无权操作") || strings.Contains(msg, "example.com") {
+		t.Errorf("the reviewer's own refusal = %q, want it quoted and cut short", msg)
+	}
+	otherLogin := ts.login(t, "reviewer", "password-1") // the same user, another login
+	dismissed := ts.page(t, "POST", itemURL+"/dismiss", reviewer, url.Values{"csrf": {csrf}, "reason": {kb.DismissInvalid}})
+	doneURL := dismissed.Header().Get("Location")
+	if !strings.Contains(doneURL, "done=") {
+		t.Fatalf("dismiss: %d %q", dismissed.Code, doneURL)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		target string
+		cookie *http.Cookie
+	}{
+		{"a refusal opened by another user", refusedURL, admin},
+		{"a success opened by another user", doneURL, admin},
+		{"a refusal opened in another login of the same user", refusedURL, otherLogin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := ts.page(t, "GET", tc.target, tc.cookie, nil)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || strings.Contains(body, "系统通知") || strings.Contains(body, `class="flash"`) || alert(body) != "" {
+				t.Errorf("GET %s: status %d, shows another session's message: %q", tc.target, rec.Code, alert(body))
+			}
+		})
+	}
+
+	t.Run("a message expires after ten minutes", func(t *testing.T) {
+		now = fixedNow.Add(9 * time.Minute)
+		if body := ts.page(t, "GET", doneURL, reviewer, nil).Body.String(); !strings.Contains(body, `class="flash"`) {
+			t.Error("a nine-minute-old message is not shown to its own session")
+		}
+		now = fixedNow.Add(11 * time.Minute)
+		body := ts.page(t, "GET", doneURL, reviewer, nil).Body.String()
+		if strings.Contains(body, `class="flash"`) || alert(body) != "" {
+			t.Error("an eleven-minute-old message is still shown")
+		}
+	})
+	t.Run("an issue time moved on is refused", func(t *testing.T) {
+		now = fixedNow
+		loc, _ := url.Parse(doneURL)
+		q := loc.Query()
+		q.Set("at", fmt.Sprint(fixedNow.Add(5*time.Minute).Unix()))
+		body := ts.page(t, "GET", itemURL+"?"+q.Encode(), reviewer, nil).Body.String()
+		if strings.Contains(body, `class="flash"`) {
+			t.Error("a message whose issue time was changed is shown")
+		}
+	})
+}
+
 // The on-time columns count dismissals as well as answers (docs/stats.md),
 // so they say 处理, not 补充.
 func TestStatsPanelSaysWhatItCounts(t *testing.T) {
