@@ -170,6 +170,12 @@ func TestDepartmentScope(t *testing.T) {
 	maint := ts.mustToken(t, "维护员", kb.RoleMaintainer, "化妆品监管处")
 	ts.call(t, "GET", url, maint, "", 403, nil)
 
+	// Reassignment to a department that does not exist (a typo) is refused,
+	// naming those there are; the item stays where it was.
+	msg := ts.call(t, "POST", url+"/assign", cosmetics, `{"department":"器械注册外"}`, 400, nil)
+	if !strings.Contains(msg, `没有名为\"器械注册外\"的部门；可转派给：`) || !strings.Contains(msg, "器械注册处") {
+		t.Errorf("assign to an unknown department: %s", msg)
+	}
 	// Reassignment moves the item and is in the audit trail.
 	var moved kb.ReviewItemView
 	ts.call(t, "POST", url+"/assign", cosmetics, `{"department":"器械注册处"}`, 200, &moved)

@@ -719,6 +719,15 @@ func (s *Service) Assign(ctx context.Context, p *Principal, id int64, department
 	if _, err := s.openItem(ctx, p, id); err != nil {
 		return nil, err
 	}
+	known, err := s.Store.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(known, department) {
+		// A typo would make a department no reviewer belongs to, and the
+		// question would wait there unseen past its deadline.
+		return nil, Errorf(EINVALID, "没有名为%q的部门；可转派给：%s", quotable(department, maxQuotedDepartment), strings.Join(known, "、"))
+	}
 	return s.Reviews.AssignReviewItem(ctx, id, department, p.Actor())
 }
 
