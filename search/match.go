@@ -212,6 +212,16 @@ func weigh(syn *Synonyms, terms []string, stats *termStats) weightedTerms {
 	return out
 }
 
+// containsAny tells whether s holds one of words.
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // matterNamed tells whether the (folded) question names the matter: +1 when
 // it holds one of the matter's words, -1 when it holds none, 0 when the
 // entry has no matter.
@@ -223,10 +233,8 @@ func matterNamed(question, matter string) float64 {
 		if m.Name != matter {
 			continue
 		}
-		for _, k := range m.Elsewhere {
-			if strings.Contains(question, k) {
-				return -1
-			}
+		if containsAny(question, m.Elsewhere) || containsAny(question, m.OtherClasses) && !containsAny(question, m.Class) {
+			return -1
 		}
 		if strings.Contains(question, strings.ToLower(m.Name)) {
 			return 1
