@@ -177,3 +177,6 @@ func StoreMappingVersion(dir, version string) error {
 // CheckHMMModel reports the first line of a gojieba HMM model file that
 // gojieba would reject.
 func CheckHMMModel(path string) error { return checkHMMModel(path) }
+
+// MatterNamed exposes matterNamed to the tests.
+var MatterNamed = matterNamed

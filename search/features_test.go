@@ -126,3 +126,30 @@ func TestWordingKeyAgreesWithExactMatch(t *testing.T) {
 		t.Error("a wording and its synonym-folded form should share a key")
 	}
 }
+
+// A question names an entry's matter by the matter's words, unless it names
+// another matter of the same products or, for one class of them, another
+// class alone.
+func TestMatterNamed(t *testing.T) {
+	const registration, cosmetics = "第二类医疗器械产品注册", "化妆品生产许可"
+	tests := []struct {
+		question, matter string
+		want             float64
+	}{
+		{"二类医疗器械注册要交哪些材料", registration, 1},
+		{"械字号到期了咋整", registration, 1},
+		{"二类医疗器械经营备案要什么材料", registration, -1},
+		{"二类械网络销售要备案吗", registration, -1},
+		{"三类医疗器械注册费是多少钱", registration, -1},
+		{"一类备案和二类械注册有啥不一样", registration, 1},
+		{"护照过期了怎么办", registration, -1},
+		{"化妆品生产许可多久能办下来", cosmetics, 1},
+		{"化妆品经营许可证在哪办", cosmetics, -1},
+		{"护照过期了怎么办", "", 0},
+	}
+	for _, tt := range tests {
+		if got := search.MatterNamed(tt.question, tt.matter); got != tt.want {
+			t.Errorf("MatterNamed(%q, %q) = %v, want %v", tt.question, tt.matter, got, tt.want)
+		}
+	}
+}
