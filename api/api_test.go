@@ -355,3 +355,30 @@ func TestPlaceholdersInEntriesAndSearch(t *testing.T) {
 		t.Errorf("content with the replacement text: %s", msg)
 	}
 }
+
+// Feedback on a question asked in a session needs that session: query ids
+// are consecutive, and anyone could otherwise mark any answer unhelpful.
+func TestFeedbackBelongsToTheSession(t *testing.T) {
+	ts := mustStartServer(t)
+	var res kb.AskResult
+	ts.call(t, "POST", "/api/v1/ask", "", `{"question":"二类械注册要交哪些材料","session_id":"s-1"}`, 200, &res)
+	if !res.Answered {
+		t.Fatalf("not answered: %+v", res)
+	}
+	for _, body := range []string{
+		fmt.Sprintf(`{"query_id":%d,"helpful":false}`, res.QueryID),
+		fmt.Sprintf(`{"query_id":%d,"helpful":false,"session_id":"s-2"}`, res.QueryID),
+	} {
+		if msg := ts.call(t, "POST", "/api/v1/feedback", "", body, 403, nil); !strings.Contains(msg, "该问答属于另一个会话") {
+			t.Errorf("%s: %s", body, msg)
+		}
+	}
+	var fb kb.FeedbackResult
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true,"session_id":"s-1"}`, res.QueryID), 200, &fb)
+	if !fb.Recorded {
+		t.Errorf("feedback from the session: %+v", fb)
+	}
+	// A question asked without a session takes feedback as before.
+	plain := ts.ask(t, "二类械注册要交哪些材料")
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, plain.QueryID), 200, nil)
+}

@@ -123,7 +123,8 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	if suggested.Answered || len(suggested.Suggestions) == 0 {
 		t.Errorf("expected suggestions: %+v", suggested)
 	}
-	c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"helpful":false,"comment":"没有说清楚"}`, answered.QueryID), 200)
+	c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"helpful":false,"session_id":"s-2"}`, answered.QueryID), 403)
+	c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"helpful":false,"comment":"没有说清楚","session_id":"s-1"}`, answered.QueryID), 200)
 	if len(suggested.Suggestions) > 0 {
 		c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, suggested.QueryID, suggested.Suggestions[0].EntryID), 200)
 	}

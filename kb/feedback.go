@@ -36,6 +36,10 @@ type FeedbackRequest struct {
 	Helpful         *bool  `json:"helpful,omitempty"`
 	Comment         string `json:"comment,omitempty"`
 	SelectedEntryID int64  `json:"selected_entry_id,omitempty"`
+	// SessionID must be the session_id the question was asked with, when
+	// it was asked with one: query ids are consecutive, and without it
+	// anyone could mark anyone's answer unhelpful.
+	SessionID string `json:"session_id,omitempty"`
 }
 
 // FeedbackResult says what the feedback led to.
@@ -88,6 +92,9 @@ func (s *Service) RecordFeedback(ctx context.Context, req FeedbackRequest) (*Fee
 	q, err := s.Feedback.FindQuery(ctx, req.QueryID)
 	if err != nil {
 		return nil, err
+	}
+	if q.SessionID != "" && CleanText(req.SessionID) != q.SessionID {
+		return nil, Errorf(EFORBIDDEN, "该问答属于另一个会话：评价时请提供提问时的 session_id")
 	}
 	if q.Helpful != nil || q.SelectedEntryID != 0 {
 		return nil, Errorf(ECONFLICT, "该问答已评价过")
