@@ -411,3 +411,62 @@ func TestSyncRefusesToUndoAChangeMadeMeanwhile(t *testing.T) {
 		}
 	}
 }
+
+// A row whose 编号 belongs to a deleted entry (an upload pruned it, or a
+// maintainer deleted it) brings that entry back, with its id and history,
+// rather than a new entry beside the deleted one.
+func TestUploadRestoresADeletedEntry(t *testing.T) {
+	ts := mustStartServer(t)
+	maint := ts.mustToken(t, "器械维护员", kb.RoleMaintainer, "器械注册处")
+	var first kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: faqRows("", 3, "RS")}), 200, &first)
+	ids := map[string]int64{}
+	for _, c := range first.Changes {
+		ids[c.ExternalID] = c.EntryID
+	}
+	// A prune with one row left deletes the other two of the department's
+	// uploaded rows (and its seeded FAQ entries).
+	var pruned kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Prune: true, Rows: faqRows("", 1, "RS")}), 200, &pruned)
+	if pruned.Deleted < 2 {
+		t.Fatalf("prune: %+v", pruned)
+	}
+	if r := ts.ask(t, "RS测试问题2怎么办理"); r.Answered && r.Answer.EntryID == ids["RS-002"] {
+		t.Fatalf("a pruned entry still answers: %+v", r.Answer)
+	}
+
+	count := ts.entryCount(t)
+	var again kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: faqRows("", 3, "RS")}), 200, &again)
+	if again.Restored != 2 || again.Created != 0 || again.Unchanged != 1 || ts.entryCount(t) != count+2 {
+		t.Fatalf("upload of the pruned rows again: %+v (entries %d → %d)", again, count, ts.entryCount(t))
+	}
+	for _, c := range again.Changes {
+		if c.Action == "restore" && c.EntryID != ids[c.ExternalID] {
+			t.Errorf("%s restored as entry %d, was %d", c.ExternalID, c.EntryID, ids[c.ExternalID])
+		}
+	}
+	id := ids["RS-002"]
+	var e kb.Entry
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d", id), maint, "", 200, &e)
+	if e.Title != "RS测试问题2怎么办理？" {
+		t.Errorf("restored entry: %+v", e)
+	}
+	history, err := ts.env.Store.EntryHistory(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range history {
+		actions = append(actions, r.Action)
+	}
+	if !slices.Equal(actions, []string{"create", "delete", "restore"}) {
+		t.Errorf("history of the restored entry: %v", actions)
+	}
+	if r := ts.ask(t, "RS测试问题2怎么办理"); !r.Answered || r.Answer.EntryID != id {
+		t.Errorf("the restored entry does not answer: %+v", r)
+	}
+	// An update of a deleted entry by its id, as before, finds none.
+	ts.call(t, "DELETE", fmt.Sprintf("/api/v1/entries/%d", id), maint, "", 200, nil)
+	ts.call(t, "PUT", fmt.Sprintf("/api/v1/entries/%d", id), maint, `{"column":"faq","title":"RS测试问题2怎么办理？","content":"新"}`, 404, nil)
+}

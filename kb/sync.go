@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -67,7 +68,10 @@ type SyncResult struct {
 	Updated   int          `json:"updated"`
 	Unchanged int          `json:"unchanged"`
 	Deleted   int          `json:"deleted"`
-	Rejected  int          `json:"rejected"`
+	// Restored counts rows whose 编号 was of a deleted entry: the entry
+	// comes back with its id and history rather than as a new one.
+	Restored int          `json:"restored"`
+	Rejected int          `json:"rejected"`
 	Written   bool         `json:"written"`
 	Errors    []RowProblem `json:"errors"`
 	Warnings  []RowProblem `json:"warnings"`
@@ -76,7 +80,12 @@ type SyncResult struct {
 
 // SyncStore applies an upload in one transaction.
 type SyncStore interface {
+	// ApplySync writes an upload. An update made from the version of a
+	// deleted entry restores it.
 	ApplySync(ctx context.Context, creates, updates []*Entry, deletes []int64, actor string) error
+	// DeletedEntries returns, by 编号, the latest deleted entry of each 编号
+	// no live entry has.
+	DeletedEntries(ctx context.Context) (map[string]*Entry, error)
 }
 
 // Sync validates an upload and applies it all or nothing: a rejected row
@@ -120,6 +129,10 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	if err != nil {
 		return nil, err
 	}
+	deleted, err := s.Syncs.DeletedEntries(ctx)
+	if err != nil {
+		return nil, err
+	}
 	knownDept, newDept := map[string]bool{}, map[string]bool{}
 	for _, d := range known {
 		knownDept[d] = true
@@ -134,6 +147,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	seenTitle := map[string]int{}
 	seenExt := map[string]int{}
 	touched := map[int64]bool{}
+	restoring := map[int64]bool{} // deleted entries a row restores
 	now := s.Now()
 	for _, row := range req.Rows {
 		e := row.Entry
@@ -198,8 +212,12 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 		if old != nil && e.ExternalID == "" {
 			e.ExternalID = old.ExternalID
 		}
+		var restored *Entry // the deleted entry this row brings back
+		if d := deleted[e.ExternalID]; old == nil && d != nil && p.CanActFor(d.Department) && !restoring[d.ID] {
+			restored, restoring[d.ID] = d, true
+		}
 		if old == nil || !old.SameContent(e) {
-			s.policyWarnings(res, row, e, old, now)
+			s.policyWarnings(res, row, e, cmp.Or(old, restored), now)
 			if !knownDept[e.Department] && !newDept[e.Department] {
 				// A typo in a department name would make a department no
 				// one belongs to, and route its questions there.
@@ -209,6 +227,13 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 			}
 		}
 		switch {
+		case restored != nil:
+			// An update from the deleted version restores the entry.
+			e.ID, e.Version = restored.ID, restored.Version
+			checks = append(checks, wordingCheck{row: row, e: e})
+			updates = append(updates, e)
+			res.Restored++
+			res.Changes = append(res.Changes, SyncChange{Action: "restore", EntryID: e.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row})
 		case old == nil:
 			checks = append(checks, wordingCheck{row: row, e: e})
 			creates = append(creates, e)
@@ -262,7 +287,7 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	}
 	s.wordingWarnings(res, checks, existing, rewritten)
 	res.Rejected = len(res.Errors)
-	res.Created, res.Updated, res.Deleted = len(creates), len(updates), len(deletes)
+	res.Created, res.Updated, res.Deleted = len(creates), len(updates)-res.Restored, len(deletes)
 	if req.DryRun || (res.Rejected > 0 && !req.SkipInvalid) {
 		return res, nil
 	}

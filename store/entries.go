@@ -125,9 +125,13 @@ func (s *Store) UpdateEntry(ctx context.Context, e *kb.Entry, actor string) erro
 	return nil
 }
 
+// updateEntry replaces an entry's data. An update made from the deleted
+// version of a deleted entry (as an upload does with a row whose 编号 was
+// deleted) restores it; any other update of a deleted entry finds none.
 func (s *Store) updateEntry(ctx context.Context, tx *sql.Tx, e *kb.Entry, actor string) error {
-	old, err := scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id = ? AND deleted_at IS NULL`, e.ID))
-	if errors.Is(err, sql.ErrNoRows) {
+	old, err := scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id = ?`, e.ID))
+	restore := err == nil && old.DeletedAt != nil && e.Version != 0 && e.Version == old.Version
+	if errors.Is(err, sql.ErrNoRows) || err == nil && old.DeletedAt != nil && !restore {
 		return kb.Errorf(kb.ENOTFOUND, "条目 %d 不存在", e.ID)
 	} else if err != nil {
 		return err
@@ -138,15 +142,39 @@ func (s *Store) updateEntry(ctx context.Context, tx *sql.Tx, e *kb.Entry, actor 
 		return kb.Errorf(kb.ECONFLICT, "条目 %d 已被他人修改（读取时为第 %d 版，现为第 %d 版）。为免覆盖那次修改，本次没有写入，请重新读取后再提交", e.ID, e.Version, old.Version)
 	}
 	now := s.Now()
-	e.Version, e.CreatedAt, e.UpdatedAt, e.CreatedBy = old.Version+1, old.CreatedAt, now.In(kb.Shanghai), old.CreatedBy
+	e.Version, e.CreatedAt, e.UpdatedAt, e.CreatedBy, e.DeletedAt = old.Version+1, old.CreatedAt, now.In(kb.Shanghai), old.CreatedBy, nil
 	_, err = tx.ExecContext(ctx, `UPDATE entries SET external_id = ?, column_code = ?, title = ?, content = ?, department = ?, matter = ?,
-		keywords = ?, similar = ?, fields = ?, version = ?, updated_at = ? WHERE id = ?`,
+		keywords = ?, similar = ?, fields = ?, version = ?, updated_at = ?, deleted_at = NULL WHERE id = ?`,
 		e.ExternalID, string(e.Column), e.Title, e.Content, e.Department, e.Matter,
 		listJSON(e.Keywords), listJSON(e.Similar), fieldsJSON(e.Fields), e.Version, formatTime(now), e.ID)
 	if err != nil {
 		return err
 	}
-	return s.addRevision(ctx, tx, e.ID, e.Version, "update", actor, old, e)
+	action := "update"
+	if restore {
+		action = "restore"
+	}
+	return s.addRevision(ctx, tx, e.ID, e.Version, action, actor, old, e)
+}
+
+// DeletedEntries returns, by 编号, the most recently deleted entry of every
+// 编号 that no live entry has: what an upload of that 编号 restores.
+func (s *Store) DeletedEntries(ctx context.Context) (map[string]*kb.Entry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries d WHERE deleted_at IS NOT NULL AND external_id != ''
+		AND NOT EXISTS (SELECT 1 FROM entries l WHERE l.external_id = d.external_id AND l.deleted_at IS NULL) ORDER BY deleted_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: deleted entries: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*kb.Entry{}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: deleted entries: %w", err)
+		}
+		out[e.ExternalID] = e // later deletions overwrite earlier ones
+	}
+	return out, rows.Err()
 }
 
 // DeleteEntry soft-deletes an entry and returns it as it was.

@@ -205,10 +205,10 @@ func printSyncResult(w io.Writer, res *kb.SyncResult, maxErrors int) {
 				continue
 			}
 			if shown == 50 {
-				fmt.Fprintf(w, "……（共 %d 项变更）\n", res.Created+res.Updated+res.Deleted)
+				fmt.Fprintf(w, "……（共 %d 项变更）\n", res.Created+res.Updated+res.Restored+res.Deleted)
 				break
 			}
-			name := map[string]string{"create": "新增", "update": "更新", "delete": "删除"}[c.Action]
+			name := map[string]string{"create": "新增", "update": "更新", "restore": "恢复已删除的条目", "delete": "删除"}[c.Action]
 			changed := ""
 			if len(c.Changed) > 0 {
 				changed = "（" + strings.Join(c.Changed, "、") + "）"
@@ -226,7 +226,11 @@ func printSyncResult(w io.Writer, res *kb.SyncResult, maxErrors int) {
 	case !res.Written:
 		verb = "没有需要写入的变更"
 	}
-	fmt.Fprintf(w, "%s：新增 %d，更新 %d，不变 %d，删除 %d，驳回 %d\n", verb, res.Created, res.Updated, res.Unchanged, res.Deleted, res.Rejected)
+	restored := ""
+	if res.Restored > 0 {
+		restored = fmt.Sprintf("，恢复 %d（编号属于已删除的条目，按原条目恢复，保留其编号和修改历史）", res.Restored)
+	}
+	fmt.Fprintf(w, "%s：新增 %d，更新 %d，不变 %d，删除 %d，驳回 %d%s\n", verb, res.Created, res.Updated, res.Unchanged, res.Deleted, res.Rejected, restored)
 }
 
 // ownDepartment is the department of the token's holder, or "" for an
