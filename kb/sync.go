@@ -63,19 +63,19 @@ type SyncChange struct {
 
 // SyncResult summarises an upload.
 type SyncResult struct {
-	DryRun    bool         `json:"dry_run"`
-	Created   int          `json:"created"`
-	Updated   int          `json:"updated"`
-	Unchanged int          `json:"unchanged"`
-	Deleted   int          `json:"deleted"`
+	DryRun    bool `json:"dry_run"`
+	Created   int  `json:"created"`
+	Updated   int  `json:"updated"`
+	Unchanged int  `json:"unchanged"`
+	Deleted   int  `json:"deleted"`
 	// Restored counts rows whose 编号 was of a deleted entry: the entry
 	// comes back with its id and history rather than as a new one.
 	Restored int          `json:"restored"`
 	Rejected int          `json:"rejected"`
-	Written   bool         `json:"written"`
-	Errors    []RowProblem `json:"errors"`
-	Warnings  []RowProblem `json:"warnings"`
-	Changes   []SyncChange `json:"changes"`
+	Written  bool         `json:"written"`
+	Errors   []RowProblem `json:"errors"`
+	Warnings []RowProblem `json:"warnings"`
+	Changes  []SyncChange `json:"changes"`
 }
 
 // SyncStore applies an upload in one transaction.
