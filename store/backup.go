@@ -58,6 +58,22 @@ func openRaw(path string) (*sql.DB, error) {
 	return db, nil
 }
 
+// openReadOnly opens a database file to read it without changing it.
+// Closing a read-write connection, the last one, checkpoints the WAL into
+// the file; mode=ro never writes the database or its WAL, and unlike
+// immutable=1 it still reads what the WAL holds.
+func openReadOnly(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // Backup writes a consistent copy of the database at dbPath to out, with
 // VACUUM INTO, while a server may be reading and writing it. The copy is
 // written beside out and renamed into place only when complete.
@@ -282,14 +298,15 @@ type DisabledUser struct {
 }
 
 // ReadRevocations reads the revocations of the database at dbPath without
-// running migrations. It fails when the database is missing or cannot be
+// running migrations or changing its files, so that a restore cancelled
+// afterwards leaves them as they were. It fails when the database is missing or cannot be
 // read, as after damage; the caller must then warn that revocations made
 // after the backup are lost.
 func ReadRevocations(ctx context.Context, dbPath string) (*Revocations, error) {
 	if _, err := os.Stat(dbPath); err != nil {
 		return nil, fmt.Errorf("store: read revocations: %w", err)
 	}
-	db, err := openRaw(dbPath)
+	db, err := openReadOnly(dbPath)
 	if err != nil {
 		return nil, fmt.Errorf("store: read revocations: %w", err)
 	}

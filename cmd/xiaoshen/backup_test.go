@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,5 +191,71 @@ func TestRestoreWarnsWhenRevocationsCannotBeRead(t *testing.T) {
 				t.Error("the restored database does not hold the backup's tokens")
 			}
 		})
+	}
+}
+
+// mustLeaveWAL runs change on the store of the data directory dir and
+// leaves the database as a process killed right after it would: the
+// change only in a non-empty xiaoshen.db-wal, not yet checkpointed into
+// xiaoshen.db. It returns the WAL's bytes.
+func mustLeaveWAL(t *testing.T, dir string, change func(st *store.Store)) []byte {
+	t.Helper()
+	db := filepath.Join(dir, "xiaoshen.db")
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(st)
+	// Closing the last connection checkpoints the WAL and deletes it;
+	// the files as they were before the close are put back.
+	main, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal, err := os.ReadFile(db + "-wal")
+	if err != nil || len(wal) == 0 {
+		t.Fatalf("no WAL to leave: %d bytes, %v", len(wal), err)
+	}
+	st.Close()
+	if err := os.WriteFile(db, main, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db+"-wal", wal, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(db + "-shm")
+	return wal
+}
+
+func TestRestoreCancelledLeavesTheDatabaseAsItWas(t *testing.T) {
+	a := mustBackUpAccounts(t)
+	db := filepath.Join(a.dir, "xiaoshen.db")
+	mustLeaveWAL(t, a.dir, func(st *store.Store) {
+		if err := st.RevokeToken(t.Context(), 3); err != nil {
+			t.Fatal(err)
+		}
+	})
+	before := map[string][]byte{}
+	for _, path := range []string{db, db + "-wal"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[path] = b
+	}
+	withStdin(t, "n\n")
+	code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", a.backup)
+	if code != 1 || !strings.Contains(out, "已取消，未做任何更改") {
+		t.Fatalf("restore answered no: exit %d: %s%s", code, out, errs)
+	}
+	for path, want := range before {
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s changed by a cancelled restore: %d bytes, was %d (%v)", filepath.Base(path), len(got), len(want), err)
+		}
+	}
+	// Read without writing, the revocation only in the WAL is still seen.
+	code, out, errs = cliRun(t, "restore", "--data", a.dir, "--in", a.backup, "--yes")
+	if code != 0 || !strings.Contains(out, "令牌 3（客服），吊销于") {
+		t.Errorf("restore of a database whose revocation is in its WAL: exit %d: %s%s", code, out, errs)
 	}
 }
