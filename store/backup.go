@@ -201,8 +201,9 @@ func checkBackup(ctx context.Context, db *sql.DB, path string) (*BackupInfo, err
 // Restore puts the backup at from in place of the database at dbPath. The
 // caller must make sure no process uses dbPath. The backup is copied and
 // checked beside dbPath first; the old database is checkpointed, kept as
-// dbPath + ".before-restore", and replaced with one rename, so a crash
-// leaves either the old database or the restored one.
+// dbPath + ".before-restore" with no WAL left beside dbPath, and replaced
+// with one rename, so a crash leaves either the old database or the
+// restored one.
 //
 // keep holds the revocations read from the database being replaced (see
 // ReadRevocations); they are applied to the copy before the rename, so a
@@ -225,24 +226,25 @@ func Restore(ctx context.Context, from, dbPath string, keep *Revocations) (*Back
 		os.Remove(tmp)
 		return nil, nil, err
 	}
-	if err := retireDatabase(dbPath); err != nil {
+	if err := retireDatabase(dbPath, dbPath+".before-restore"); err != nil {
 		os.Remove(tmp)
 		return nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
 	if err := os.Rename(tmp, dbPath); err != nil {
 		os.Remove(tmp)
+		// The old database stays; give it back the WAL retireDatabase moved.
+		os.Link(dbPath+".before-restore-wal", dbPath+"-wal")
 		return nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
 	syncDir(filepath.Dir(dbPath))
-	// The old database's WAL was checkpointed and is empty; its files must
-	// not be taken for the new database's.
-	for _, suffix := range []string{"-wal", "-shm"} {
-		if err := os.Remove(dbPath + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("store: restore: %w", err)
-		}
+	if afterSwapHook != nil {
+		afterSwapHook()
 	}
 	return info, carried, nil
 }
+
+// afterSwapHook, when set by a test, is called right after the swap.
+var afterSwapHook func()
 
 // prepareRestored checks the copied backup, applies the revocations to
 // keep, ends its sessions and drops its metadata table.
@@ -405,16 +407,18 @@ func hasTable(ctx context.Context, q interface {
 	return n > 0, err
 }
 
-// retireDatabase checkpoints the database at path, so that its WAL holds
-// nothing, and keeps a hard link to it as path + ".before-restore". A
-// database too damaged to checkpoint is kept as found, with its WAL as
-// path + ".before-restore-wal": replacing a damaged database is what a
-// restore is often for.
-func retireDatabase(path string) error {
+// retireDatabase keeps the database at path as kept, a hard link, for the
+// swap to rename the restored copy over path. It checkpoints the database
+// first, so that the kept file holds everything; a database too damaged to
+// checkpoint is kept as found, its WAL moved to kept + "-wal": replacing a
+// damaged database is what a restore is often for. Either way no -wal or
+// -shm file is left beside path, and the directory is synced, before the
+// swap: SQLite does not check that a WAL belongs to its database, and after
+// a crash would read the old one's into the restored copy.
+func retireDatabase(path, kept string) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	kept := path + ".before-restore"
 	for _, old := range []string{kept, kept + "-wal"} {
 		if err := os.Remove(old); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -425,18 +429,34 @@ func retireDatabase(path string) error {
 			return err
 		}
 	}
-	return os.Link(path, kept)
+	if err := os.Link(path, kept); err != nil {
+		return err
+	}
+	// After a checkpoint the WAL is empty; otherwise kept + "-wal" holds it.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	syncDir(filepath.Dir(path))
+	return nil
 }
 
-// checkpoint moves the WAL of the database at path into the database.
+// checkpoint moves the WAL of the database at path into the database. It
+// fails unless the whole WAL was moved, as when another connection holds it.
 func checkpoint(path string) error {
 	db, err := openRaw(path)
 	if err != nil {
 		return err
 	}
-	if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	var busy, frames, moved int
+	if err := db.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &moved); err != nil {
 		db.Close()
 		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if busy != 0 || frames != moved {
+		db.Close()
+		return fmt.Errorf("checkpoint %s: %d of %d frames moved", path, moved, frames)
 	}
 	return db.Close()
 }

@@ -1,10 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -228,5 +230,78 @@ func TestRestoreMatchesRevokedTokensByHash(t *testing.T) {
 	}
 	if _, err := os.Stat(herePath + ".before-restore"); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestRestoreOverADamagedDatabaseWithItsWAL(t *testing.T) {
+	ctx := t.Context()
+	dbPath := filepath.Join(t.TempDir(), "xiaoshen.db")
+	s, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if err := s.CreateEntry(ctx, faq(fmt.Sprintf("备份中的问题%d", i)), "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.CreateToken(ctx, "脚本", kb.RoleAdmin, ""); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "kb.backup")
+	if _, err := store.Backup(ctx, dbPath, backup, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Revoked after the backup, and only in the WAL when the database is
+	// damaged; the WAL does not hold page 1, so the damage keeps it from
+	// being checkpointed. Its pages would overwrite the restored copy's.
+	if _, err := s.DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeToken(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	wal, err := os.ReadFile(dbPath + "-wal")
+	if err != nil || len(wal) == 0 {
+		t.Fatalf("no WAL: %d bytes, %v", len(wal), err)
+	}
+	s.Close()
+	damaged := []byte(strings.Repeat("not a database ", 400))
+	for path, b := range map[string][]byte{dbPath: damaged, dbPath + "-wal": wal} {
+		if err := os.WriteFile(path, b, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// What a crash right after the swap leaves: the database and any WAL
+	// beside it.
+	crashed := filepath.Join(t.TempDir(), "xiaoshen.db")
+	store.SetAfterSwapHook(t, func() {
+		for _, suffix := range []string{"", "-wal"} {
+			if b, err := os.ReadFile(dbPath + suffix); err == nil {
+				os.WriteFile(crashed+suffix, b, 0o640)
+			}
+		}
+	})
+	if _, _, err := store.Restore(ctx, backup, dbPath, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{crashed, dbPath} {
+		s, err := store.Open(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if problems, err := s.IntegrityCheck(ctx); err != nil || len(problems) > 0 {
+			t.Errorf("%s: integrity: %v %v", path, problems, err)
+		}
+		if n, err := s.CountEntries(ctx); n != 5 {
+			t.Errorf("%s: %d entries (%v), want the backup's 5", path, n, err)
+		}
+		s.Close()
+	}
+	for suffix, want := range map[string][]byte{"": damaged, "-wal": wal} {
+		if got, err := os.ReadFile(dbPath + ".before-restore" + suffix); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("kept %q: %d bytes (%v), want the %d found", suffix, len(got), err, len(want))
+		}
 	}
 }

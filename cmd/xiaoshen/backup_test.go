@@ -147,30 +147,49 @@ func TestRestoreEndsSessions(t *testing.T) {
 }
 
 func TestRestoreWarnsWhenRevocationsCannotBeRead(t *testing.T) {
+	damaged := []byte(strings.Repeat("not a database ", 400))
 	tests := []struct {
-		name       string
-		damage     func(t *testing.T, db string)
+		name string
+		// damage returns the files it leaves, by suffix of xiaoshen.db,
+		// which the restore must keep as found.
+		damage     func(t *testing.T, dir string) map[string][]byte
 		wantReason string
-		wantKept   bool // the old database is kept as xiaoshen.db.before-restore
 	}{
-		{"damaged database", func(t *testing.T, db string) {
+		{"damaged database", func(t *testing.T, dir string) map[string][]byte {
+			db := filepath.Join(dir, "xiaoshen.db")
 			for _, suffix := range []string{"-wal", "-shm"} {
 				os.Remove(db + suffix)
 			}
-			if err := os.WriteFile(db, []byte(strings.Repeat("not a database ", 400)), 0o640); err != nil {
+			if err := os.WriteFile(db, damaged, 0o640); err != nil {
 				t.Fatal(err)
 			}
-		}, "现有数据库无法读取", true},
-		{"no database", func(t *testing.T, db string) {
+			return map[string][]byte{"": damaged}
+		}, "现有数据库无法读取"},
+		{"damaged database with a WAL", func(t *testing.T, dir string) map[string][]byte {
+			// The WAL holds the revocation, not page 1: it cannot be
+			// checkpointed into the damaged file.
+			wal := mustLeaveWAL(t, dir, func(st *store.Store) {
+				if err := st.RevokeToken(t.Context(), 3); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if err := os.WriteFile(filepath.Join(dir, "xiaoshen.db"), damaged, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			return map[string][]byte{"": damaged, "-wal": wal}
+		}, "现有数据库无法读取"},
+		{"no database", func(t *testing.T, dir string) map[string][]byte {
+			db := filepath.Join(dir, "xiaoshen.db")
 			for _, suffix := range []string{"", "-wal", "-shm"} {
 				os.Remove(db + suffix)
 			}
-		}, "数据目录中没有现有数据库", false},
+			return nil
+		}, "数据目录中没有现有数据库"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := mustBackUpAccounts(t)
-			tt.damage(t, filepath.Join(a.dir, "xiaoshen.db"))
+			found := tt.damage(t, a.dir)
 			code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", a.backup, "--yes")
 			if code != 0 {
 				t.Fatalf("restore: exit %d: %s%s", code, out, errs)
@@ -183,11 +202,20 @@ func TestRestoreWarnsWhenRevocationsCannotBeRead(t *testing.T) {
 			if !strings.Contains(out, "未能从原数据库带入") || strings.Contains(out, "已带入") {
 				t.Errorf("stdout:\n%s", out)
 			}
-			if _, err := os.Stat(filepath.Join(a.dir, "xiaoshen.db.before-restore")); (err == nil) != tt.wantKept {
-				t.Errorf("xiaoshen.db.before-restore: %v, want kept %v", err, tt.wantKept)
+			kept := filepath.Join(a.dir, "xiaoshen.db.before-restore")
+			if _, err := os.Stat(kept); (err == nil) != (found != nil) {
+				t.Errorf("%s: %v, want kept %v", filepath.Base(kept), err, found != nil)
+			}
+			for suffix, want := range found {
+				if got, err := os.ReadFile(kept + suffix); err != nil || !bytes.Equal(got, want) {
+					t.Errorf("%s%s: %d bytes (%v), want the %d bytes found", filepath.Base(kept), suffix, len(got), err, len(want))
+				}
+			}
+			if wal, err := os.ReadFile(filepath.Join(a.dir, "xiaoshen.db-wal")); err == nil && len(wal) > 0 {
+				t.Errorf("a WAL of %d bytes is left beside the restored database", len(wal))
 			}
 			st := mustOpenDataStore(t, a.dir)
-			if a.tokenWorks(t, st, 1) || !a.tokenWorks(t, st, 2) {
+			if a.tokenWorks(t, st, 1) || !a.tokenWorks(t, st, 2) || !a.tokenWorks(t, st, 3) {
 				t.Error("the restored database does not hold the backup's tokens")
 			}
 		})
