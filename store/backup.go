@@ -198,12 +198,22 @@ func checkBackup(ctx context.Context, db *sql.DB, path string) (*BackupInfo, err
 	return &info, nil
 }
 
+// Restored says what a restore did.
+type Restored struct {
+	Info *BackupInfo
+	// Carried holds the revocations the backup did not have yet.
+	Carried *Revocations
+	// KeptAs is the path the replaced database is kept at; "" when there
+	// was none.
+	KeptAs string
+}
+
 // Restore puts the backup at from in place of the database at dbPath. The
 // caller must make sure no process uses dbPath. The backup is copied and
-// checked beside dbPath first; the old database is checkpointed, kept as
-// dbPath + ".before-restore" with no WAL left beside dbPath, and replaced
-// with one rename, so a crash leaves either the old database or the
-// restored one.
+// checked beside dbPath first; the old database is checkpointed, kept
+// under a name of its own with the time now (see keptName), with no WAL
+// left beside dbPath, and replaced with one rename, so a crash leaves
+// either the old database or the restored one.
 //
 // keep holds the revocations read from the database being replaced (see
 // ReadRevocations); they are applied to the copy before the rename, so a
@@ -211,36 +221,40 @@ func checkBackup(ctx context.Context, db *sql.DB, path string) (*BackupInfo, err
 // returns the ones the backup did not have yet. Every login session of
 // the copy is ended: a session logged out or ended by a password change
 // after the backup would otherwise be valid again.
-func Restore(ctx context.Context, from, dbPath string, keep *Revocations) (*BackupInfo, *Revocations, error) {
+func Restore(ctx context.Context, from, dbPath string, keep *Revocations, now time.Time) (*Restored, error) {
 	if _, err := os.Stat(from); err != nil {
-		return nil, nil, kb.Errorf(kb.ENOTFOUND, "备份文件 %s 不存在", from)
+		return nil, kb.Errorf(kb.ENOTFOUND, "备份文件 %s 不存在", from)
 	}
 	tmp := dbPath + ".restoring"
 	if err := copyFile(from, tmp); err != nil {
 		os.Remove(tmp)
-		return nil, nil, fmt.Errorf("store: restore: %w", err)
+		return nil, fmt.Errorf("store: restore: %w", err)
 	}
 	keepOwner(dbPath, tmp)
 	info, carried, err := prepareRestored(ctx, tmp, from, keep)
 	if err != nil {
 		os.Remove(tmp)
-		return nil, nil, err
+		return nil, err
 	}
-	if err := retireDatabase(dbPath, dbPath+".before-restore"); err != nil {
+	kept, err := retireDatabase(dbPath, now)
+	if err != nil {
 		os.Remove(tmp)
-		return nil, nil, fmt.Errorf("store: restore: %w", err)
+		return nil, fmt.Errorf("store: restore: %w", err)
 	}
 	if err := os.Rename(tmp, dbPath); err != nil {
 		os.Remove(tmp)
-		// The old database stays; give it back the WAL retireDatabase moved.
-		os.Link(dbPath+".before-restore-wal", dbPath+"-wal")
-		return nil, nil, fmt.Errorf("store: restore: %w", err)
+		if kept != "" {
+			// The old database stays; give it back the WAL retireDatabase
+			// moved.
+			os.Link(kept+"-wal", dbPath+"-wal")
+		}
+		return nil, fmt.Errorf("store: restore: %w", err)
 	}
 	syncDir(filepath.Dir(dbPath))
 	if afterSwapHook != nil {
 		afterSwapHook()
 	}
-	return info, carried, nil
+	return &Restored{Info: info, Carried: carried, KeptAs: kept}, nil
 }
 
 // afterSwapHook, when set by a test, is called right after the swap.
@@ -407,39 +421,63 @@ func hasTable(ctx context.Context, q interface {
 	return n > 0, err
 }
 
-// retireDatabase keeps the database at path as kept, a hard link, for the
-// swap to rename the restored copy over path. It checkpoints the database
-// first, so that the kept file holds everything; a database too damaged to
-// checkpoint is kept as found, its WAL moved to kept + "-wal": replacing a
-// damaged database is what a restore is often for. Either way no -wal or
-// -shm file is left beside path, and the directory is synced, before the
-// swap: SQLite does not check that a WAL belongs to its database, and after
-// a crash would read the old one's into the restored copy.
-func retireDatabase(path, kept string) error {
+// retireDatabase keeps the database at path under a name of its own (see
+// keptName), a hard link, for the swap to rename the restored copy over
+// path, and returns that name; "" when there is no database. It
+// checkpoints the database first, so that the kept file holds everything;
+// a database too damaged to checkpoint is kept as found, its WAL moved to
+// the kept name + "-wal": replacing a damaged database is what a restore
+// is often for. Either way no -wal or -shm file is left beside path, and
+// the directory is synced, before the swap: SQLite does not check that a
+// WAL belongs to its database, and after a crash would read the old one's
+// into the restored copy.
+func retireDatabase(path string, now time.Time) (string, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return "", nil
 	}
-	for _, old := range []string{kept, kept + "-wal"} {
-		if err := os.Remove(old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
+	kept, err := keptName(path, now)
+	if err != nil {
+		return "", err
 	}
 	if checkpoint(path) != nil {
 		if err := os.Link(path+"-wal", kept+"-wal"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return "", err
 		}
 	}
 	if err := os.Link(path, kept); err != nil {
-		return err
+		return "", err
 	}
 	// After a checkpoint the WAL is empty; otherwise kept + "-wal" holds it.
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return "", err
 		}
 	}
 	syncDir(filepath.Dir(path))
-	return nil
+	return kept, nil
+}
+
+// keptName returns a name for the database at path replaced by a restore
+// at now, such as xiaoshen.db.before-restore-20261127T120000, that no file
+// has yet: an earlier kept copy may be the only one of the data before a
+// restore of the wrong backup.
+func keptName(path string, now time.Time) (string, error) {
+	base := path + ".before-restore-" + now.In(kb.Shanghai).Format("20060102T150405")
+	for n := 1; n < 100; n++ {
+		name := base
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d", base, n)
+		}
+		if !exists(name) && !exists(name+"-wal") {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("no free name for the old database beside %s", base)
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // checkpoint moves the WAL of the database at path into the database. It

@@ -80,8 +80,12 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 
 	t.Run("restore into a new directory", func(t *testing.T) {
 		dst := filepath.Join(t.TempDir(), "xiaoshen.db")
-		if _, _, err := store.Restore(ctx, backup, dst, nil); err != nil {
+		restored, err := store.Restore(ctx, backup, dst, nil, time.Now())
+		if err != nil {
 			t.Fatal(err)
+		}
+		if restored.KeptAs != "" {
+			t.Errorf("kept %s, but there was no database", restored.KeptAs)
 		}
 		s, err := store.Open(dst)
 		if err != nil {
@@ -118,15 +122,20 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, _, err := store.Restore(ctx, backup, dst, nil); err != nil {
+		restoredAt := time.Date(2026, 11, 27, 12, 0, 0, 0, kb.Shanghai)
+		restored, err := store.Restore(ctx, backup, dst, nil, restoredAt)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if want := dst + ".before-restore-20261127T120000"; restored.KeptAs != want {
+			t.Errorf("kept as %s, want %s", restored.KeptAs, want)
 		}
 		if fi, err := os.Stat(dst); err != nil {
 			t.Fatal(err)
 		} else if st := fi.Sys().(*syscall.Stat_t); asRoot && (st.Uid != serviceUID || st.Gid != serviceGID) {
 			t.Errorf("restored database owned by %d:%d, want the old one's %d:%d", st.Uid, st.Gid, serviceUID, serviceGID)
 		}
-		for path, want := range map[string]int{dst: info.Entries, dst + ".before-restore": 1} {
+		for path, want := range map[string]int{dst: info.Entries, restored.KeptAs: 1} {
 			s, err := store.Open(path)
 			if err != nil {
 				t.Fatal(err)
@@ -171,7 +180,7 @@ func TestRestoreRefusesWhatIsNotARestorableBackup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "xiaoshen.db")
-			if _, _, err := store.Restore(ctx, tt.file, dst, nil); kb.ErrorCode(err) != tt.code {
+			if _, err := store.Restore(ctx, tt.file, dst, nil, time.Now()); kb.ErrorCode(err) != tt.code {
 				t.Fatalf("Restore = %v, want code %s", err, tt.code)
 			}
 			if _, err := os.Stat(dst); !os.IsNotExist(err) {
@@ -216,19 +225,19 @@ func TestRestoreMatchesRevokedTokensByHash(t *testing.T) {
 	if err != nil || len(keep.Tokens) != 1 {
 		t.Fatalf("ReadRevocations = %+v, %v", keep, err)
 	}
-	_, carried, err := store.Restore(ctx, backup, herePath, keep)
+	restored, err := store.Restore(ctx, backup, herePath, keep, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !carried.Empty() {
-		t.Errorf("carried %+v into a backup that has no such token", carried)
+	if !restored.Carried.Empty() {
+		t.Errorf("carried %+v into a backup that has no such token", restored.Carried)
 	}
-	restored := open(herePath)
-	defer restored.Close()
-	if _, err := restored.PrincipalForToken(ctx, otherSecret); err != nil {
+	s := open(herePath)
+	defer s.Close()
+	if _, err := s.PrincipalForToken(ctx, otherSecret); err != nil {
 		t.Errorf("the backup's own token 1 was revoked: %v", err)
 	}
-	if _, err := os.Stat(herePath + ".before-restore"); err != nil {
+	if _, err := os.Stat(restored.KeptAs); err != nil {
 		t.Error(err)
 	}
 }
@@ -283,7 +292,8 @@ func TestRestoreOverADamagedDatabaseWithItsWAL(t *testing.T) {
 			}
 		}
 	})
-	if _, _, err := store.Restore(ctx, backup, dbPath, nil); err != nil {
+	restored, err := store.Restore(ctx, backup, dbPath, nil, time.Now())
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{crashed, dbPath} {
@@ -300,7 +310,7 @@ func TestRestoreOverADamagedDatabaseWithItsWAL(t *testing.T) {
 		s.Close()
 	}
 	for suffix, want := range map[string][]byte{"": damaged, "-wal": wal} {
-		if got, err := os.ReadFile(dbPath + ".before-restore" + suffix); err != nil || !bytes.Equal(got, want) {
+		if got, err := os.ReadFile(restored.KeptAs + suffix); err != nil || !bytes.Equal(got, want) {
 			t.Errorf("kept %q: %d bytes (%v), want the %d found", suffix, len(got), err, len(want))
 		}
 	}

@@ -85,11 +85,11 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			"恢复后请立即用 xiaoshen token list 和 xiaoshen user list 核对，并重新吊销、停用。\n",
 			reason, info.CreatedAt.Format("2006-01-02 15:04:05"))
 	}
-	if replacing && !*yes && !confirm(stderr, fmt.Sprintf("将用备份替换 %s 中的数据库（原数据库另存为 xiaoshen.db.before-restore），确认吗？", *data)) {
+	if replacing && !*yes && !confirm(stderr, fmt.Sprintf("将用备份替换 %s 中的数据库（原数据库另存为 xiaoshen.db.before-restore-日期时间），确认吗？", *data)) {
 		fmt.Fprintln(stdout, "已取消，未做任何更改。要在脚本中恢复，请加 --yes。")
 		return exitCode(1)
 	}
-	_, carried, err := store.Restore(ctx, *in, cfg.dbPath(), keep)
+	restored, err := store.Restore(ctx, *in, cfg.dbPath(), keep, time.Now())
 	if err != nil {
 		if kb.ErrorCode(err) != kb.EINTERNAL {
 			return errors.New(kb.ErrorMessage(err))
@@ -105,13 +105,18 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "已恢复到 %s：%d 个条目。检索索引已删除，下次启动服务时从数据库重建。\n", *data, info.Entries)
 	if revErr == nil {
-		printCarried(stdout, carried)
+		printCarried(stdout, restored.Carried)
 	} else {
 		fmt.Fprintln(stdout, "吊销与停用：未能从原数据库带入（见上方警告），请用 xiaoshen token list 和 xiaoshen user list 核对。")
 	}
 	fmt.Fprintln(stdout, "审核页面的登录已全部失效，审核员需重新登录。")
-	if replacing {
-		fmt.Fprintf(stdout, "原数据库保存在 %s.before-restore，确认无误后可删除。\n", cfg.dbPath())
+	if restored.KeptAs != "" {
+		wal := ""
+		if _, err := os.Stat(restored.KeptAs + "-wal"); err == nil {
+			// A database too damaged to checkpoint is kept with its WAL.
+			wal = fmt.Sprintf("（连同 %s-wal，二者须一起保留或删除）", restored.KeptAs)
+		}
+		fmt.Fprintf(stdout, "原数据库保存在 %s，%s确认无误后可删除。\n", restored.KeptAs, wal)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -202,9 +203,15 @@ func TestRestoreWarnsWhenRevocationsCannotBeRead(t *testing.T) {
 			if !strings.Contains(out, "未能从原数据库带入") || strings.Contains(out, "已带入") {
 				t.Errorf("stdout:\n%s", out)
 			}
-			kept := filepath.Join(a.dir, "xiaoshen.db.before-restore")
-			if _, err := os.Stat(kept); (err == nil) != (found != nil) {
-				t.Errorf("%s: %v, want kept %v", filepath.Base(kept), err, found != nil)
+			kept := ""
+			if m := keptAs.FindStringSubmatch(out); m != nil {
+				kept = m[1]
+			}
+			if (kept != "") != (found != nil) {
+				t.Errorf("kept as %q, want kept %v:\n%s", kept, found != nil, out)
+			}
+			if found["-wal"] != nil && !strings.Contains(out, "连同 "+kept+"-wal") {
+				t.Errorf("the output does not name the kept WAL:\n%s", out)
 			}
 			for suffix, want := range found {
 				if got, err := os.ReadFile(kept + suffix); err != nil || !bytes.Equal(got, want) {
@@ -285,5 +292,41 @@ func TestRestoreCancelledLeavesTheDatabaseAsItWas(t *testing.T) {
 	code, out, errs = cliRun(t, "restore", "--data", a.dir, "--in", a.backup, "--yes")
 	if code != 0 || !strings.Contains(out, "令牌 3（客服），吊销于") {
 		t.Errorf("restore of a database whose revocation is in its WAL: exit %d: %s%s", code, out, errs)
+	}
+}
+
+// keptAs matches the restore's line naming where the old database is kept.
+var keptAs = regexp.MustCompile(`原数据库保存在 (\S+)，`)
+
+func TestRestoreTwiceKeepsBothOldDatabases(t *testing.T) {
+	a := mustBackUpAccounts(t)
+	// Only the database before the first restore has this user: were the
+	// wrong backup restored twice, its copy is the one that matters.
+	withStdin(t, "password-2\n")
+	if code, _, errs := cliRun(t, "user", "create", "--data", a.dir, "--name", "newcomer", "--role", "admin", "--password-stdin"); code != 0 {
+		t.Fatalf("create: exit %d: %s", code, errs)
+	}
+	var kept []string
+	for i := 0; i < 2; i++ {
+		code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", a.backup, "--yes")
+		m := keptAs.FindStringSubmatch(out)
+		if code != 0 || m == nil {
+			t.Fatalf("restore %d: exit %d: %s%s", i+1, code, out, errs)
+		}
+		kept = append(kept, m[1])
+	}
+	if kept[0] == kept[1] || !regexp.MustCompile(`xiaoshen\.db\.before-restore-\d{8}T\d{6}`).MatchString(kept[0]) {
+		t.Fatalf("kept as %q", kept)
+	}
+	for i, path := range kept {
+		st, err := store.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.Authenticate(t.Context(), "newcomer", "password-2")
+		st.Close()
+		if (err == nil) != (i == 0) {
+			t.Errorf("%s holds the user created before the first restore: %v, want %v", filepath.Base(path), err == nil, i == 0)
+		}
 	}
 }
