@@ -328,49 +328,52 @@ func ReadRevocations(ctx context.Context, dbPath string) (*Revocations, error) {
 	}
 	defer db.Close()
 	r := &Revocations{}
-	if ok, err := hasTable(ctx, db, "tokens"); err != nil {
-		return nil, fmt.Errorf("store: read revocations: %w", err)
-	} else if ok {
-		rows, err := db.QueryContext(ctx, `SELECT id, name, revoked_at, token_hash FROM tokens WHERE revoked_at IS NOT NULL ORDER BY id`)
-		if err != nil {
-			return nil, fmt.Errorf("store: read revocations: %w", err)
+	err = scanTable(ctx, db, "tokens", `SELECT id, name, revoked_at, token_hash FROM tokens WHERE revoked_at IS NOT NULL ORDER BY id`, func(rows *sql.Rows) error {
+		var t RevokedToken
+		var at string
+		if err := rows.Scan(&t.ID, &t.Name, &at, &t.hash); err != nil {
+			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var t RevokedToken
-			var at string
-			if err := rows.Scan(&t.ID, &t.Name, &at, &t.hash); err != nil {
-				return nil, fmt.Errorf("store: read revocations: %w", err)
-			}
-			t.RevokedAt = parseTime(at)
-			r.Tokens = append(r.Tokens, t)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: read revocations: %w", err)
-		}
-	}
-	if ok, err := hasTable(ctx, db, "users"); err != nil {
-		return nil, fmt.Errorf("store: read revocations: %w", err)
-	} else if ok {
-		rows, err := db.QueryContext(ctx, `SELECT name, disabled_at FROM users WHERE disabled_at IS NOT NULL ORDER BY name`)
-		if err != nil {
-			return nil, fmt.Errorf("store: read revocations: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		t.RevokedAt = parseTime(at)
+		r.Tokens = append(r.Tokens, t)
+		return nil
+	})
+	if err == nil {
+		err = scanTable(ctx, db, "users", `SELECT name, disabled_at FROM users WHERE disabled_at IS NOT NULL ORDER BY name`, func(rows *sql.Rows) error {
 			var u DisabledUser
 			var at string
 			if err := rows.Scan(&u.Name, &at); err != nil {
-				return nil, fmt.Errorf("store: read revocations: %w", err)
+				return err
 			}
 			u.DisabledAt = parseTime(at)
 			r.Users = append(r.Users, u)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: read revocations: %w", err)
-		}
+			return nil
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read revocations: %w", err)
 	}
 	return r, nil
+}
+
+// scanTable runs query on db and calls scan for each row; it does nothing
+// when db has no table called table, as a database from before the
+// accounts migration.
+func scanTable(ctx context.Context, db *sql.DB, table, query string, scan func(*sql.Rows) error) error {
+	if ok, err := hasTable(ctx, db, table); err != nil || !ok {
+		return err
+	}
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // applyRevocations revokes and disables in db what keep holds, ends every
