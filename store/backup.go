@@ -217,10 +217,11 @@ type Restored struct {
 //
 // keep holds the revocations read from the database being replaced (see
 // ReadRevocations); they are applied to the copy before the rename, so a
-// token revoked or a user disabled after the backup stays so. Restore
-// returns the ones the backup did not have yet. Every login session of
-// the copy is ended: a session logged out or ended by a password change
-// after the backup would otherwise be valid again.
+// token revoked, a user disabled or a password reset after the backup
+// stays so: every user in both keeps the password of the database being
+// replaced. Restore returns the ones the backup did not have yet. Every
+// login session of the copy is ended: a session logged out or ended by a
+// password change after the backup would otherwise be valid again.
 func Restore(ctx context.Context, from, dbPath string, keep *Revocations, now time.Time) (*Restored, error) {
 	if _, err := os.Stat(from); err != nil {
 		return nil, kb.Errorf(kb.ENOTFOUND, "备份文件 %s 不存在", from)
@@ -289,14 +290,18 @@ func prepareRestored(ctx context.Context, path, from string, keep *Revocations) 
 }
 
 // Revocations are the access decisions of a database that a restore must
-// not undo: the tokens revoked and the review-page users disabled.
+// not undo: the tokens revoked, the review-page users disabled and the
+// passwords reset, which revokes the old one.
 type Revocations struct {
-	Tokens []RevokedToken
-	Users  []DisabledUser
+	Tokens    []RevokedToken
+	Users     []DisabledUser
+	Passwords []UserPassword
 }
 
 // Empty reports whether there is nothing to carry.
-func (r *Revocations) Empty() bool { return r == nil || len(r.Tokens)+len(r.Users) == 0 }
+func (r *Revocations) Empty() bool {
+	return r == nil || len(r.Tokens)+len(r.Users)+len(r.Passwords) == 0
+}
 
 // RevokedToken is a revoked token; it is matched by its hash, so that a
 // backup whose ids mean other tokens is not touched by mistake.
@@ -313,11 +318,20 @@ type DisabledUser struct {
 	DisabledAt time.Time
 }
 
-// ReadRevocations reads the revocations of the database at dbPath without
-// running migrations or changing its files, so that a restore cancelled
-// afterwards leaves them as they were. It fails when the database is missing or cannot be
-// read, as after damage; the caller must then warn that revocations made
-// after the backup are lost.
+// UserPassword is a review-page user's password hash, matched by the
+// user's name. Read from the database being replaced, it is the newest
+// decision: a password reset after the backup, as after a leak, stays
+// reset.
+type UserPassword struct {
+	Name string
+	hash string
+}
+
+// ReadRevocations reads the revocations and passwords of the database at
+// dbPath without running migrations or changing its files, so that a
+// restore cancelled afterwards leaves them as they were. It fails when the
+// database is missing or cannot be read, as after damage; the caller must
+// then warn that revocations made after the backup are lost.
 func ReadRevocations(ctx context.Context, dbPath string) (*Revocations, error) {
 	if _, err := os.Stat(dbPath); err != nil {
 		return nil, fmt.Errorf("store: read revocations: %w", err)
@@ -350,6 +364,16 @@ func ReadRevocations(ctx context.Context, dbPath string) (*Revocations, error) {
 			return nil
 		})
 	}
+	if err == nil {
+		err = scanTable(ctx, db, "users", `SELECT name, password_hash FROM users ORDER BY name`, func(rows *sql.Rows) error {
+			var p UserPassword
+			if err := rows.Scan(&p.Name, &p.hash); err != nil {
+				return err
+			}
+			r.Passwords = append(r.Passwords, p)
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read revocations: %w", err)
 	}
@@ -376,8 +400,9 @@ func scanTable(ctx context.Context, db *sql.DB, table, query string, scan func(*
 	return rows.Err()
 }
 
-// applyRevocations revokes and disables in db what keep holds, ends every
-// session, and returns the revocations db did not have yet.
+// applyRevocations revokes, disables and sets the passwords in db that
+// keep holds, ends every session, and returns the revocations db did not
+// have yet.
 func applyRevocations(ctx context.Context, db *sql.DB, keep *Revocations) (*Revocations, error) {
 	carried := &Revocations{}
 	tx, err := db.BeginTx(ctx, nil)
@@ -406,6 +431,15 @@ func applyRevocations(ctx context.Context, db *sql.DB, keep *Revocations) (*Revo
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				carried.Users = append(carried.Users, u)
+			}
+		}
+		for _, p := range keep.Passwords {
+			res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ? AND password_hash <> ?`, p.hash, p.Name, p.hash)
+			if err != nil {
+				return nil, err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				carried.Passwords = append(carried.Passwords, p)
 			}
 		}
 	}

@@ -73,16 +73,18 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "备份：%s，备份时间 %s，数据库结构 %s，%d 个条目\n", *in, info.CreatedAt.Format("2006-01-02 15:04:05"), info.SchemaVersion, info.Entries)
 	_, statErr := os.Stat(cfg.dbPath())
 	replacing := statErr == nil
-	// Revoking a token or disabling a user is a security decision that the
-	// backup may predate; read them now, while the database is still here.
+	// Revoking a token, disabling a user or resetting a password is a
+	// security decision that the backup may predate; read them now, while
+	// the database is still here.
 	keep, revErr := store.ReadRevocations(ctx, cfg.dbPath())
 	if revErr != nil {
 		reason := "数据目录中没有现有数据库"
 		if replacing {
 			reason = fmt.Sprintf("现有数据库无法读取（%v）", revErr)
 		}
-		fmt.Fprintf(stderr, "警告：%s，备份时间（%s）之后吊销的令牌和停用的用户无法带到恢复后的数据库，它们可能重新生效。"+
-			"恢复后请立即用 xiaoshen token list 和 xiaoshen user list 核对，并重新吊销、停用。\n",
+		fmt.Fprintf(stderr, "警告：%s，备份时间（%s）之后吊销的令牌、停用的用户和重设的密码无法带到恢复后的数据库，"+
+			"吊销的令牌、停用的用户和重设前的旧密码可能重新生效。"+
+			"恢复后请立即用 xiaoshen token list 和 xiaoshen user list 核对，重新吊销、停用，并用 xiaoshen user passwd 再次重设这些密码。\n",
 			reason, info.CreatedAt.Format("2006-01-02 15:04:05"))
 	}
 	if replacing && !*yes && !confirm(stderr, fmt.Sprintf("将用备份替换 %s 中的数据库（原数据库另存为 xiaoshen.db.before-restore-日期时间），确认吗？", *data)) {
@@ -107,7 +109,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if revErr == nil {
 		printCarried(stdout, restored.Carried)
 	} else {
-		fmt.Fprintln(stdout, "吊销与停用：未能从原数据库带入（见上方警告），请用 xiaoshen token list 和 xiaoshen user list 核对。")
+		fmt.Fprintln(stdout, "吊销、停用与密码重设：未能从原数据库带入（见上方警告），请用 xiaoshen token list 和 xiaoshen user list 核对。")
 	}
 	fmt.Fprintln(stdout, "审核页面的登录已全部失效，审核员需重新登录。")
 	if restored.KeptAs != "" {
@@ -121,18 +123,21 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// printCarried lists the revocations a restore kept although the backup
-// predates them.
+// printCarried lists the revocations and password resets a restore kept
+// although the backup predates them.
 func printCarried(w io.Writer, carried *store.Revocations) {
 	if carried.Empty() {
-		fmt.Fprintln(w, "吊销与停用：备份之后没有新吊销的令牌或新停用的用户，无需带入。")
+		fmt.Fprintln(w, "吊销、停用与密码重设：备份之后没有新吊销的令牌、新停用的用户或重设的密码，无需带入。")
 		return
 	}
-	fmt.Fprintln(w, "以下吊销与停用发生在备份之后，已带入恢复后的数据库：")
+	fmt.Fprintln(w, "以下吊销、停用与密码重设发生在备份之后，已带入恢复后的数据库：")
 	for _, t := range carried.Tokens {
 		fmt.Fprintf(w, "  令牌 %d（%s），吊销于 %s\n", t.ID, t.Name, t.RevokedAt.Format("2006-01-02 15:04"))
 	}
 	for _, u := range carried.Users {
 		fmt.Fprintf(w, "  用户 %s，停用于 %s\n", u.Name, u.DisabledAt.Format("2006-01-02 15:04"))
+	}
+	for _, p := range carried.Passwords {
+		fmt.Fprintf(w, "  用户 %s 的密码（备份之后重设过，旧密码不能再登录）\n", p.Name)
 	}
 }

@@ -110,10 +110,36 @@ func TestRestoreKeepsRevocationsMadeAfterTheBackup(t *testing.T) {
 			t.Fatalf("backup: exit %d: %s", code, errs)
 		}
 		code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", bk2, "--yes")
-		if code != 0 || !strings.Contains(out, "备份之后没有新吊销的令牌或新停用的用户") || strings.Contains(out, "已带入") {
+		if code != 0 || !strings.Contains(out, "备份之后没有新吊销的令牌、新停用的用户或重设的密码") || strings.Contains(out, "已带入") {
 			t.Fatalf("exit %d: %s%s", code, out, errs)
 		}
 	})
+}
+
+func TestRestoreKeepsPasswordsResetAfterTheBackup(t *testing.T) {
+	a := mustBackUpAccounts(t)
+	// The password of stayer leaked and was reset after the backup.
+	withStdin(t, "password-2\n")
+	if code, _, errs := cliRun(t, "user", "passwd", "--data", a.dir, "--name", "stayer", "--password-stdin"); code != 0 {
+		t.Fatalf("passwd: exit %d: %s", code, errs)
+	}
+	code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", a.backup, "--yes")
+	if code != 0 {
+		t.Fatalf("restore: exit %d: %s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "已带入恢复后的数据库") || !strings.Contains(out, "用户 stayer 的密码") || strings.Contains(out, "用户 leaver 的密码") {
+		t.Errorf("restore output does not list the reset password of stayer alone:\n%s", out)
+	}
+	st := mustOpenDataStore(t, a.dir)
+	if _, err := st.Authenticate(t.Context(), "stayer", "password-1"); kb.ErrorCode(err) != kb.EUNAUTH {
+		t.Errorf("the leaked password logs in again after the restore: %v", err)
+	}
+	if _, err := st.Authenticate(t.Context(), "stayer", "password-2"); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+	if _, err := st.Authenticate(t.Context(), "leaver", "password-1"); err != nil {
+		t.Errorf("a user whose password was not reset: %v", err)
+	}
 }
 
 func TestRestoreEndsSessions(t *testing.T) {
@@ -195,7 +221,7 @@ func TestRestoreWarnsWhenRevocationsCannotBeRead(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("restore: exit %d: %s%s", code, out, errs)
 			}
-			for _, want := range []string{"警告：" + tt.wantReason, "之后吊销的令牌和停用的用户无法带到恢复后的数据库", "xiaoshen token list", "xiaoshen user list"} {
+			for _, want := range []string{"警告：" + tt.wantReason, "之后吊销的令牌、停用的用户和重设的密码无法带到恢复后的数据库", "xiaoshen user passwd", "xiaoshen token list", "xiaoshen user list"} {
 				if !strings.Contains(errs, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, errs)
 				}
