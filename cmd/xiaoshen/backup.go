@@ -78,14 +78,19 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// the database is still here.
 	keep, revErr := store.ReadRevocations(ctx, cfg.dbPath())
 	if revErr != nil {
-		reason := "数据目录中没有现有数据库"
+		reason, detail := "数据目录中没有现有数据库", ""
 		if replacing {
-			reason = fmt.Sprintf("现有数据库无法读取（%v）", revErr)
+			reason = "现有数据库无法读取（已损坏或不是数据库文件）"
+			if errors.Is(revErr, os.ErrPermission) {
+				reason = "现有数据库无权读取"
+			}
+			// The store's words help whoever looks into it, after the message.
+			detail = fmt.Sprintf("（详情：%v）", revErr)
 		}
 		fmt.Fprintf(stderr, "警告：%s，备份时间（%s）之后吊销的令牌、停用的用户和重设的密码无法带到恢复后的数据库，"+
 			"吊销的令牌、停用的用户和重设前的旧密码可能重新生效。"+
-			"恢复后请立即用 xiaoshen token list 和 xiaoshen user list 核对，重新吊销、停用，并用 xiaoshen user passwd 再次重设这些密码。\n",
-			reason, info.CreatedAt.Format("2006-01-02 15:04:05"))
+			"恢复后请立即用 xiaoshen token list 和 xiaoshen user list 核对，重新吊销、停用，并用 xiaoshen user passwd 再次重设这些密码。%s\n",
+			reason, info.CreatedAt.Format("2006-01-02 15:04:05"), detail)
 	}
 	if replacing && !*yes && !confirm(stderr, fmt.Sprintf("将用备份替换 %s 中的数据库（原数据库另存为 xiaoshen.db.before-restore-日期时间），确认吗？", *data)) {
 		fmt.Fprintln(stdout, "已取消，未做任何更改。要在脚本中恢复，请加 --yes。")

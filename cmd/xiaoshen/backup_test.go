@@ -191,7 +191,7 @@ func TestRestoreWarnsWhenRevocationsCannotBeRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			return map[string][]byte{"": damaged}
-		}, "现有数据库无法读取"},
+		}, "现有数据库无法读取（已损坏或不是数据库文件）"},
 		{"damaged database with a WAL", func(t *testing.T, dir string) map[string][]byte {
 			// The WAL holds the revocation, not page 1: it cannot be
 			// checkpointed into the damaged file.
@@ -204,7 +204,7 @@ func TestRestoreWarnsWhenRevocationsCannotBeRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			return map[string][]byte{"": damaged, "-wal": wal}
-		}, "现有数据库无法读取"},
+		}, "现有数据库无法读取（已损坏或不是数据库文件）"},
 		{"no database", func(t *testing.T, dir string) map[string][]byte {
 			db := filepath.Join(dir, "xiaoshen.db")
 			for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -225,6 +225,10 @@ func TestRestoreWarnsWhenRevocationsCannotBeRead(t *testing.T) {
 				if !strings.Contains(errs, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, errs)
 				}
+			}
+			// The reason is said in Chinese; a detail in English may follow.
+			if detail := strings.Index(errs, "（详情："); strings.Contains(errs, "store:") && (detail < 0 || strings.Index(errs, "store:") < detail) {
+				t.Errorf("stderr tells the reason in the store's English:\n%s", errs)
 			}
 			if !strings.Contains(out, "未能从原数据库带入") || strings.Contains(out, "已带入") {
 				t.Errorf("stdout:\n%s", out)
