@@ -83,8 +83,11 @@ func TestUserListPasswordAndDisable(t *testing.T) {
 		if err := s.DisableUser(ctx, "nobody"); kb.ErrorCode(err) != kb.ENOTFOUND {
 			t.Errorf("disabling a missing user: %v, want not found", err)
 		}
-		users, _ := s.Users(ctx)
-		if users[1].DisabledAt == nil || users[0].DisabledAt != nil {
+		users, err := s.Users(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(users) != 2 || users[1].DisabledAt == nil || users[0].DisabledAt != nil {
 			t.Errorf("Users after disabling = %+v", users)
 		}
 		if _, err := s.Authenticate(ctx, "admin", "admin-password"); err != nil {
