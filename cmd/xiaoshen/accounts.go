@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,10 +29,33 @@ func openStore(data string) (*store.Store, error) {
 	return store.Open(filepath.Join(data, "xiaoshen.db"))
 }
 
+// askedForHelp reports whether the first word of a command made of
+// subcommands asks for its help, which the flag package would give a
+// subcommand's flags.
+func askedForHelp(args []string) bool {
+	return len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, args[0])
+}
+
+const userUsage = "用法：xiaoshen user create|list|passwd|disable --data DIR ..."
+
+const userHelp = userUsage + `
+
+子命令：
+  create   创建审核页面账号（登录名、角色、部门、初始密码）
+  list     列出所有账号及其状态
+  passwd   重设密码，该账号已登录的会话均退出
+  disable  停用账号，已登录的会话立即失效
+
+各子命令的参数：xiaoshen user <子命令> -h`
+
 func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	usage := usageError{fmt.Errorf("用法：xiaoshen user create|list|passwd|disable --data DIR ...")}
+	usage := usageError{errors.New(userUsage)}
 	if len(args) == 0 {
 		return usage
+	}
+	if askedForHelp(args) {
+		fmt.Fprintln(stderr, userHelp)
+		return flag.ErrHelp
 	}
 	fs := newFlagSet("user "+args[0], stderr)
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）")
@@ -158,10 +183,25 @@ func orDash(s string) string {
 	return s
 }
 
+const tokenUsage = "用法：xiaoshen token create|list|revoke --data DIR ..."
+
+const tokenHelp = tokenUsage + `
+
+子命令：
+  create   创建访问令牌（持有人、角色、部门），令牌只显示一次
+  list     列出所有令牌及其状态
+  revoke   按编号吊销令牌
+
+各子命令的参数：xiaoshen token <子命令> -h`
+
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	usage := usageError{fmt.Errorf("用法：xiaoshen token create|list|revoke --data DIR ...")}
+	usage := usageError{errors.New(tokenUsage)}
 	if len(args) == 0 {
 		return usage
+	}
+	if askedForHelp(args) {
+		fmt.Fprintln(stderr, tokenHelp)
+		return flag.ErrHelp
 	}
 	fs := newFlagSet("token "+args[0], stderr)
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）")

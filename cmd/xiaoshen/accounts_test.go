@@ -172,6 +172,11 @@ func TestUserCommands(t *testing.T) {
 				t.Errorf("%v: exit %d: %s", args, code, errs)
 			}
 		}
+		for _, args := range [][]string{{"user", "-h"}, {"user", "--help"}, {"token", "-h"}, {"token", "--help"}} {
+			if code, _, errs := cliRun(t, args...); code != 0 || !strings.Contains(errs, "xiaoshen "+args[0]+" <子命令> -h") || !strings.Contains(errs, "list") {
+				t.Errorf("%v: exit %d: %s", args, code, errs)
+			}
+		}
 		for _, sub := range []string{"create", "list", "passwd", "disable"} {
 			if code, _, errs := cliRun(t, "user", sub, "-h"); code != 0 || !strings.Contains(errs, "xiaoshen user "+sub) || !strings.Contains(errs, "XIAOSHEN_DATA") {
 				t.Errorf("user %s -h: exit %d: %s", sub, code, errs)
