@@ -113,51 +113,53 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return tw.Flush()
 	case "passwd":
-		name := fs.String("name", "", "登录名")
 		fromStdin := fs.Bool("password-stdin", false, "从标准输入的第一行读取新密码；不加时生成随机密码")
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return err
-		}
-		if *name == "" {
-			return usageError{fmt.Errorf("用法：xiaoshen user passwd --data DIR --name 登录名 [--password-stdin]")}
-		}
-		password, generated, err := newPassword(*fromStdin)
-		if err != nil {
-			return err
-		}
-		st, err := openStore(*data)
+		name, st, err := openNamedUser(fs, args[1:], data, " [--password-stdin]")
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		if err := st.SetPassword(ctx, *name, password); err != nil {
+		password, generated, err := newPassword(*fromStdin)
+		if err != nil {
+			return err
+		}
+		if err := st.SetPassword(ctx, name, password); err != nil {
 			return fmt.Errorf("%s", kb.ErrorMessage(err))
 		}
-		fmt.Fprintf(stdout, "已重设用户 %s 的密码，该用户已登录的会话均已退出\n", *name)
+		fmt.Fprintf(stdout, "已重设用户 %s 的密码，该用户已登录的会话均已退出\n", name)
 		if generated {
 			fmt.Fprintf(stdout, "新密码（只显示这一次）：\n%s\n", password)
 		}
 		return nil
 	case "disable":
-		name := fs.String("name", "", "登录名")
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return err
-		}
-		if *name == "" {
-			return usageError{fmt.Errorf("用法：xiaoshen user disable --data DIR --name 登录名")}
-		}
-		st, err := openStore(*data)
+		name, st, err := openNamedUser(fs, args[1:], data, "")
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		if err := st.DisableUser(ctx, *name); err != nil {
+		if err := st.DisableUser(ctx, name); err != nil {
 			return fmt.Errorf("%s", kb.ErrorMessage(err))
 		}
-		fmt.Fprintf(stdout, "已停用用户 %s：不能再登录，已登录的会话立即失效\n", *name)
+		fmt.Fprintf(stdout, "已停用用户 %s：不能再登录，已登录的会话立即失效\n", name)
 		return nil
 	}
 	return usage
+}
+
+// openNamedUser adds --name to the flags of a subcommand acting on one
+// user, parses args, and opens the store of the data directory (the
+// --data flag, read once parsed); flags
+// names the subcommand's other flags for its usage line.
+func openNamedUser(fs *flag.FlagSet, args []string, data *string, flags string) (string, *store.Store, error) {
+	name := fs.String("name", "", "登录名")
+	if err := parseFlags(fs, args); err != nil {
+		return "", nil, err
+	}
+	if *name == "" {
+		return "", nil, usageError{fmt.Errorf("用法：%s --data DIR --name 登录名%s", fs.Name(), flags)}
+	}
+	st, err := openStore(*data)
+	return *name, st, err
 }
 
 // newPassword reads a password from the first line of stdin, or generates
