@@ -155,15 +155,7 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 		return fmt.Errorf("store: set password of %q: %w", name, err)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		id, err := liveUser(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, string(hash), id); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
-		return err
+		return updateLiveUser(ctx, tx, name, `UPDATE users SET password_hash = ? WHERE id = ?`, string(hash))
 	})
 	if err != nil && kb.ErrorCode(err) == kb.EINTERNAL {
 		return fmt.Errorf("store: set password of %q: %w", name, err)
@@ -175,19 +167,26 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 // once. The account stays, so that its name keeps pointing at its history.
 func (s *Store) DisableUser(ctx context.Context, name string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		id, err := liveUser(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, formatTime(s.Now()), id); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
-		return err
+		return updateLiveUser(ctx, tx, name, `UPDATE users SET disabled_at = ? WHERE id = ?`, formatTime(s.Now()))
 	})
 	if err != nil && kb.ErrorCode(err) == kb.EINTERNAL {
 		return fmt.Errorf("store: disable user %q: %w", name, err)
 	}
+	return err
+}
+
+// updateLiveUser runs update, which sets one column to value for the user
+// id, on the live user called name, and ends the user's sessions: they
+// were opened with the access the update takes away.
+func updateLiveUser(ctx context.Context, tx *sql.Tx, name, update string, value any) error {
+	id, err := liveUser(ctx, tx, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, update, value, id); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
 	return err
 }
 

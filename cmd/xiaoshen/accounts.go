@@ -148,8 +148,8 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // openNamedUser adds --name to the flags of a subcommand acting on one
 // user, parses args, and opens the store of the data directory (the
-// --data flag, read once parsed); flags
-// names the subcommand's other flags for its usage line.
+// --data flag, read once parsed); flags names the subcommand's other
+// flags for its usage line.
 func openNamedUser(fs *flag.FlagSet, args []string, data *string, flags string) (string, *store.Store, error) {
 	name := fs.String("name", "", "登录名")
 	if err := parseFlags(fs, args); err != nil {
