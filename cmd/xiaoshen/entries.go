@@ -141,10 +141,24 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // runEntries covers the everyday tasks: list, show, delete and history.
+const entriesHelp = `用法：xiaoshen entries list|show|delete|history [参数]
+
+子命令：
+  list      列出条目（可按栏目、部门筛选）
+  show      查看一个条目：xiaoshen entries show 条目编号
+  delete    删除一个条目（软删除，可用原编号重新上传恢复）
+  history   查看一个条目的修改历史
+
+各子命令的参数：xiaoshen entries <子命令> -h`
+
 func runEntries(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := usageError{fmt.Errorf("用法：xiaoshen entries list|show|delete|history [参数]")}
 	if len(args) == 0 {
 		return usage
+	}
+	if askedForHelp(args) {
+		fmt.Fprintln(stderr, entriesHelp)
+		return flag.ErrHelp
 	}
 	fs := newFlagSet("entries "+args[0], stderr)
 	server, token := serverFlags(fs)

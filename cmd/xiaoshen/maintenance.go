@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -53,6 +54,10 @@ const calendarUsage = "用法：xiaoshen calendar import --data DIR [--force] FI
 func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New(calendarUsage)}
+	}
+	if askedForHelp(args) {
+		fmt.Fprintln(stderr, calendarUsage+"\n\n各子命令的参数：xiaoshen calendar <子命令> -h")
+		return flag.ErrHelp
 	}
 	switch args[0] {
 	case "import":
