@@ -207,7 +207,7 @@ func TestCSVBigCell(t *testing.T) {
 	if p.fatal != nil {
 		t.Fatal(p.fatal)
 	}
-	wantError(t, p.errs, 3, "内容", "超过上限 65536 字节")
+	wantError(t, p.errs, 3, "内容", "单元格有 349526 个字（1048578 字节），超过上限 65536 字节（约 21845 个汉字）")
 	if len(p.errs) != 1 {
 		t.Errorf("want only the size error, got %v", p.errs)
 	}

@@ -50,12 +50,14 @@ func (b *rowBuilder) build(row int, cells []cell) (*Record, []*RowError) {
 	limit := b.opts.maxCellBytes()
 	for i := range cells {
 		c := &cells[i]
-		size := len(c.text)
+		size, chars := len(c.text), utf8.RuneCountInString(c.text)
 		for _, it := range c.items {
-			size += len(it)
+			size, chars = size+len(it), chars+utf8.RuneCountInString(it)
 		}
 		if size > limit {
-			fail(*c, "单元格有 %d 字节，超过上限 %d 字节", size, limit)
+			// Maintainers count characters; the limit is in bytes, three to
+			// a Chinese character.
+			fail(*c, "单元格有 %d 个字（%d 字节），超过上限 %d 字节（约 %d 个汉字）", chars, size, limit, limit/3)
 			c.text, c.items, c.field = "", nil, field{kind: fieldIgnore}
 			continue
 		}
