@@ -61,13 +61,15 @@ type frontKey struct {
 // published_on …), and a fields map holds column fields as before. names
 // maps a field's key to the name the file wrote for it; col is the column
 // the upload gives when the head names none.
-func readFrontMatter(file, head string, col kb.Column, e *kb.Entry, names map[string]string) *RowError {
+func readFrontMatter(file, head string, col kb.Column, e *kb.Entry, names map[string]string, lines map[string]int) *RowError {
 	fail := func(line int, key, format string, args ...any) *RowError {
 		return &RowError{File: file, Row: line, Field: key, Message: fmt.Sprintf(format, args...)}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(head), &doc); err != nil {
-		return fail(yamlLine(err)+1, "", "YAML 头部有误：%s", err.Error())
+		// yaml.v3 says what is wrong in English: the line is in the
+		// problem's position, the detail after a Chinese hint.
+		return fail(yamlLine(err)+1, "", "YAML 头部格式有误：请检查这一行的冒号、缩进和引号（%s）", yamlDetail(err))
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -85,6 +87,7 @@ func readFrontMatter(file, head string, col kb.Column, e *kb.Entry, names map[st
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		// The head starts on the file's second line.
 		k := frontKey{name: root.Content[i].Value, line: root.Content[i].Line + 1, value: root.Content[i+1]}
+		lines[k.name] = k.line
 		if foldHeader(k.name) == "fields" {
 			if fieldsKey != nil {
 				return fail(k.line, k.name, "fields 在第 %d 行已写过，只能写一次", fieldsKey.line)
@@ -160,6 +163,7 @@ func readFrontMatter(file, head string, col kb.Column, e *kb.Entry, names map[st
 				return fail(fk.line, fk.name, "“%s”与第 %d 行的“%s”是同一字段，只能写一个", fk.name, first.line, first.name)
 			}
 			seen[code] = fk
+			lines[fk.name] = fk.line
 			e.Fields[fk.name] = v
 		}
 	}
@@ -250,7 +254,7 @@ func ParseMarkdown(name string, data []byte, defaultColumn kb.Column) (*Record, 
 
 // parseMarkdown parses one Markdown entry and returns every problem.
 func parseMarkdown(name string, data []byte, opts Options) (*Record, []*RowError) {
-	e, names, errs := readMarkdown(name, data, opts)
+	e, names, lines, errs := readMarkdown(name, data, opts)
 	if errs != nil {
 		return nil, errs
 	}
@@ -264,16 +268,16 @@ func parseMarkdown(name string, data []byte, opts Options) (*Record, []*RowError
 		out = append(out, &RowError{File: name, Row: 1, Field: field, Message: fe.Message})
 	}
 	if len(out) > 0 {
-		return nil, out
+		return nil, atKeyLines(out, lines)
 	}
 	return &Record{File: name, Row: 1, Entry: e, Interpretation: e.Fields[kb.FieldInterpretation]}, nil
 }
 
 // readMarkdown reads a Markdown entry without validating it. names maps a
 // field code to the key the front matter used for it.
-func readMarkdown(name string, data []byte, opts Options) (*kb.Entry, map[string]string, []*RowError) {
-	fail := func(row int, field, msg string) (*kb.Entry, map[string]string, []*RowError) {
-		return nil, nil, []*RowError{{File: name, Row: row, Field: field, Message: msg}}
+func readMarkdown(name string, data []byte, opts Options) (*kb.Entry, map[string]string, map[string]int, []*RowError) {
+	fail := func(row int, field, msg string) (*kb.Entry, map[string]string, map[string]int, []*RowError) {
+		return nil, nil, nil, []*RowError{{File: name, Row: row, Field: field, Message: msg}}
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	text := strings.ReplaceAll(string(data), "\r\n", "\n")
@@ -292,17 +296,39 @@ func readMarkdown(name string, data []byte, opts Options) (*kb.Entry, map[string
 		body = ""
 	}
 	e := &kb.Entry{Column: opts.Column, Content: body, Fields: map[string]string{}}
-	names := map[string]string{}
-	if err := readFrontMatter(name, head, opts.Column, e, names); err != nil {
-		return nil, nil, []*RowError{err}
+	names, lines := map[string]string{}, map[string]int{}
+	if err := readFrontMatter(name, head, opts.Column, e, names, lines); err != nil {
+		return nil, nil, nil, []*RowError{err}
 	}
 	if e.Column == "" {
-		return fail(1, "column", "未指定栏目（column 或 栏目）")
+		return fail(1, "栏目", "未指定栏目：在 YAML 头部写“栏目: 常见问题”（或 column），或上传时加 --column")
 	}
 	if e.Department == "" {
 		e.Department = opts.Department
 	}
-	return e, names, nil
+	return e, names, lines, nil
+}
+
+// atKeyLines moves each problem reported at the head's first line to the
+// line of the key it names, where the maintainer has to look.
+func atKeyLines(errs []*RowError, lines map[string]int) []*RowError {
+	for _, e := range errs {
+		if l, ok := lines[e.Field]; ok && e.Row == 1 {
+			e.Row = l
+		}
+	}
+	return errs
+}
+
+// yamlDetail is a yaml.v3 error without its "yaml: line N:" prefix.
+func yamlDetail(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if strings.HasPrefix(msg, "line ") {
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+	}
+	return msg
 }
 
 // markdownLimit bounds the Markdown file read into memory.
@@ -323,12 +349,12 @@ func (u *Upload) parseMarkdown(name string, r io.Reader, opts Options, fn func(*
 	if !utf8.Valid(data) {
 		return nil, &RowError{File: name, Message: "文件不是 UTF-8 编码：Markdown 文件必须使用 UTF-8"}
 	}
-	e, names, errs := readMarkdown(name, data, opts)
+	e, names, lines, errs := readMarkdown(name, data, opts)
 	if errs != nil {
 		return errs, nil
 	}
 	if errs := u.finish(name, 1, e, names, nil); len(errs) > 0 {
-		return errs, nil
+		return atKeyLines(errs, lines), nil
 	}
 	return nil, callback(fn, &Record{File: name, Row: 1, Entry: e, Interpretation: e.Fields[kb.FieldInterpretation]})
 }
