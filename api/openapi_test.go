@@ -144,6 +144,15 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	c.do(t, "DELETE", "/api/v1/entries/"+itoa(created.ID), maintainer, "", 200)
 	c.do(t, "POST", "/api/v1/entries/sync", maintainer, `{"column":"faq","rows":[{"row":2,"entry":{"column":"faq","title":"缺内容的问题？","content":""}}]}`, 422)
 	c.do(t, "POST", "/api/v1/entries/sync", maintainer, `{"column":"faq","dry_run":true,"rows":[{"row":2,"entry":{"external_id":"XS-1","column":"faq","title":"上传的问题？","content":"上传的答复。"}}]}`, 200)
+	// Upload, delete, and upload again: the entry is restored, and its
+	// history says so.
+	row := `{"column":"faq","rows":[{"row":2,"entry":{"external_id":"XS-2","column":"faq","title":"上传后删除的问题？","content":"上传的答复。"}}]}`
+	uploaded := decode[kb.SyncResult](t, c.do(t, "POST", "/api/v1/entries/sync", maintainer, row, 200))
+	c.do(t, "DELETE", "/api/v1/entries/"+itoa(uploaded.Changes[0].EntryID), maintainer, "", 200)
+	if again := decode[kb.SyncResult](t, c.do(t, "POST", "/api/v1/entries/sync", maintainer, row, 200)); again.Restored != 1 {
+		t.Errorf("upload after a delete: %+v", again)
+	}
+	c.do(t, "GET", "/api/v1/entries/"+itoa(uploaded.Changes[0].EntryID)+"/history", maintainer, "", 200)
 
 	// Reviewing.
 	list := decode[itemList](t, c.do(t, "GET", "/api/v1/unanswered?status=open&overdue=false&limit=10", admin, "", 200))

@@ -395,7 +395,7 @@ func TestSyncRefusesToUndoAChangeMadeMeanwhile(t *testing.T) {
 	rows = faqRows("", 2, "ZZ")
 	rows[0].Entry.Content, rows[1].Entry.Content = "新的答复口径", "新的答复口径"
 	msg := ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: rows}), 409, nil)
-	if !strings.Contains(msg, fmt.Sprintf("条目 %d 已被他人修改", id)) {
+	if !strings.Contains(msg, fmt.Sprintf("条目 %d 已被他人修改", id)) || !strings.Contains(msg, "本次上传未写入任何内容，请重新上传") {
 		t.Errorf("upload over a change made meanwhile: %s", msg)
 	}
 	for _, c := range first.Changes {

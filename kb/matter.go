@@ -1,6 +1,9 @@
 package kb
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Matter is a government-service matter (事项) with its owning department and
 // the words citizens use for it.
@@ -28,19 +31,59 @@ var Matters = []Matter{
 		Elsewhere: []string{"经营许可", "经营备案", "网络销售"}},
 	{Name: "第二类医疗器械产品注册", Department: "器械注册处", Keywords: []string{"第二类医疗器械", "二类医疗器械", "二类械", "二类器械", "医疗器械注册", "器械注册", "械注册", "注册证", "械字号"},
 		Elsewhere: []string{"经营许可", "经营备案", "网络销售", "生产许可"},
-		Class:     []string{"二类", "二三类"}, OtherClasses: []string{"一类", "三类"}},
+		// Bare 一类 would be in 哪一类 and 同一类; 二、三类 names 二类 too.
+		Class: []string{"二类", "二三类", "二、三类", "二/三类"},
+		OtherClasses: []string{"第一类", "一类医疗器械", "一类器械", "一类械", "一类备案",
+			"第三类", "三类医疗器械", "三类器械", "三类械", "三类注册"}},
 	{Name: "化妆品生产许可", Department: "化妆品监管处", Keywords: []string{"化妆品生产许可", "化妆品", "妆字号", "妆品"},
 		Elsewhere: []string{"经营许可", "经营备案", "网络销售"}},
 }
 
-// MatterOf returns the matter a question names by its keywords, if any.
+// Names tells whether a lower-cased question names the matter: by its name
+// or one of its words, and neither another matter of the same products
+// nor, for one class of products, only another class.
+func (m Matter) Names(question string) bool {
+	if containsAny(question, m.Elsewhere) || namesClass(question, m.OtherClasses) && !namesClass(question, m.Class) {
+		return false
+	}
+	return strings.Contains(question, strings.ToLower(m.Name)) || containsAny(question, m.Keywords)
+}
+
+// namesClass tells whether a question names one of the classes: 一类医疗器械
+// in 哪一类医疗器械 or 同一类 is a word of asking, not the class.
+func namesClass(question string, classes []string) bool {
+	for _, c := range classes {
+		for at := 0; ; {
+			i := strings.Index(question[at:], c)
+			if i < 0 {
+				break
+			}
+			i += at
+			if prev, _ := utf8.DecodeLastRuneInString(question[:i]); !strings.ContainsRune("哪这那同每某任", prev) {
+				return true
+			}
+			at = i + len(c)
+		}
+	}
+	return false
+}
+
+// containsAny tells whether s holds one of words.
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatterOf returns the matter a question names, if any.
 func MatterOf(question string) (Matter, bool) {
 	q := strings.ToLower(question)
 	for _, m := range Matters {
-		for _, k := range m.Keywords {
-			if strings.Contains(q, k) {
-				return m, true
-			}
+		if m.Names(q) {
+			return m, true
 		}
 	}
 	return Matter{}, false

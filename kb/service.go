@@ -491,10 +491,16 @@ func (s *Service) hotlines(ctx context.Context, department string) ([]Hotline, e
 			// A hotline whose number is still to be filled in helps no one,
 			// nor one whose number is offered already under another name.
 			phone := e.Field(FieldPhone)
-			if (e.Department == department) != (pass == 0) || e.Expired(s.Now()) || HasPlaceholder(phone) || offered[phone] {
+			digits := strings.Map(func(r rune) rune { // 021-1234 5678 is 02112345678
+				if r >= '0' && r <= '9' {
+					return r
+				}
+				return -1
+			}, phone)
+			if (e.Department == department) != (pass == 0) || e.Expired(s.Now()) || HasPlaceholder(phone) || offered[digits] {
 				continue
 			}
-			offered[phone] = true
+			offered[digits] = true
 			out = append(out, Hotline{Title: e.Title, Phone: e.Field(FieldPhone), Hours: ForCitizens(e.Field(FieldHours))})
 		}
 	}

@@ -213,7 +213,9 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 			e.ExternalID = old.ExternalID
 		}
 		var restored *Entry // the deleted entry this row brings back
-		if d := deleted[e.ExternalID]; old == nil && d != nil && p.CanActFor(d.Department) && !restoring[d.ID] {
+		// Only the same column's: a 编号 reused for another kind of entry
+		// is a new entry, not the old one's history.
+		if d := deleted[e.ExternalID]; old == nil && d != nil && d.Column == e.Column && p.CanActFor(d.Department) && !restoring[d.ID] {
 			restored, restoring[d.ID] = d, true
 		}
 		if old == nil || !old.SameContent(e) {
@@ -296,6 +298,11 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 	}
 	s.Logger.InfoContext(ctx, "upload validated; writing", "actor", p.Actor(), "entries", len(creates)+len(updates)+len(deletes))
 	if err := s.Syncs.ApplySync(ctx, creates, updates, deletes, p.Actor()); err != nil {
+		if code := ErrorCode(err); code == ECONFLICT || code == ENOTFOUND {
+			// Another write reached an entry between this upload's check and
+			// its write: the transaction wrote nothing.
+			return nil, Errorf(ECONFLICT, "上传期间有条目被他人修改或删除（%s），本次上传未写入任何内容，请重新上传", ErrorMessage(err))
+		}
 		return nil, err
 	}
 	res.Written = true

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"sort"
-	"strings"
 
 	"xiaoshen/kb"
 )
@@ -212,16 +211,6 @@ func weigh(syn *Synonyms, terms []string, stats *termStats) weightedTerms {
 	return out
 }
 
-// containsAny tells whether s holds one of words.
-func containsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
-}
-
 // matterNamed tells whether the (folded) question names the matter: +1 when
 // it holds one of the matter's words, -1 when it holds none, 0 when the
 // entry has no matter.
@@ -230,21 +219,12 @@ func matterNamed(question, matter string) float64 {
 		return 0
 	}
 	for _, m := range kb.Matters {
-		if m.Name != matter {
-			continue
-		}
-		if containsAny(question, m.Elsewhere) || containsAny(question, m.OtherClasses) && !containsAny(question, m.Class) {
-			return -1
-		}
-		if strings.Contains(question, strings.ToLower(m.Name)) {
-			return 1
-		}
-		for _, k := range m.Keywords {
-			if strings.Contains(question, k) {
+		if m.Name == matter {
+			if m.Names(question) {
 				return 1
 			}
+			return -1
 		}
-		return -1
 	}
 	return 0
 }

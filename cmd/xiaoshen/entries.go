@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -140,19 +141,21 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// runEntries covers the everyday tasks: list, show, delete and history.
-const entriesHelp = `用法：xiaoshen entries list|show|delete|history [参数]
+const entriesUsage = "用法：xiaoshen entries list|show|delete|history [参数]"
+
+const entriesHelp = entriesUsage + `
 
 子命令：
   list      列出条目（可按栏目、部门筛选）
-  show      查看一个条目：xiaoshen entries show 条目编号
-  delete    删除一个条目（软删除，可用原编号重新上传恢复）
-  history   查看一个条目的修改历史
+  show      查看一个条目：xiaoshen entries show 条目ID
+  delete    删除一个条目（软删除；其编号的行再上传即恢复）：xiaoshen entries delete 条目ID
+  history   查看一个条目的修改历史：xiaoshen entries history 条目ID
 
-各子命令的参数：xiaoshen entries <子命令> -h`
+参数：--server、--token（各子命令通用），--column、--department、--limit（list），--yes（delete）`
 
+// runEntries covers the everyday tasks: list, show, delete and history.
 func runEntries(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	usage := usageError{fmt.Errorf("用法：xiaoshen entries list|show|delete|history [参数]")}
+	usage := usageError{errors.New(entriesUsage)}
 	if len(args) == 0 {
 		return usage
 	}

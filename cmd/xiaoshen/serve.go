@@ -148,7 +148,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger.Info("xiaoshen ready", "addr", ln.Addr().String(), "data", *data, "entries", n, "threshold", a.service.Threshold, "calibration", a.index.Model().Profile,
 		"rate_limit", *rateLimit, "trust_proxy", *trustProxy, "metrics", *metricsOn, "startup_ms", time.Since(start).Milliseconds())
 
-	repairCtx, stopRepair := context.WithCancel(ctx)
+	// The repair outlives the stop signal: writes are taken until the
+	// drain ends, and it stops with the function.
+	repairCtx, stopRepair := context.WithCancel(context.WithoutCancel(ctx))
 	repairDone := make(chan struct{})
 	go func() {
 		defer close(repairDone)

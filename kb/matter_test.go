@@ -1,0 +1,28 @@
+package kb_test
+
+import (
+	"testing"
+
+	"xiaoshen/kb"
+)
+
+// An unanswered question goes to the department of the matter it names,
+// and a question about another matter of the same products names none.
+func TestMatterOf(t *testing.T) {
+	tests := map[string]string{
+		"二类械注册要交哪些材料":       "第二类医疗器械产品注册",
+		"化妆品生产许可多久能办下来":     "化妆品生产许可",
+		"二类医疗器械经营备案要什么材料":   "",
+		"三类医疗器械注册费是多少钱":     "",
+		"哪一类医疗器械要办注册证":      "第二类医疗器械产品注册",
+		"医疗器械生产许可证丢了怎么补办":   "第二、三类医疗器械生产许可",
+		"开药店要办药品经营许可证吗，药证呢": "",
+		"护照过期了怎么办":          "",
+	}
+	for q, want := range tests {
+		m, ok := kb.MatterOf(q)
+		if got := m.Name; got != want || ok != (want != "") {
+			t.Errorf("MatterOf(%q) = %q, %v; want %q", q, got, ok, want)
+		}
+	}
+}
