@@ -127,12 +127,12 @@ func TestFindGroupEqualsFullScan(t *testing.T) {
 // merely starts like one is not. (Every listed word, cut and keyed by the
 // real segmenter, is tested in TestSmallTalkWordsThroughTheSegmenter.)
 func TestIsSmallTalk(t *testing.T) {
-	for _, key := range []string{"", "好收到", "晚上好谢谢你", "在在", "嗯嗯好的"} {
+	for _, key := range []string{"", "好收到", "晚上好谢谢你", "在在", "嗯嗯好的", "hello", "thankyou"} {
 		if !isSmallTalk(key) {
 			t.Errorf("%q is not small talk", key)
 		}
 	}
-	for _, key := range []string{"在哪里办理", "好办", "谢谢二类械注册要交哪些材料", "你们在哪里办公", "hello"} {
+	for _, key := range []string{"在哪里办理", "好办", "谢谢二类械注册要交哪些材料", "你们在哪里办公", "history", "hiv"} {
 		if isSmallTalk(key) {
 			t.Errorf("%q is small talk", key)
 		}

@@ -91,4 +91,13 @@ func TestSmallTalkWordsThroughTheSegmenter(t *testing.T) {
 			}
 		}
 	}
+	for _, q := range []string{"Hello!", "Thank you", "Hi, good morning", "thanks"} {
+		if res, err := env.Service.Ask(context.Background(), kb.AskRequest{Question: q}); err != nil || !res.SmallTalk {
+			t.Errorf("%q: small talk %v (%v)", q, res != nil && res.SmallTalk, err)
+		}
+	}
+	// A question in English is no small talk for holding a greeting.
+	if res, err := env.Service.Ask(context.Background(), kb.AskRequest{Question: "Hi, how do I renew my licence?"}); err != nil || res.SmallTalk {
+		t.Errorf("an English question taken for small talk (%v)", err)
+	}
 }

@@ -389,6 +389,8 @@ var smallTalkWords = []string{
 	"在", "在不在", "有人", "好", "好的", "嗯", "嗯嗯", "哈哈", "嗨", "哈喽", "再见", "拜拜", "收到", "明白",
 	"谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "感谢你", "感谢您", "辛苦", "辛苦了", "你", "您",
 	"早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "晚安", "你们好", "您们好", "大家好", "老师好",
+	// English words are one word each since Latin runs are cut whole.
+	"hello", "hi", "hey", "thanks", "thank", "you", "thx", "ok", "okay", "bye", "good", "morning", "afternoon", "evening",
 }
 
 // isSmallTalk tells whether a question's wording key (filler words such as
