@@ -466,6 +466,21 @@ func TestUploadRestoresADeletedEntry(t *testing.T) {
 	if r := ts.ask(t, "RS测试问题2怎么办理"); !r.Answered || r.Answer.EntryID != id {
 		t.Errorf("the restored entry does not answer: %+v", r)
 	}
+	// Another department, or another column, cannot take the 编号 of a
+	// deleted entry: its owner could never upload it back.
+	ts.call(t, "DELETE", fmt.Sprintf("/api/v1/entries/%d", ids["RS-001"]), maint, "", 200, nil)
+	cosmetics := ts.mustToken(t, "化妆品维护员", kb.RoleMaintainer, "化妆品监管处")
+	var taken kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", cosmetics, syncBody(t, kb.SyncRequest{Column: kb.ColumnFAQ, Rows: faqRows("", 2, "RS")[1:]}), 422, &taken)
+	if len(taken.Errors) != 1 || taken.Errors[0].Field != "external_id" || !strings.Contains(taken.Errors[0].Message, fmt.Sprintf("编号 \"RS-001\" 属于已删除的条目 %d", ids["RS-001"])) {
+		t.Errorf("another department's upload of a deleted entry's 编号: %+v", taken.Errors)
+	}
+	wiki := faqRows("", 2, "RS")[1:]
+	wiki[0].Entry.Column = kb.ColumnWiki
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnWiki, Rows: wiki}), 422, &taken)
+	if len(taken.Errors) != 1 || taken.Errors[0].Field != "external_id" {
+		t.Errorf("another column's upload of a deleted entry's 编号: %+v", taken.Errors)
+	}
 	// An update of a deleted entry by its id, as before, finds none.
 	ts.call(t, "DELETE", fmt.Sprintf("/api/v1/entries/%d", id), maint, "", 200, nil)
 	ts.call(t, "PUT", fmt.Sprintf("/api/v1/entries/%d", id), maint, `{"column":"faq","title":"RS测试问题2怎么办理？","content":"新"}`, 404, nil)

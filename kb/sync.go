@@ -213,9 +213,14 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 			e.ExternalID = old.ExternalID
 		}
 		var restored *Entry // the deleted entry this row brings back
-		// Only the same column's: a 编号 reused for another kind of entry
-		// is a new entry, not the old one's history.
-		if d := deleted[e.ExternalID]; old == nil && d != nil && d.Column == e.Column && p.CanActFor(d.Department) && !restoring[d.ID] {
+		if d := deleted[e.ExternalID]; old == nil && d != nil {
+			// The 编号 stays the deleted entry's: taken by another column or
+			// department, its own could never upload it back.
+			if d.Column != e.Column || !p.CanActFor(d.Department) || restoring[d.ID] {
+				reject("external_id", "编号 %q 属于已删除的条目 %d（%s，%s，%s）：请换一个编号；要恢复该条目，由其部门在原栏目重新上传",
+					e.ExternalID, d.ID, d.Title, d.Column.Name(), d.Department)
+				continue
+			}
 			restored, restoring[d.ID] = d, true
 		}
 		if old == nil || !old.SameContent(e) {
