@@ -241,6 +241,19 @@ func TestFeedbackSuggestionsAndStats(t *testing.T) {
 	if improve.Type != kb.ReviewImprove || improve.AnswerEntryID != answered.Answer.EntryID || improve.DueAt.Format(time.RFC3339) != "2024-10-10T23:59:59+08:00" {
 		t.Errorf("improve item: %+v", improve)
 	}
+	// Saving the answer as it is would close the complaint without a change.
+	entry, err := ts.env.Store.FindEntry(t.Context(), answered.Answer.EntryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, _ := json.Marshal(map[string]string{"title": entry.Title, "content": entry.Content})
+	if msg := ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", fb.ReviewItemID), admin, string(same), 400, nil); !strings.Contains(msg, "答复口径没有改动") {
+		t.Errorf("unchanged answer saved: %s", msg)
+	}
+	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", fb.ReviewItemID), admin, "", 200, &improve)
+	if improve.Status != kb.StatusOpen {
+		t.Errorf("the improve item was closed by an unchanged answer: %+v", improve)
+	}
 	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, answered.QueryID), 409, nil)
 	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, helpful.QueryID), 200, nil)
 	ts.call(t, "POST", "/api/v1/feedback", "", `{"query_id":99999,"helpful":true}`, 404, nil)

@@ -640,6 +640,7 @@ func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req Back
 		if err != nil {
 			return nil, nil, err
 		}
+		before := *old
 		added = slices.Clone(req.SimilarQuestions)
 		old.Content = e.Content
 		if req.Title != "" && req.Title != old.Title {
@@ -647,6 +648,12 @@ func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req Back
 			added = append(added, req.Title)
 		}
 		old.Similar = append(old.Similar, req.SimilarQuestions...)
+		old.Normalize()
+		if old.SameContent(&before) {
+			// The person found this answer unhelpful: saving it as it is
+			// would close their complaint without a change.
+			return nil, nil, Errorf(EINVALID, "答复口径没有改动：请修改标题、内容或补充相似问法后再保存；如该答复无须修改，请驳回该问题")
+		}
 		e = old
 	}
 	e.Normalize()
