@@ -286,6 +286,14 @@ func TestPlaceholdersDoNotReachCitizens(t *testing.T) {
 	if strings.Contains(res.Answer.Content, "待维护人员") {
 		t.Errorf("the department text still speaks to maintainers: %s", res.Answer.Content)
 	}
+	// With its details still to be filled in, the answer offers the
+	// hotlines to ask them by; a complete answer offers none.
+	if res.Fallback == nil || len(res.Fallback.Hotlines) == 0 || !strings.Contains(res.Fallback.Message, "部分信息正在补充") {
+		t.Errorf("an answer with details to fill in offers no hotline: %+v", res.Fallback)
+	}
+	if full := ts.ask(t, "二类械注册要交哪些材料"); !full.Answered || full.Fallback != nil {
+		t.Errorf("a complete answer: answered %v, fallback %+v", full.Answered, full.Fallback)
+	}
 	res = ts.ask(t, "护照过期了怎么办")
 	if res.Fallback == nil || len(res.Fallback.Hotlines) == 0 {
 		t.Fatalf("no hotlines offered: %+v", res)

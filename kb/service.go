@@ -125,6 +125,20 @@ type AnswerField struct {
 	Value string `json:"value"`
 }
 
+// entryHasPlaceholder tells whether e's text or a field a citizen reads
+// holds a detail still to be filled in.
+func entryHasPlaceholder(e *Entry) bool {
+	if HasPlaceholder(e.Content) {
+		return true
+	}
+	for _, f := range answerFields(e) {
+		if f.Value != ForCitizens(f.Value) || strings.Contains(f.Value, placeholderNote) {
+			return true
+		}
+	}
+	return false
+}
+
 // answerFields returns e's filled fields as a citizen reads them; a
 // reference to another entry is left out, its id meaning nothing to them.
 func answerFields(e *Entry) []AnswerField {
@@ -285,6 +299,15 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		}
 		if eff, err := ParseDate(best.Fields[FieldEffectiveOn]); err == nil && eff.After(now) {
 			res.Answer.NotInForceUntil = eff.Format("2006-01-02")
+		}
+		if entryHasPlaceholder(best) {
+			// The answer says a detail is still being filled in: give the
+			// person a number to ask it by.
+			hotlines, err := s.hotlines(ctx, best.Department)
+			if err != nil {
+				return nil, err
+			}
+			res.Fallback = &Fallback{Message: "答复中部分信息正在补充，如需确认可拨打下列热线咨询。", Hotlines: hotlines}
 		}
 		for _, c := range live[1:] {
 			if len(res.Related) < 3 {
