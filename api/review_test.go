@@ -148,6 +148,11 @@ func TestDepartmentScope(t *testing.T) {
 	if res.Unanswered.Department != "化妆品监管处" {
 		t.Fatalf("routed to %s, want 化妆品监管处", res.Unanswered.Department)
 	}
+	// A question about another matter of the same products (the distribution
+	// of devices, not their registration) is the 综合处's to send on.
+	if other := ts.ask(t, "二类医疗器械经营备案怎么办"); other.Answered || other.Unanswered == nil || other.Unanswered.Department != "综合处" {
+		t.Errorf("经营备案 question: answered %v, routed to %+v", other.Answered, other.Unanswered)
+	}
 	id := res.Unanswered.ID
 	url := fmt.Sprintf("/api/v1/unanswered/%d", id)
 	ts.call(t, "GET", url, cosmetics, "", 200, nil)

@@ -78,6 +78,18 @@ func containsAny(s string, words []string) bool {
 	return false
 }
 
+// mentionsProducts tells whether a question holds a word of one of the
+// matters, whether or not it names the matter.
+func mentionsProducts(question string) bool {
+	q := strings.ToLower(question)
+	for _, m := range Matters {
+		if containsAny(q, m.Keywords) {
+			return true
+		}
+	}
+	return false
+}
+
 // MatterOf returns the matter a question names, if any.
 func MatterOf(question string) (Matter, bool) {
 	q := strings.ToLower(question)

@@ -487,6 +487,12 @@ func (s *Service) route(question string, cands []Candidate) string {
 	if m, ok := MatterOf(question); ok {
 		return m.Department
 	}
+	if mentionsProducts(question) {
+		// Another matter of the products a department here licenses
+		// (经营备案, 药店): the entries closest in words are that
+		// department's, but the question is not; 综合处 sends it on.
+		return s.DefaultDepartment
+	}
 	votes := map[string]float64{}
 	for i, c := range cands {
 		if i >= 3 || c.Confidence < routingConfidence || c.Department == "" {
