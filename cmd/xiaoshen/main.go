@@ -212,16 +212,17 @@ func expectedValue(v flag.Value, err error) string {
 	return ""
 }
 
-// boolValueHint explains a first positional word of true or false that
-// follows a bool flag: the flag package takes such a value only as
+// boolValueHint explains a first positional word of true or false (or
+// yes, no …) that follows a bool flag: the flag package takes such a value only as
 // --name=false. It is "" otherwise.
 func boolValueHint(fs *flag.FlagSet, args []string) string {
 	if fs.NArg() == 0 {
 		return ""
 	}
 	word := strings.ToLower(fs.Arg(0))
+	value, ok := boolWords[word]
 	at := len(args) - fs.NArg()
-	if (word != "true" && word != "false") || at == 0 {
+	if !ok || at == 0 {
 		return ""
 	}
 	prev := args[at-1]
@@ -236,8 +237,12 @@ func boolValueHint(fs *flag.FlagSet, args []string) string {
 	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
 		return ""
 	}
-	return fmt.Sprintf("：布尔参数请写成 --%s=%s", name, word)
+	return fmt.Sprintf("：布尔参数请写成 --%s=%s", name, value)
 }
+
+// boolWords are the words people write after a switch, and what they mean.
+var boolWords = map[string]string{"true": "true", "false": "false", "yes": "true", "no": "false",
+	"on": "true", "off": "false", "是": "true", "否": "false"}
 
 // envString defines a string flag that, when the command line does not
 // give it, takes the value of the environment variable env. The flag's

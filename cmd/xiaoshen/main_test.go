@@ -475,6 +475,7 @@ func TestStrayWordsAreRefused(t *testing.T) {
 		{"entries list with a word", []string{"entries", "list", "--server", "http://127.0.0.1:1", "junk"}, `多余的参数 "junk"`},
 		{"upload --dry-run false", []string{"upload", "--token", "xs_x", "--dry-run", "false", file}, `多余的参数 "false"：布尔参数请写成 --dry-run=false`},
 		{"import --seed false", []string{"import", "--data", data, "--seed", "false", file}, `多余的参数 "false"：布尔参数请写成 --seed=false`},
+		{"upload --dry-run yes", []string{"upload", "--column", "faq", "--dry-run", "yes", file}, `多余的参数 "yes"：布尔参数请写成 --dry-run=true`},
 		{"explain --corpus false", []string{"explain", "--corpus", "false", "问题"}, `多余的参数 "false"：布尔参数请写成 --corpus=false`},
 	}
 	for _, tt := range tests {
