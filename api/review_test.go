@@ -181,6 +181,9 @@ func TestDepartmentScope(t *testing.T) {
 	if !strings.Contains(msg, `没有名为\"器械注册外\"的部门；可转派给：`) || !strings.Contains(msg, "器械注册处") {
 		t.Errorf("assign to an unknown department: %s", msg)
 	}
+	if msg := ts.call(t, "POST", url+"/assign", cosmetics, `{"department":" 化妆品监管处 "}`, 400, nil); !strings.Contains(msg, "无须转派") {
+		t.Errorf("assign to the item's own department: %s", msg)
+	}
 	// Reassignment moves the item and is in the audit trail.
 	var moved kb.ReviewItemView
 	ts.call(t, "POST", url+"/assign", cosmetics, `{"department":"器械注册处"}`, 200, &moved)

@@ -723,8 +723,12 @@ func (s *Service) Assign(ctx context.Context, p *Principal, id int64, department
 	if department == "" {
 		return nil, Errorf(EINVALID, "请指定要转派的部门")
 	}
-	if _, err := s.openItem(ctx, p, id); err != nil {
+	it, err := s.openItem(ctx, p, id)
+	if err != nil {
 		return nil, err
+	}
+	if it.Department == department {
+		return nil, Errorf(EINVALID, "该问题已由%s负责，无须转派", department)
 	}
 	known, err := s.Store.Departments(ctx)
 	if err != nil {
