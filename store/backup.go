@@ -203,6 +203,8 @@ type Restored struct {
 	Info *BackupInfo
 	// Carried holds the revocations the backup did not have yet.
 	Carried *Revocations
+	// Lost holds the accounts created after the backup, gone now.
+	Lost *Lost
 	// KeptAs is the path the replaced database is kept at; "" when there
 	// was none.
 	KeptAs string
@@ -232,7 +234,7 @@ func Restore(ctx context.Context, from, dbPath string, keep *Revocations, now ti
 		return nil, fmt.Errorf("store: restore: %w", err)
 	}
 	keepOwner(dbPath, tmp)
-	info, carried, err := prepareRestored(ctx, tmp, from, keep)
+	info, carried, lost, err := prepareRestored(ctx, tmp, from, keep)
 	if err != nil {
 		os.Remove(tmp)
 		return nil, err
@@ -255,7 +257,7 @@ func Restore(ctx context.Context, from, dbPath string, keep *Revocations, now ti
 	if afterSwapHook != nil {
 		afterSwapHook()
 	}
-	return &Restored{Info: info, Carried: carried, KeptAs: kept}, nil
+	return &Restored{Info: info, Carried: carried, Lost: lost, KeptAs: kept}, nil
 }
 
 // afterSwapHook, when set by a test, is called right after the swap.
@@ -263,30 +265,30 @@ var afterSwapHook func()
 
 // prepareRestored checks the copied backup, applies the revocations to
 // keep, ends its sessions and drops its metadata table.
-func prepareRestored(ctx context.Context, path, from string, keep *Revocations) (*BackupInfo, *Revocations, error) {
+func prepareRestored(ctx context.Context, path, from string, keep *Revocations) (*BackupInfo, *Revocations, *Lost, error) {
 	db, err := openRaw(path)
 	if err != nil {
-		return nil, nil, kb.Errorf(kb.EINVALID, "%s 不是 xiaoshen 备份文件（%v）", from, err)
+		return nil, nil, nil, kb.Errorf(kb.EINVALID, "%s 不是 xiaoshen 备份文件（%v）", from, err)
 	}
 	defer db.Close()
 	info, err := checkBackup(ctx, db, from)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	carried, err := applyRevocations(ctx, db, keep)
+	carried, lost, err := applyRevocations(ctx, db, keep)
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: restore: keep revocations: %w", err)
+		return nil, nil, nil, fmt.Errorf("store: restore: keep revocations: %w", err)
 	}
 	if _, err := db.ExecContext(ctx, `DROP TABLE backup_info`); err != nil {
-		return nil, nil, fmt.Errorf("store: restore: %w", err)
+		return nil, nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
 	if err := db.Close(); err != nil {
-		return nil, nil, fmt.Errorf("store: restore: %w", err)
+		return nil, nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
 	if err := syncFile(path); err != nil {
-		return nil, nil, fmt.Errorf("store: restore: %w", err)
+		return nil, nil, nil, fmt.Errorf("store: restore: %w", err)
 	}
-	return info, carried, nil
+	return info, carried, lost, nil
 }
 
 // Revocations are the access decisions of a database that a restore must
@@ -296,7 +298,21 @@ type Revocations struct {
 	Tokens    []RevokedToken
 	Users     []DisabledUser
 	Passwords []UserPassword
+	// LiveTokens are the tokens not revoked, to tell which of them a
+	// restore loses (they were created after the backup).
+	LiveTokens []RevokedToken
 }
+
+// Lost are the accounts of the replaced database that the restored one
+// lacks: created after the backup, they are gone, and a chatbot or
+// reviewer using one is refused until it is created again.
+type Lost struct {
+	Users  []string
+	Tokens []RevokedToken // id and name; RevokedAt is zero
+}
+
+// Empty reports whether nothing was lost.
+func (l *Lost) Empty() bool { return l == nil || len(l.Users)+len(l.Tokens) == 0 }
 
 // Empty reports whether there is nothing to carry.
 func (r *Revocations) Empty() bool {
@@ -365,6 +381,16 @@ func ReadRevocations(ctx context.Context, dbPath string) (*Revocations, error) {
 		})
 	}
 	if err == nil {
+		err = scanTable(ctx, db, "tokens", `SELECT id, name, token_hash FROM tokens WHERE revoked_at IS NULL ORDER BY id`, func(rows *sql.Rows) error {
+			var t RevokedToken
+			if err := rows.Scan(&t.ID, &t.Name, &t.hash); err != nil {
+				return err
+			}
+			r.LiveTokens = append(r.LiveTokens, t)
+			return nil
+		})
+	}
+	if err == nil {
 		err = scanTable(ctx, db, "users", `SELECT name, password_hash FROM users ORDER BY name`, func(rows *sql.Rows) error {
 			var p UserPassword
 			if err := rows.Scan(&p.Name, &p.hash); err != nil {
@@ -402,23 +428,44 @@ func scanTable(ctx context.Context, db *sql.DB, table, query string, scan func(*
 
 // applyRevocations revokes, disables and sets the passwords in db that
 // keep holds, ends every session, and returns the revocations db did not
-// have yet.
-func applyRevocations(ctx context.Context, db *sql.DB, keep *Revocations) (*Revocations, error) {
-	carried := &Revocations{}
+// have yet and the accounts of keep it lacks.
+func applyRevocations(ctx context.Context, db *sql.DB, keep *Revocations) (*Revocations, *Lost, error) {
+	carried, lost := &Revocations{}, &Lost{}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer tx.Rollback()
 	// A backup from before the accounts migration has no accounts to revive.
 	if ok, err := hasTable(ctx, tx, "tokens"); err != nil || !ok {
-		return carried, err
+		return carried, lost, err
+	}
+	if keep != nil {
+		exists := func(query, arg string) (bool, error) {
+			var n int
+			err := tx.QueryRowContext(ctx, query, arg).Scan(&n)
+			return n > 0, err
+		}
+		for _, t := range keep.LiveTokens {
+			if ok, err := exists(`SELECT COUNT(*) FROM tokens WHERE token_hash = ?`, t.hash); err != nil {
+				return nil, nil, err
+			} else if !ok {
+				lost.Tokens = append(lost.Tokens, t)
+			}
+		}
+		for _, p := range keep.Passwords { // every user, by name
+			if ok, err := exists(`SELECT COUNT(*) FROM users WHERE name = ?`, p.Name); err != nil {
+				return nil, nil, err
+			} else if !ok {
+				lost.Users = append(lost.Users, p.Name)
+			}
+		}
 	}
 	if keep != nil {
 		for _, t := range keep.Tokens {
 			res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`, formatTime(t.RevokedAt), t.hash)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				carried.Tokens = append(carried.Tokens, t)
@@ -427,7 +474,7 @@ func applyRevocations(ctx context.Context, db *sql.DB, keep *Revocations) (*Revo
 		for _, u := range keep.Users {
 			res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL`, formatTime(u.DisabledAt), u.Name)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				carried.Users = append(carried.Users, u)
@@ -436,7 +483,7 @@ func applyRevocations(ctx context.Context, db *sql.DB, keep *Revocations) (*Revo
 		for _, p := range keep.Passwords {
 			res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ? AND password_hash <> ?`, p.hash, p.Name, p.hash)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				carried.Passwords = append(carried.Passwords, p)
@@ -444,9 +491,9 @@ func applyRevocations(ctx context.Context, db *sql.DB, keep *Revocations) (*Revo
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions`); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return carried, tx.Commit()
+	return carried, lost, tx.Commit()
 }
 
 // hasTable reports whether the database has a table called name.

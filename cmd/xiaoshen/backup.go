@@ -113,6 +113,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "已恢复到 %s：%d 个条目。检索索引已删除，下次启动服务时从数据库重建。\n", *data, info.Entries)
 	if revErr == nil {
 		printCarried(stdout, restored.Carried)
+		printLost(stdout, restored.Lost)
 	} else {
 		fmt.Fprintln(stdout, "吊销、停用与密码重设：未能从原数据库带入（见上方警告），请用 xiaoshen token list 和 xiaoshen user list 核对。")
 	}
@@ -126,6 +127,21 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "原数据库保存在 %s，%s确认无误后可删除。\n", restored.KeptAs, wal)
 	}
 	return nil
+}
+
+// printLost lists the accounts created after the backup, which the
+// restore took away: a chatbot using such a token stops at once.
+func printLost(w io.Writer, lost *store.Lost) {
+	if lost.Empty() {
+		return
+	}
+	fmt.Fprintln(w, "以下账号和令牌是备份之后创建的，恢复后已不存在；仍需要的请重新创建（xiaoshen user create、xiaoshen token create）：")
+	for _, u := range lost.Users {
+		fmt.Fprintf(w, "  用户 %s\n", u)
+	}
+	for _, t := range lost.Tokens {
+		fmt.Fprintf(w, "  令牌 %d（%s）\n", t.ID, t.Name)
+	}
 }
 
 // printCarried lists the revocations and password resets a restore kept

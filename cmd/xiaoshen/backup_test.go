@@ -360,3 +360,27 @@ func TestRestoreTwiceKeepsBothOldDatabases(t *testing.T) {
 		}
 	}
 }
+
+// Accounts created after the backup are gone after the restore, and the
+// restore says which, so that a chatbot's new token is made again.
+func TestRestoreNamesTheAccountsItLoses(t *testing.T) {
+	a := mustBackUpAccounts(t)
+	if code, _, errs := cliRun(t, "token", "create", "--data", a.dir, "--name", "新客服", "--role", kb.RoleChatbot); code != 0 {
+		t.Fatalf("token create: exit %d: %s", code, errs)
+	}
+	if code, _, errs := cliRun(t, "user", "create", "--data", a.dir, "--name", "newguy", "--role", kb.RoleReviewer, "--department", "器械注册处"); code != 0 {
+		t.Fatalf("user create: exit %d: %s", code, errs)
+	}
+	code, out, errs := cliRun(t, "restore", "--data", a.dir, "--in", a.backup, "--yes")
+	if code != 0 {
+		t.Fatalf("restore: exit %d: %s%s", code, out, errs)
+	}
+	for _, want := range []string{"以下账号和令牌是备份之后创建的，恢复后已不存在", "  用户 newguy\n", "  令牌 4（新客服）\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("restore output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "stayer") || strings.Contains(out, "审核脚本") {
+		t.Errorf("restore reports accounts the backup has:\n%s", out)
+	}
+}
