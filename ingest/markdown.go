@@ -67,9 +67,10 @@ func readFrontMatter(file, head string, col kb.Column, e *kb.Entry, names map[st
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(head), &doc); err != nil {
-		// yaml.v3 says what is wrong in English: the line is in the
-		// problem's position, the detail after a Chinese hint.
-		return fail(yamlLine(err)+1, "", "YAML 头部格式有误：请检查这一行的冒号、缩进和引号（%s）", yamlDetail(err))
+		// yaml.v3 says what is wrong in English, after a Chinese hint. Its
+		// line is where the construct began for a parser error and where
+		// the scanner stopped otherwise, so the mistake may be a line on.
+		return fail(yamlLine(err)+1, "", "YAML 头部格式有误：请检查这一行及下一行的冒号、缩进、引号和括号（%s）", yamlDetail(err))
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
