@@ -150,8 +150,15 @@ func TestDepartmentScope(t *testing.T) {
 	}
 	// A question about another matter of the same products (the distribution
 	// of devices, not their registration) is the 综合处's to send on.
-	if other := ts.ask(t, "二类医疗器械经营备案怎么办"); other.Answered || other.Unanswered == nil || other.Unanswered.Department != "综合处" {
-		t.Errorf("经营备案 question: answered %v, routed to %+v", other.Answered, other.Unanswered)
+	for _, q := range []string{"二类医疗器械经营备案怎么办", "开药店需要什么条件"} {
+		if other := ts.ask(t, q); other.Answered || other.Unanswered == nil || other.Unanswered.Department != "综合处" {
+			t.Errorf("%s: answered %v, routed to %+v", q, other.Answered, other.Unanswered)
+		}
+	}
+	// A registration question that mentions the production licence is still
+	// the registration department's.
+	if reg := ts.ask(t, "二类医疗器械注册时要不要先办生产许可"); !reg.Answered && (reg.Unanswered == nil || reg.Unanswered.Department == "综合处") {
+		t.Errorf("registration question with 生产许可 routed to %+v", reg.Unanswered)
 	}
 	id := res.Unanswered.ID
 	url := fmt.Sprintf("/api/v1/unanswered/%d", id)
@@ -261,6 +268,10 @@ func TestFeedbackSuggestionsAndStats(t *testing.T) {
 	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", fb.ReviewItemID), admin, "", 200, &improve)
 	if improve.Status != kb.StatusOpen {
 		t.Errorf("the improve item was closed by an unchanged answer: %+v", improve)
+	}
+	// A question still unanswered has no answer to find right.
+	if msg := ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/dismiss", uncovered.Unanswered.ID), admin, `{"reason":"答复无误"}`, 400, nil); !strings.Contains(msg, "只用于答案待改进的问题") {
+		t.Errorf("答复无误 on an unanswered question: %s", msg)
 	}
 	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, answered.QueryID), 409, nil)
 	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, helpful.QueryID), 200, nil)

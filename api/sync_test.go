@@ -475,6 +475,11 @@ func TestUploadRestoresADeletedEntry(t *testing.T) {
 	if len(taken.Errors) != 1 || taken.Errors[0].Field != "external_id" || !strings.Contains(taken.Errors[0].Message, fmt.Sprintf("编号 \"RS-001\" 属于已删除的条目 %d", ids["RS-001"])) {
 		t.Errorf("another department's upload of a deleted entry's 编号: %+v", taken.Errors)
 	}
+	// Nor through the one-entry API.
+	msg := ts.call(t, "POST", "/api/v1/entries", cosmetics, `{"external_id":"RS-001","column":"faq","title":"化妆品的另一个问题？","content":"答"}`, 400, nil)
+	if !strings.Contains(msg, fmt.Sprintf(`属于已删除的条目 %d`, ids["RS-001"])) {
+		t.Errorf("another department's new entry with a deleted entry's 编号: %s", msg)
+	}
 	wiki := faqRows("", 2, "RS")[1:]
 	wiki[0].Entry.Column = kb.ColumnWiki
 	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Column: kb.ColumnWiki, Rows: wiki}), 422, &taken)

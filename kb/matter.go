@@ -78,16 +78,14 @@ func containsAny(s string, words []string) bool {
 	return false
 }
 
-// mentionsProducts tells whether a question holds a word of one of the
-// matters, whether or not it names the matter.
-func mentionsProducts(question string) bool {
-	q := strings.ToLower(question)
-	for _, m := range Matters {
-		if containsAny(q, m.Keywords) {
-			return true
-		}
-	}
-	return false
+// unlicensedActivities are the words of activities that none of the
+// matters here covers: the distribution and retail of the products.
+var unlicensedActivities = []string{"经营许可", "经营备案", "网络销售", "药品经营", "零售", "药店", "批发"}
+
+// asksUnlicensedActivity tells whether a question is about one of the
+// unlicensedActivities.
+func asksUnlicensedActivity(question string) bool {
+	return containsAny(strings.ToLower(question), unlicensedActivities)
 }
 
 // MatterOf returns the matter a question names, if any.

@@ -19,10 +19,13 @@ const (
 	DismissOutOfScope = "超出本单位职能" // forwarded to 12345
 	DismissInvalid    = "无效/骚扰"
 	DismissDuplicate  = "重复" // merged into another item
+	// DismissAnswerRight closes a 答案待改进 item whose answer, checked,
+	// needs no change.
+	DismissAnswerRight = "答复无误"
 )
 
 // DismissReasons lists the reasons a review item may be dismissed for.
-var DismissReasons = []string{DismissOutOfScope, DismissInvalid, DismissDuplicate}
+var DismissReasons = []string{DismissOutOfScope, DismissInvalid, DismissDuplicate, DismissAnswerRight}
 
 // ReviewTypeName returns the Chinese name of a review item type.
 func ReviewTypeName(t string) string {
@@ -652,7 +655,7 @@ func (s *Service) Backfill(ctx context.Context, p *Principal, id int64, req Back
 		if old.SameContent(&before) {
 			// The person found this answer unhelpful: saving it as it is
 			// would close their complaint without a change.
-			return nil, nil, Errorf(EINVALID, "答复口径没有改动：请修改标题、内容或补充相似问法后再保存；如该答复无须修改，请驳回该问题")
+			return nil, nil, Errorf(EINVALID, "答复口径没有改动：请修改标题、内容或补充相似问法后再保存；如该答复无须修改，请以“%s”驳回该问题", DismissAnswerRight)
 		}
 		e = old
 	}
@@ -752,8 +755,12 @@ func (s *Service) Dismiss(ctx context.Context, p *Principal, id int64, reason st
 	if !valid {
 		return nil, Errorf(EINVALID, "驳回原因应为：%s", strings.Join(DismissReasons, "、"))
 	}
-	if _, err := s.openItem(ctx, p, id); err != nil {
+	it, err := s.openItem(ctx, p, id)
+	if err != nil {
 		return nil, err
+	}
+	if reason == DismissAnswerRight && it.Type != ReviewImprove {
+		return nil, Errorf(EINVALID, "“%s”只用于答案待改进的问题；这个问题还没有答复", DismissAnswerRight)
 	}
 	if reason == DismissDuplicate {
 		if duplicateOf == 0 || duplicateOf == id {
@@ -765,7 +772,7 @@ func (s *Service) Dismiss(ctx context.Context, p *Principal, id int64, reason st
 	} else {
 		duplicateOf = 0
 	}
-	it, err := s.Reviews.DismissReviewItem(ctx, id, reason, duplicateOf, p.Actor(), s.Now())
+	it, err = s.Reviews.DismissReviewItem(ctx, id, reason, duplicateOf, p.Actor(), s.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -487,10 +487,11 @@ func (s *Service) route(question string, cands []Candidate) string {
 	if m, ok := MatterOf(question); ok {
 		return m.Department
 	}
-	if mentionsProducts(question) {
-		// Another matter of the products a department here licenses
-		// (经营备案, 药店): the entries closest in words are that
-		// department's, but the question is not; 综合处 sends it on.
+	if asksUnlicensedActivity(question) {
+		// Distribution and retail (经营备案, 药店) are licensed by none of
+		// the departments here: the entries closest in words are a
+		// licensing department's, but the question is not; 综合处 sends it
+		// on.
 		return s.DefaultDepartment
 	}
 	votes := map[string]float64{}
@@ -676,6 +677,9 @@ func (s *Service) CreateEntryAs(ctx context.Context, p *Principal, e *Entry) err
 	if err := p.RequireDepartment(e.Department); err != nil {
 		return err
 	}
+	if err := s.checkDeletedExternalID(ctx, p, e); err != nil {
+		return err
+	}
 	return s.CreateEntry(ctx, e, p.Actor())
 }
 
@@ -696,6 +700,9 @@ func (s *Service) UpdateEntryAs(ctx context.Context, p *Principal, e *Entry) err
 		e.Department = old.Department
 	}
 	if err := p.RequireDepartment(e.Department); err != nil {
+		return err
+	}
+	if err := s.checkDeletedExternalID(ctx, p, e); err != nil {
 		return err
 	}
 	return s.UpdateEntry(ctx, e, p.Actor())

@@ -216,9 +216,8 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 		if d := deleted[e.ExternalID]; old == nil && d != nil {
 			// The 编号 stays the deleted entry's: taken by another column or
 			// department, its own could never upload it back.
-			if d.Column != e.Column || !p.CanActFor(d.Department) || restoring[d.ID] {
-				reject("external_id", "编号 %q 属于已删除的条目 %d（%s，%s，%s）：请换一个编号；要恢复该条目，由其部门在原栏目重新上传",
-					e.ExternalID, d.ID, d.Title, d.Column.Name(), d.Department)
+			if !canRestore(p, d, e) || restoring[d.ID] {
+				reject("external_id", "%s", deletedIDTaken(d))
 				continue
 			}
 			restored, restoring[d.ID] = d, true
@@ -423,6 +422,36 @@ func missing(had, has []string) []string {
 		}
 	}
 	return out
+}
+
+// canRestore tells whether p's row e may bring back the deleted entry d
+// of its 编号: only within d's column and by d's department.
+func canRestore(p *Principal, d, e *Entry) bool {
+	return d.Column == e.Column && p.CanActFor(d.Department)
+}
+
+// deletedIDTaken explains why another department or column may not give
+// the 编号 of the deleted entry d to an entry of its own: d's department
+// could never upload it back.
+func deletedIDTaken(d *Entry) string {
+	return fmt.Sprintf("编号 %q 属于已删除的条目 %d（%s，%s，%s）：请换一个编号；要恢复该条目，由其部门在原栏目重新上传",
+		d.ExternalID, d.ID, d.Title, d.Column.Name(), d.Department)
+}
+
+// checkDeletedExternalID refuses an entry written one at a time whose 编号
+// is that of a deleted entry p could not restore, as an upload does.
+func (s *Service) checkDeletedExternalID(ctx context.Context, p *Principal, e *Entry) error {
+	if e.ExternalID == "" {
+		return nil
+	}
+	deleted, err := s.Syncs.DeletedEntries(ctx)
+	if err != nil {
+		return err
+	}
+	if d := deleted[e.ExternalID]; d != nil && d.ID != e.ID && !canRestore(p, d, e) {
+		return &Error{Code: EINVALID, Message: deletedIDTaken(d), Details: []FieldError{{Field: "external_id", Message: deletedIDTaken(d)}}}
+	}
+	return nil
 }
 
 func isCreated(creates []*Entry, e *Entry) bool {
