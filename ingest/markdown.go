@@ -70,7 +70,14 @@ func readFrontMatter(file, head string, col kb.Column, e *kb.Entry, names map[st
 		// yaml.v3 says what is wrong in English, after a Chinese hint. Its
 		// line is where the construct began for a parser error and where
 		// the scanner stopped otherwise, so the mistake may be a line on.
-		return fail(yamlLine(err)+1, "", "YAML 头部格式有误：请检查这一行及下一行的冒号、缩进、引号和括号（%s）", yamlDetail(err))
+		switch line := yamlLine(err); {
+		case strings.Contains(err.Error(), "unexpected end of stream"):
+			return fail(1, "", "YAML 头部格式有误：有引号或括号没有闭合（%s）", yamlDetail(err))
+		case line == 0:
+			return fail(1, "", "YAML 头部格式有误：请检查冒号、缩进、引号和括号（%s）", yamlDetail(err))
+		default:
+			return fail(line+1, "", "YAML 头部格式有误：请检查这一行及下一行的冒号、缩进、引号和括号（%s）", yamlDetail(err))
+		}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {

@@ -60,6 +60,7 @@ func TestMarkdownThroughParseReader(t *testing.T) {
 		{"YAML syntax", "---\n标题: [问\n---\n答", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 2, "", []string{"YAML 头部格式有误：请检查这一行及下一行的冒号、缩进、引号和括号（did not find expected"}},
 		{"no column", "---\ntitle: 问\n---\n答", Options{}, 1, "栏目", []string{"未指定栏目：在 YAML 头部写“栏目: 常见问题”"}},
 		{"bad date", "---\ntitle: 某办法\ndepartment: 法规处\nfields:\n  实施日期: 明年\n---\n正文", Options{Column: kb.ColumnPolicy}, 5, "实施日期", []string{"日期 \"明年\" 无法识别"}},
+		{"a quote left open", "---\n标题: \"问\n部门: 综合处\n---\n答", Options{Column: kb.ColumnFAQ}, 1, "", []string{"有引号或括号没有闭合"}},
 		{"a problem found later is at its key's line", "---\n栏目: 常见问题\n部门: 综合处\n标题: " + strings.Repeat("问", 200) + "\n---\n答", Options{}, 4, "标题", []string{"标题"}},
 		{"default department", "---\ntitle: 问\n---\n", Options{Column: kb.ColumnFAQ, Department: "综合处"}, 1, "", []string{"内容不能为空"}},
 	}

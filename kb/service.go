@@ -132,7 +132,7 @@ func entryHasPlaceholder(e *Entry) bool {
 		return true
 	}
 	for _, f := range answerFields(e) {
-		if f.Value != ForCitizens(f.Value) || strings.Contains(f.Value, placeholderNote) {
+		if strings.Contains(f.Value, placeholderNote) {
 			return true
 		}
 	}
@@ -176,7 +176,8 @@ type Hotline struct {
 	Hours string `json:"hours"`
 }
 
-// Fallback is what the person is offered instead of an answer.
+// Fallback is what the person is offered instead of an answer, or beside
+// one that still has a detail to be filled in.
 type Fallback struct {
 	Message  string    `json:"message"`
 	Hotlines []Hotline `json:"hotlines"`
@@ -307,7 +308,9 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 			if err != nil {
 				return nil, err
 			}
-			res.Fallback = &Fallback{Message: "答复中部分信息正在补充，如需确认可拨打下列热线咨询。", Hotlines: hotlines}
+			if len(hotlines) > 0 {
+				res.Fallback = &Fallback{Message: "答复中部分信息正在补充，如需确认可拨打下列热线咨询。", Hotlines: hotlines}
+			}
 		}
 		for _, c := range live[1:] {
 			if len(res.Related) < 3 {
