@@ -364,29 +364,41 @@ func TestPlaceholdersInEntriesAndSearch(t *testing.T) {
 	}
 }
 
-// Feedback on a question asked in a session needs that session: query ids
-// are consecutive, and anyone could otherwise mark any answer unhelpful.
-func TestFeedbackBelongsToTheSession(t *testing.T) {
+// Feedback needs the token the answer came with: query ids are
+// consecutive, and anyone could otherwise mark any answer unhelpful. A
+// question recorded before answers came with tokens needs the session it
+// was asked in, if any.
+func TestFeedbackNeedsTheAnswersToken(t *testing.T) {
 	ts := mustStartServer(t)
 	var res kb.AskResult
 	ts.call(t, "POST", "/api/v1/ask", "", `{"question":"二类械注册要交哪些材料","session_id":"s-1"}`, 200, &res)
-	if !res.Answered {
-		t.Fatalf("not answered: %+v", res)
+	if !res.Answered || len(res.FeedbackToken) != 24 {
+		t.Fatalf("answer: %+v", res)
+	}
+	if other := ts.ask(t, "二类械注册要交哪些材料"); other.FeedbackToken == res.FeedbackToken {
+		t.Fatalf("two answers share the feedback token %s", res.FeedbackToken)
 	}
 	for _, body := range []string{
-		fmt.Sprintf(`{"query_id":%d,"helpful":false}`, res.QueryID),
-		fmt.Sprintf(`{"query_id":%d,"helpful":false,"session_id":"s-2"}`, res.QueryID),
+		fmt.Sprintf(`{"query_id":%d,"helpful":false,"session_id":"s-1"}`, res.QueryID),
+		fmt.Sprintf(`{"query_id":%d,"feedback_token":"%s","helpful":false}`, res.QueryID, strings.Repeat("0", 24)),
 	} {
-		if msg := ts.call(t, "POST", "/api/v1/feedback", "", body, 403, nil); !strings.Contains(msg, "该问答属于另一个会话") {
+		if msg := ts.call(t, "POST", "/api/v1/feedback", "", body, 403, nil); !strings.Contains(msg, "feedback_token") {
 			t.Errorf("%s: %s", body, msg)
 		}
 	}
 	var fb kb.FeedbackResult
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true,"session_id":"s-1"}`, res.QueryID), 200, &fb)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":true}`, res.QueryID, res.FeedbackToken), 200, &fb)
 	if !fb.Recorded {
-		t.Errorf("feedback from the session: %+v", fb)
+		t.Errorf("feedback with the token: %+v", fb)
 	}
-	// A question asked without a session takes feedback as before.
-	plain := ts.ask(t, "二类械注册要交哪些材料")
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, plain.QueryID), 200, nil)
+
+	// Recorded before tokens: the session stands in for it.
+	old := &kb.Query{Question: "二类械注册要交哪些材料", SessionID: "s-9", AskedAt: fixedNow, Answered: true, Confidence: 1, EntryID: res.Answer.EntryID, Department: res.Answer.Department}
+	if err := ts.env.Store.RecordQuery(t.Context(), old, nil); err != nil {
+		t.Fatal(err)
+	}
+	if msg := ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true,"session_id":"s-2"}`, old.ID), 403, nil); !strings.Contains(msg, "该问答属于另一个会话") {
+		t.Errorf("old question, another session: %s", msg)
+	}
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true,"session_id":"s-9"}`, old.ID), 200, nil)
 }

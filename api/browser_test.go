@@ -158,7 +158,7 @@ func TestReviewPageInBrowser(t *testing.T) {
 		t.Fatalf("want an unanswered and an answered question: %+v %+v", item, answered)
 	}
 	var fb kb.FeedbackResult
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false}`, answered.QueryID), 200, &fb)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":false}`, answered.QueryID, answered.FeedbackToken), 200, &fb)
 	itemURL := fmt.Sprintf("%s/review/items/%d", srv.URL, item.ID)
 
 	ctx := mustStartBrowser(t, browser)

@@ -123,10 +123,10 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	if suggested.Answered || len(suggested.Suggestions) == 0 {
 		t.Errorf("expected suggestions: %+v", suggested)
 	}
-	c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"helpful":false,"session_id":"s-2"}`, answered.QueryID), 403)
-	c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"helpful":false,"comment":"没有说清楚","session_id":"s-1"}`, answered.QueryID), 200)
+	c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"helpful":false}`, answered.QueryID), 403)
+	c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":false,"comment":"没有说清楚"}`, answered.QueryID, answered.FeedbackToken), 200)
 	if len(suggested.Suggestions) > 0 {
-		c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, suggested.QueryID, suggested.Suggestions[0].EntryID), 200)
+		c.do(t, "POST", "/api/v1/feedback", chatbot, fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"selected_entry_id":%d}`, suggested.QueryID, suggested.FeedbackToken, suggested.Suggestions[0].EntryID), 200)
 	}
 	c.do(t, "GET", "/api/v1/search?q=%E5%8C%96%E5%A6%86%E5%93%81%E7%94%9F%E4%BA%A7%E8%AE%B8%E5%8F%AF&column=faq&limit=3", "", "", 200)
 

@@ -301,7 +301,7 @@ func TestImprovingAnAnswerStartsFromIt(t *testing.T) {
 	var before kb.Entry
 	ts.call(t, "GET", fmt.Sprintf("/api/v1/entries/%d", answered.Answer.EntryID), admin, "", 200, &before)
 	var fb kb.FeedbackResult
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false,"comment":"没有说清楚要交几份材料"}`, answered.QueryID), 200, &fb)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":false,"comment":"没有说清楚要交几份材料"}`, answered.QueryID, answered.FeedbackToken), 200, &fb)
 
 	var item kb.ReviewItemView
 	ts.call(t, "GET", fmt.Sprintf("/api/v1/unanswered/%d", fb.ReviewItemID), admin, "", 200, &item)
@@ -424,7 +424,7 @@ func TestImproveItemOffersEveryAction(t *testing.T) {
 		t.Fatalf("want an answer: %+v", answered)
 	}
 	var fb kb.FeedbackResult
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false}`, answered.QueryID), 200, &fb)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":false}`, answered.QueryID, answered.FeedbackToken), 200, &fb)
 	itemURL := fmt.Sprintf("/review/items/%d", fb.ReviewItemID)
 
 	page := ts.page(t, "GET", itemURL, cookie, nil).Body.String()

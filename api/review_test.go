@@ -247,7 +247,7 @@ func TestFeedbackSuggestionsAndStats(t *testing.T) {
 
 	// An unhelpful answer opens a 答案待改进 item with its own deadline.
 	var fb kb.FeedbackResult
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false,"comment":"没说清楚"}`, answered.QueryID), 200, &fb)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":false,"comment":"没说清楚"}`, answered.QueryID, answered.FeedbackToken), 200, &fb)
 	if fb.ReviewItemID == 0 {
 		t.Fatal("unhelpful answer opened no review item")
 	}
@@ -273,8 +273,8 @@ func TestFeedbackSuggestionsAndStats(t *testing.T) {
 	if msg := ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/dismiss", uncovered.Unanswered.ID), admin, `{"reason":"答复无误"}`, 400, nil); !strings.Contains(msg, "只用于答案待改进的问题") {
 		t.Errorf("答复无误 on an unanswered question: %s", msg)
 	}
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, answered.QueryID), 409, nil)
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true}`, helpful.QueryID), 200, nil)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":true}`, answered.QueryID, answered.FeedbackToken), 409, nil)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":true}`, helpful.QueryID, helpful.FeedbackToken), 200, nil)
 	ts.call(t, "POST", "/api/v1/feedback", "", `{"query_id":99999,"helpful":true}`, 404, nil)
 	ts.call(t, "POST", "/api/v1/feedback", "", `{"query_id":1}`, 400, nil)
 
@@ -296,12 +296,12 @@ func TestFeedbackSuggestionsAndStats(t *testing.T) {
 		t.Fatal("no question produced suggestions")
 	}
 	pick := suggested.Suggestions[0].EntryID
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, uncovered.QueryID, pick), 400, nil)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"selected_entry_id":%d}`, uncovered.QueryID, uncovered.FeedbackToken, pick), 400, nil)
 	// Nothing was answered to judge.
-	if msg := ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false}`, uncovered.QueryID), 400, nil); !strings.Contains(msg, "没有直接答复") {
+	if msg := ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":false}`, uncovered.QueryID, uncovered.FeedbackToken), 400, nil); !strings.Contains(msg, "没有直接答复") {
 		t.Errorf("unhelpful on an unanswered question: %s", msg)
 	}
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, suggested.QueryID, pick), 200, &fb)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"selected_entry_id":%d}`, suggested.QueryID, suggested.FeedbackToken, pick), 200, &fb)
 	if fb.ProposalID == 0 {
 		t.Fatal("no proposal made")
 	}
@@ -419,7 +419,7 @@ func TestOneQuestionOneEntry(t *testing.T) {
 		t.Fatal("no question produced suggestions")
 	}
 	var fb kb.FeedbackResult
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"selected_entry_id":%d}`, suggested.QueryID, suggested.Suggestions[0].EntryID), 200, &fb)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"selected_entry_id":%d}`, suggested.QueryID, suggested.FeedbackToken, suggested.Suggestions[0].EntryID), 200, &fb)
 	// The reviewer writes the answer for the question: a new entry has its wording.
 	wording := firstWording(t, ts, admin, suggested.Unanswered.ID)
 	var backfilled struct {
@@ -472,7 +472,7 @@ func TestOneQuestionOneEntry(t *testing.T) {
 		t.Fatalf("want entry %d: %+v", first, answered)
 	}
 	var unhelpful kb.FeedbackResult
-	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":false}`, answered.QueryID), 200, &unhelpful)
+	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"feedback_token":%q,"helpful":false}`, answered.QueryID, answered.FeedbackToken), 200, &unhelpful)
 	ts.call(t, "POST", fmt.Sprintf("/api/v1/unanswered/%d/answer", unhelpful.ReviewItemID), admin, `{"content":"更好的答复口径"}`, 200, nil)
 	third := ts.ask(t, "医疗器械说明书可以只用英文吗").Unanswered
 	if third == nil {

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -36,9 +37,12 @@ type FeedbackRequest struct {
 	Helpful         *bool  `json:"helpful,omitempty"`
 	Comment         string `json:"comment,omitempty"`
 	SelectedEntryID int64  `json:"selected_entry_id,omitempty"`
-	// SessionID must be the session_id the question was asked with, when
-	// it was asked with one: query ids are consecutive, and without it
-	// anyone could mark anyone's answer unhelpful.
+	// FeedbackToken is the one the answer came with: query ids are
+	// consecutive, and without it anyone could mark anyone's answer
+	// unhelpful.
+	FeedbackToken string `json:"feedback_token,omitempty"`
+	// SessionID stands in for the token on a question recorded before
+	// answers came with one, when it was asked in a session.
 	SessionID string `json:"session_id,omitempty"`
 }
 
@@ -93,7 +97,12 @@ func (s *Service) RecordFeedback(ctx context.Context, req FeedbackRequest) (*Fee
 	if err != nil {
 		return nil, err
 	}
-	if q.SessionID != "" && CleanText(req.SessionID) != q.SessionID {
+	switch {
+	case q.FeedbackToken != "":
+		if subtle.ConstantTimeCompare([]byte(req.FeedbackToken), []byte(q.FeedbackToken)) != 1 {
+			return nil, Errorf(EFORBIDDEN, "缺少或不符的 feedback_token：评价时请一并提供答复中的 feedback_token")
+		}
+	case q.SessionID != "" && CleanText(req.SessionID) != q.SessionID:
 		return nil, Errorf(EFORBIDDEN, "该问答属于另一个会话：评价时请提供提问时的 session_id")
 	}
 	if q.Helpful != nil || q.SelectedEntryID != 0 {

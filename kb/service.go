@@ -2,6 +2,8 @@ package kb
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -185,14 +187,17 @@ type Fallback struct {
 
 // AskResult is the outcome of a question.
 type AskResult struct {
-	QueryID     int64             `json:"query_id"`
-	Answered    bool              `json:"answered"`
-	Confidence  float64           `json:"confidence"`
-	Answer      *Answer           `json:"answer,omitempty"`
-	Related     []RelatedEntry    `json:"related"`
-	Suggestions []Suggestion      `json:"suggestions,omitempty"`
-	Unanswered  *UnansweredRecord `json:"unanswered,omitempty"`
-	Fallback    *Fallback         `json:"fallback,omitempty"`
+	QueryID int64 `json:"query_id"`
+	// FeedbackToken goes with query_id to POST /feedback: only the one
+	// who asked can say what they made of the answer.
+	FeedbackToken string            `json:"feedback_token,omitempty"`
+	Answered      bool              `json:"answered"`
+	Confidence    float64           `json:"confidence"`
+	Answer        *Answer           `json:"answer,omitempty"`
+	Related       []RelatedEntry    `json:"related"`
+	Suggestions   []Suggestion      `json:"suggestions,omitempty"`
+	Unanswered    *UnansweredRecord `json:"unanswered,omitempty"`
+	Fallback      *Fallback         `json:"fallback,omitempty"`
 	// SmallTalk marks a greeting, a thanks or the like: a message that asks
 	// nothing. It is answered with a prompt to ask, and not recorded.
 	SmallTalk bool `json:"small_talk,omitempty"`
@@ -286,7 +291,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		}
 	}
 	res := &AskResult{Related: []RelatedEntry{}}
-	q := &Query{Question: question, Channel: req.Channel, SessionID: req.SessionID, AskedAt: now}
+	q := &Query{Question: question, Channel: req.Channel, SessionID: req.SessionID, AskedAt: now, FeedbackToken: newFeedbackToken()}
 	if len(live) > 0 {
 		res.Confidence = round3(live[0].Confidence)
 		q.Confidence = res.Confidence
@@ -321,7 +326,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		if err := s.Store.RecordQuery(ctx, q, nil); err != nil {
 			return nil, err
 		}
-		res.QueryID = q.ID
+		res.QueryID, res.FeedbackToken = q.ID, q.FeedbackToken
 		s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", true, "entry_id", q.EntryID, "confidence", q.Confidence)
 		s.observe(res)
 		return res, nil
@@ -367,7 +372,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	if s.Analyzer != nil {
 		s.rememberWording(ReviewUnanswered, item.ID, question, sig)
 	}
-	res.QueryID = q.ID
+	res.QueryID, res.FeedbackToken = q.ID, q.FeedbackToken
 	res.Unanswered = &UnansweredRecord{ID: item.ID, DueAt: item.DueAt, DueProvisional: item.DueProvisional, Department: item.Department}
 	hotlines, err := s.hotlines(ctx, item.Department)
 	if err != nil {
@@ -393,7 +398,7 @@ func (s *Service) askedAgain(ctx context.Context, res *AskResult, q *Query, item
 	if err := s.Store.RecordQuery(ctx, q, nil); err != nil {
 		return nil, err
 	}
-	res.QueryID = q.ID
+	res.QueryID, res.FeedbackToken = q.ID, q.FeedbackToken
 	hotlines, err := s.hotlines(ctx, department)
 	if err != nil {
 		return nil, err
@@ -572,6 +577,13 @@ type hotlineList struct {
 
 // forgetHotlines makes the next question read the hotlines again.
 func (s *Service) forgetHotlines() { s.hotlineGeneration.Add(1) }
+
+// newFeedbackToken returns 96 random bits, hex-encoded.
+func newFeedbackToken() string {
+	var b [12]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
 
 func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }
 

@@ -30,17 +30,19 @@ type Revision struct {
 
 // Query is one question asked through /ask, with its outcome.
 type Query struct {
-	ID           int64
-	Question     string
-	Department   string  // the answering entry's or the review item's department
-	Suggestions  []int64 // entries offered as 猜你想问
-	Channel      string
-	SessionID    string
-	AskedAt      time.Time
-	Answered     bool
-	Confidence   float64
-	EntryID      int64
-	ReviewItemID int64
+	ID          int64
+	Question    string
+	Department  string  // the answering entry's or the review item's department
+	Suggestions []int64 // entries offered as 猜你想问
+	Channel     string
+	SessionID   string
+	// FeedbackToken is given with the answer; feedback must bring it.
+	FeedbackToken string
+	AskedAt       time.Time
+	Answered      bool
+	Confidence    float64
+	EntryID       int64
+	ReviewItemID  int64
 }
 
 // Review item states.

@@ -42,9 +42,9 @@ func (s *Store) RecordQuery(ctx context.Context, q *kb.Query, item *kb.ReviewIte
 		if suggestions == nil {
 			suggestions = []int64{}
 		}
-		res, err := s.txExec(ctx, tx, `INSERT INTO queries (question, channel, session_id, asked_at, answered, confidence, entry_id, review_item_id, department, suggestions)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.Question, q.Channel, q.SessionID, formatTime(q.AskedAt), boolInt(q.Answered), q.Confidence,
-			nullID(q.EntryID), nullID(q.ReviewItemID), q.Department, mustJSON(suggestions))
+		res, err := s.txExec(ctx, tx, `INSERT INTO queries (question, channel, session_id, asked_at, answered, confidence, entry_id, review_item_id, department, suggestions, feedback_token)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.Question, q.Channel, q.SessionID, formatTime(q.AskedAt), boolInt(q.Answered), q.Confidence,
+			nullID(q.EntryID), nullID(q.ReviewItemID), q.Department, mustJSON(suggestions), q.FeedbackToken)
 		if err != nil {
 			return err
 		}

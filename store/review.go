@@ -289,8 +289,8 @@ func (s *Store) FindQuery(ctx context.Context, id int64) (*kb.QueryRecord, error
 		helpful                sql.NullInt64
 	)
 	err := s.db.QueryRowContext(ctx, `SELECT id, question, channel, session_id, asked_at, answered, confidence, entry_id, review_item_id,
-		department, suggestions, helpful, selected_entry_id FROM queries WHERE id = ?`, id).Scan(&q.ID, &q.Question, &q.Channel, &q.SessionID,
-		&asked, &answered, &q.Confidence, &entryID, &itemID, &q.Department, &suggestions, &helpful, &selID)
+		department, suggestions, helpful, selected_entry_id, feedback_token FROM queries WHERE id = ?`, id).Scan(&q.ID, &q.Question, &q.Channel, &q.SessionID,
+		&asked, &answered, &q.Confidence, &entryID, &itemID, &q.Department, &suggestions, &helpful, &selID, &q.FeedbackToken)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kb.Errorf(kb.ENOTFOUND, "问答记录 %d 不存在", id)
 	} else if err != nil {
