@@ -127,20 +127,6 @@ type AnswerField struct {
 	Value string `json:"value"`
 }
 
-// entryHasPlaceholder tells whether e's text or a field a citizen reads
-// holds a detail still to be filled in.
-func entryHasPlaceholder(e *Entry) bool {
-	if HasPlaceholder(e.Content) {
-		return true
-	}
-	for _, f := range answerFields(e) {
-		if strings.Contains(f.Value, placeholderNote) {
-			return true
-		}
-	}
-	return false
-}
-
 // answerFields returns e's filled fields as a citizen reads them; a
 // reference to another entry is left out, its id meaning nothing to them.
 func answerFields(e *Entry) []AnswerField {
@@ -303,10 +289,14 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 			Content: ForCitizens(best.Content), Department: best.Department, MatchedQuestion: live[0].MatchedQuestion,
 			Fields: answerFields(best),
 		}
+		placeholder := HasPlaceholder(best.Content)
+		for _, f := range res.Answer.Fields {
+			placeholder = placeholder || strings.Contains(f.Value, placeholderNote)
+		}
 		if eff, err := ParseDate(best.Fields[FieldEffectiveOn]); err == nil && eff.After(now) {
 			res.Answer.NotInForceUntil = eff.Format("2006-01-02")
 		}
-		if entryHasPlaceholder(best) {
+		if placeholder {
 			// The answer says a detail is still being filled in: give the
 			// person a number to ask it by.
 			hotlines, err := s.hotlines(ctx, best.Department)

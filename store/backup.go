@@ -47,15 +47,7 @@ func knownMigrations() []string {
 
 // openRaw opens a database file without running migrations.
 func openRaw(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000&_foreign_keys=on")
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return openFile(path, "_busy_timeout=10000&_foreign_keys=on")
 }
 
 // openReadOnly opens a database file to read it without changing it.
@@ -63,7 +55,13 @@ func openRaw(path string) (*sql.DB, error) {
 // the file; mode=ro never writes the database or its WAL, and unlike
 // immutable=1 it still reads what the WAL holds.
 func openReadOnly(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	return openFile(path, "mode=ro&_busy_timeout=10000")
+}
+
+// openFile opens the database file at path with the DSN parameters params
+// and checks that it answers.
+func openFile(path, params string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?"+params)
 	if err != nil {
 		return nil, err
 	}
