@@ -402,3 +402,40 @@ func TestFeedbackNeedsTheAnswersToken(t *testing.T) {
 	}
 	ts.call(t, "POST", "/api/v1/feedback", "", fmt.Sprintf(`{"query_id":%d,"helpful":true,"session_id":"s-9"}`, old.ID), 200, nil)
 }
+
+func TestDocumentNumbersNameTheirDocument(t *testing.T) {
+	ts := mustStartServer(t)
+	ask := func(question string) kb.AskResult {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"question": question})
+		rec := ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: string(body), wantStatus: 200})
+		var res kb.AskResult
+		if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, q := range []string{"739号令", "国务院令第739号", "第739号令讲了什么"} {
+		res := ask(q)
+		if !res.Answered || res.Answer.Title != "医疗器械监督管理条例" || res.Answer.MatchedQuestion != "国务院令第739号" {
+			t.Errorf("%s: answered %v with %+v, want the regulation by its 文号", q, res.Answered, res.Answer)
+		}
+	}
+	// A 文号 only in the field, with no keyword citing it, is found too.
+	e := &kb.Entry{Column: kb.ColumnPolicy, Title: "关于优化审评审批服务的若干措施", Content: "措施的主要内容。",
+		Department: "法规处", Fields: map[string]string{kb.FieldDocNumber: "沪药监规〔2031〕7号", kb.FieldEffectiveOn: "2024-01-01"}}
+	if err := ts.env.Service.CreateEntry(t.Context(), e, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if res := ask("〔2031〕7号文件"); !res.Answered || res.Answer.EntryID != e.ID {
+		t.Errorf("a 文号 in the field: answered %v with %+v", res.Answered, res.Answer)
+	}
+	// A question the matcher answers keeps its answer.
+	if res := ask("739号令规定二类械注册要交什么材料"); !res.Answered || res.Answer.Title != "第二类医疗器械产品注册需要提交哪些材料？" {
+		t.Errorf("a question citing the regulation about the materials: %+v", res.Answer)
+	}
+	// A repealed regulation is never the answer, cited or not.
+	if res := ask("650号令"); res.Answered {
+		t.Errorf("the repealed regulation was answered: %+v", res.Answer)
+	}
+}

@@ -25,7 +25,7 @@ import (
 
 // mappingRevision changes whenever the mapping or the analyzers change in
 // a way that needs the index rebuilt.
-const mappingRevision = "6" // 4: typos mended before cutting; 5: content indexed as citizens read it; 6: Latin words and numbers kept whole
+const mappingRevision = "7" // 4: typos mended before cutting; 5: content indexed as citizens read it; 6: Latin words and numbers kept whole; 7: a policy's 文号 among its keywords
 
 // MappingVersion is stored in the index: mappingRevision and a digest of
 // the embedded user dictionary and synonym table. Both change how text is
@@ -255,7 +255,7 @@ func document(e *kb.Entry) map[string]interface{} {
 		fieldTitle:     e.Title,
 		fieldSimilar:   e.Similar,
 		fieldQuestions: e.Questions(),
-		fieldKeywords:  e.Keywords,
+		fieldKeywords:  e.SearchKeywords(),
 		// As citizens read it: a snippet highlighted inside a placeholder
 		// (申请表怎么填写 against 【待维护人员填写：…】) would show it.
 		fieldContent:    kb.ForCitizens(e.Content),

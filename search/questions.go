@@ -108,7 +108,7 @@ func (q *questionIndex) prepare(seg *Segmenter, entries []*kb.Entry) []questionU
 			similar:   slices.Clone(e.Similar),
 		}
 		ups[i].ques = q.indexedTerms(seg, e.Questions())
-		ups[i].keys = q.indexedTerms(seg, e.Keywords)
+		ups[i].keys = q.indexedTerms(seg, e.SearchKeywords())
 	}
 	return ups
 }

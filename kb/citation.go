@@ -1,0 +1,177 @@
+package kb
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A question may name a document by its number rather than its title:
+// 739号令, 国务院令第739号, 沪药监〔2021〕12号, 2021年第47号. The number
+// identifies the document, so a question that cites it and that the
+// matcher cannot place is answered with the one entry carrying it.
+
+// numeral is a number in Arabic or Chinese numerals (第三十一号).
+const numeral = `([0-9]+|[〇零一二两三四五六七八九十百千]+)`
+
+var (
+	// decreePattern finds a decree number: 令第739号, 令739号, 739号令, 第739号令.
+	decreePattern = regexp.MustCompile(`令\s*第?\s*` + numeral + `\s*号|` + numeral + `\s*号\s*令`)
+	// yearNumberPattern finds a document number of a year: 〔2021〕12号,
+	// [2021]12号, (2021)第12号, 2021年第47号.
+	yearNumberPattern = regexp.MustCompile(`[〔\[［(（【]\s*((?:19|20)[0-9]{2})\s*[〕\]］)）】]\s*第?\s*([0-9]+)\s*号|((?:19|20)[0-9]{2})\s*年\s*第\s*([0-9]+)\s*号`)
+)
+
+// Citations returns the document numbers text cites, as keys that compare
+// equal however they are written: 令:739 for 739号令 and 国务院令第739号,
+// 号:2021:12 for 〔2021〕12号 and 2021年第12号.
+func Citations(text string) []string {
+	text = strings.Map(foldDigit, text)
+	var keys []string
+	for _, m := range decreePattern.FindAllStringSubmatch(text, -1) {
+		n := m[1]
+		if n == "" {
+			n = m[2]
+		}
+		if v, ok := parseNumeral(n); ok {
+			keys = append(keys, "令:"+strconv.Itoa(v))
+		}
+	}
+	for _, m := range yearNumberPattern.FindAllStringSubmatch(text, -1) {
+		year, n := m[1], m[2]
+		if year == "" {
+			year, n = m[3], m[4]
+		}
+		if v, ok := parseNumeral(n); ok {
+			keys = append(keys, "号:"+year+":"+strconv.Itoa(v))
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// foldDigit turns full-width digits into ASCII ones.
+func foldDigit(r rune) rune {
+	if r >= '０' && r <= '９' {
+		return r - '０' + '0'
+	}
+	return r
+}
+
+// parseNumeral reads a number in Arabic numerals or in Chinese numerals up
+// to the thousands (三十一, 七百三十九, 一〇五).
+func parseNumeral(s string) (int, bool) {
+	if v, err := strconv.Atoi(s); err == nil {
+		return v, v > 0
+	}
+	digits := map[rune]int{'〇': 0, '零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+	units := map[rune]int{'十': 10, '百': 100, '千': 1000}
+	total, digit, seenUnit := 0, -1, false
+	plain := 0 // digit by digit, as in 一〇五
+	for _, r := range s {
+		if d, ok := digits[r]; ok {
+			if digit >= 0 && !seenUnit {
+				plain = plain*10 + digit
+			}
+			digit = d
+			continue
+		}
+		u := units[r]
+		seenUnit = true
+		if digit < 0 {
+			digit = 1 // 十一 is 11
+		}
+		total += digit * u
+		digit = -1
+	}
+	if !seenUnit {
+		plain = plain*10 + max(digit, 0)
+		return plain, plain > 0
+	}
+	if digit > 0 {
+		total += digit
+	}
+	return total, total > 0
+}
+
+// Citations returns the document numbers the entry carries: its 文号, and
+// any cited in its title or keywords.
+func (e *Entry) Citations() []string {
+	keys := Citations(e.Fields[FieldDocNumber])
+	keys = append(keys, Citations(e.Title)...)
+	for _, k := range e.Keywords {
+		keys = append(keys, Citations(k)...)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// SearchKeywords returns the words the full-text search finds the entry
+// by besides its questions: its keywords and the numbers its 文号 holds,
+// in one written form (739号令, 〔2021〕12号) rather than in full: the
+// issuer's name in 国家市场监督管理总局令第47号 would make every question
+// about the 总局 look like one about this document.
+func (e *Entry) SearchKeywords() []string {
+	keys := Citations(e.Fields[FieldDocNumber])
+	if len(keys) == 0 {
+		return e.Keywords
+	}
+	words := slices.Clip(e.Keywords)
+	for _, k := range keys {
+		parts := strings.Split(k, ":")
+		switch parts[0] {
+		case "令":
+			words = append(words, parts[1]+"号令")
+		case "号":
+			words = append(words, "〔"+parts[1]+"〕"+parts[2]+"号")
+		}
+	}
+	return words
+}
+
+// preferCited puts first, with full confidence, the one candidate that
+// carries a document number the question cites, when the matcher itself
+// is not sure enough to answer: 739号令 alone shares no words with the
+// regulation's questions, yet names it. A question the matcher answers
+// keeps its answer (739号令规定二类械注册要交什么材料 asks about the
+// materials), and a number that two candidates carry decides nothing.
+func (s *Service) preferCited(ctx context.Context, question string, live []Candidate) ([]Candidate, error) {
+	if len(live) == 0 || live[0].Confidence >= s.Threshold {
+		return live, nil
+	}
+	cited := Citations(question)
+	if len(cited) == 0 {
+		return live, nil
+	}
+	ids := make([]int64, len(live))
+	for i, c := range live {
+		ids[i] = c.EntryID
+	}
+	entries, err := s.Store.FindEntriesByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	at := -1
+	for i, c := range live {
+		e := entries[c.EntryID]
+		if e == nil || !slices.ContainsFunc(e.Citations(), func(k string) bool { return slices.Contains(cited, k) }) {
+			continue
+		}
+		if at >= 0 {
+			return live, nil
+		}
+		at = i
+	}
+	if at < 0 {
+		return live, nil
+	}
+	c := live[at]
+	c.Confidence = 1
+	if doc := entries[c.EntryID].Fields[FieldDocNumber]; doc != "" && !HasPlaceholder(doc) {
+		c.MatchedQuestion = doc
+	}
+	out := append([]Candidate{c}, live[:at]...)
+	return append(out, live[at+1:]...), nil
+}
