@@ -439,3 +439,28 @@ func TestDocumentNumbersNameTheirDocument(t *testing.T) {
 		t.Errorf("the repealed regulation was answered: %+v", res.Answer)
 	}
 }
+
+func TestABareMatterGetsItsGuide(t *testing.T) {
+	ts := mustStartServer(t)
+	for q, guide := range map[string]string{
+		"二类械注册":    "第二类医疗器械产品注册办事指引",
+		"医疗机构制剂注册": "医疗机构制剂注册办事指引",
+		"药厂":       "药品生产企业许可办事指引",
+	} {
+		body, _ := json.Marshal(map[string]string{"question": q})
+		rec := ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: string(body), wantStatus: 200})
+		var res kb.AskResult
+		if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+			t.Fatal(err)
+		}
+		if !res.Answered || res.Answer.Title != guide || res.Answer.Column != kb.ColumnGuide {
+			t.Errorf("%s: answered %v with %+v, want the guide %s", q, res.Answered, res.Answer, guide)
+		}
+	}
+	// One of an entry's own wordings keeps that entry.
+	ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: `{"question":"药品生产许可证"}`, wantStatus: 200,
+		want: []string{`"column":"wiki"`, `"title":"药品生产许可证"`}})
+	// A detail of the matter is the matcher's to answer.
+	ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: `{"question":"二类械注册要交哪些材料"}`, wantStatus: 200,
+		want: []string{`第二类医疗器械产品注册需要提交哪些材料`}})
+}

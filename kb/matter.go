@@ -1,7 +1,10 @@
 package kb
 
 import (
+	"context"
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -36,7 +39,8 @@ var Matters = []Matter{
 		OtherClasses: []string{"第一类", "一类医疗器械", "一类器械", "一类械", "一类备案",
 			"第三类", "三类医疗器械", "三类器械", "三类械", "三类注册"}},
 	{Name: "化妆品生产许可", Department: "化妆品监管处", Keywords: []string{"化妆品生产许可", "化妆品", "妆字号", "妆品"},
-		Elsewhere: []string{"经营许可", "经营备案", "网络销售"}},
+		// 化妆品备案 is the filing of a product, not the licence of its maker.
+		Elsewhere: []string{"经营许可", "经营备案", "网络销售", "化妆品备案", "产品备案"}},
 }
 
 // Names tells whether a lower-cased question names the matter: by its name
@@ -97,4 +101,67 @@ func MatterOf(question string) (Matter, bool) {
 		}
 	}
 	return Matter{}, false
+}
+
+// topicWords are the words that may stand beside a matter's own in a
+// question that names only the matter: 办理二类械注册, 化妆品生产许可证申请.
+var topicWords = []string{"办事指南", "办事指引", "指南", "指引", "办理", "申请", "申报", "相关", "事项", "业务",
+	"许可证", "证", "产品", "请问", "我想了解", "了解", "咨询", "一下", "关于", "的"}
+
+// activityWords are the words of the activities the matters license,
+// left once the matter's own words are taken out (二类械 | 注册).
+var activityWords = []string{"注册", "许可", "生产"}
+
+// BareMatter returns the matter a question names when it names nothing
+// else: 二类械注册, 医疗机构制剂注册, 办理化妆品生产许可证, 药厂. Such a question
+// asks about the matter as a whole, and its guide (办事指引) answers it,
+// not the entry on one detail of it that happens to read closest
+// (二类械注册 had been answered with 二类械注册要不要做临床).
+func BareMatter(question string) (Matter, bool) {
+	q := strings.ToLower(question)
+	m, ok := MatterOf(q)
+	if !ok {
+		return Matter{}, false
+	}
+	words := append([]string{strings.ToLower(m.Name)}, m.Keywords...)
+	words = append(words, topicWords...)
+	words = append(words, activityWords...)
+	// Longest first, so that 许可证 goes before 证.
+	slices.SortStableFunc(words, func(a, b string) int { return len(b) - len(a) })
+	for _, w := range words {
+		q = strings.ReplaceAll(q, w, " ")
+	}
+	for _, r := range q {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return Matter{}, false
+		}
+	}
+	return m, true
+}
+
+// preferGuide answers a question that names only a matter with the
+// matter's guide, at full confidence, unless the question is one of an
+// entry's own wordings (药品生产许可证 is the wiki entry's title).
+func (s *Service) preferGuide(ctx context.Context, question string, live []Candidate) ([]Candidate, error) {
+	if len(live) > 0 && live[0].Confidence >= 1 {
+		return live, nil
+	}
+	m, ok := BareMatter(question)
+	if !ok {
+		return live, nil
+	}
+	guides, _, err := s.Store.FindEntries(ctx, EntryFilter{Column: ColumnGuide, Matter: m.Name, Limit: 2})
+	if err != nil || len(guides) != 1 {
+		return live, err
+	}
+	g := guides[0]
+	c := Candidate{EntryID: g.ID, Column: g.Column, Title: g.Title, Department: g.Department, Matter: g.Matter,
+		MatchedQuestion: m.Name, Confidence: 1}
+	out := []Candidate{c}
+	for _, other := range live {
+		if other.EntryID != g.ID {
+			out = append(out, other)
+		}
+	}
+	return out, nil
 }

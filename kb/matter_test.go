@@ -26,3 +26,27 @@ func TestMatterOf(t *testing.T) {
 		}
 	}
 }
+
+func TestBareMatter(t *testing.T) {
+	cases := map[string]string{
+		"二类械注册":      "第二类医疗器械产品注册",
+		"二类械注册。":     "第二类医疗器械产品注册",
+		"办理化妆品生产许可证": "化妆品生产许可",
+		"医疗机构制剂注册":   "医疗机构制剂注册",
+		"药厂":         "药品生产企业许可",
+		"医疗器械生产许可相关": "第二、三类医疗器械生产许可",
+		// A detail, another activity or another class is no bare matter.
+		"二类械注册要多久":    "",
+		"院内制剂备案":      "",
+		"二类医疗器械经营许可":  "",
+		"三类医疗器械注册":    "",
+		"护照":          "",
+		"化妆品生产许可证在哪办": "",
+	}
+	for q, want := range cases {
+		m, ok := kb.BareMatter(q)
+		if ok != (want != "") || m.Name != want {
+			t.Errorf("BareMatter(%q) = %q, %v; want %q", q, m.Name, ok, want)
+		}
+	}
+}

@@ -269,6 +269,9 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	if live, err = s.preferCited(ctx, question, live); err != nil {
 		return nil, err
 	}
+	if live, err = s.preferGuide(ctx, question, live); err != nil {
+		return nil, err
+	}
 	var best *Entry
 	if len(live) > 0 && live[0].Confidence >= s.Threshold {
 		found, err := s.Store.FindEntriesByID(ctx, []int64{live[0].EntryID})
