@@ -306,13 +306,15 @@ func fold(text string) (string, []int) {
 }
 
 // typos are misspellings that are no word at all and always mean a word
-// of the domain: 化装品 (化装 is stage make-up) for 化妆品, 许可症 for 许可证.
+// of the domain: 化装品 (化装 is stage make-up) for 化妆品, 许可症 for 许可证,
+// 器戒 for 器械.
 // They are mended before cutting, in questions and entries alike, so the
 // cut and the synonyms see the word meant. Each pair has the same length
 // in bytes, so the offsets of the folded text stay those of the original.
 var typos = [][2]string{
 	{"化装品", "化妆品"},
 	{"许可症", "许可证"},
+	{"器戒", "器械"},
 }
 
 // typoFixer mends typos.

@@ -34,6 +34,8 @@ func TestTokens(t *testing.T) {
 			[]search.Token{{"化妆品", 0, 9}, {"license", 9, 16}, {"23", 17, 23}, {"价", 23, 26}}},
 		{"a model number is one word", "ISO13485证书", search.ModeSearch, []search.Token{{"iso13485", 0, 8}, {"证书", 8, 14}}},
 		{"typos mended, offsets of the original", "１化装品生产许可症", search.ModePrecise, []search.Token{{"1", 0, 3}, {"化妆品生产许可证", 3, 27}}},
+		{"器戒 mended", "医疗器戒", search.ModePrecise, []search.Token{{"医疗器械", 0, 12}}},
+		{"district and account words whole", "闵行法人账号", search.ModePrecise, []search.Token{{"闵行", 0, 6}, {"法人账号", 6, 18}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,7 +72,8 @@ func TestSearchModeTokensSorted(t *testing.T) {
 
 func TestSynonyms(t *testing.T) {
 	syn := testkb.MustSegmenter(t).Synonyms()
-	for _, pair := range [][2]string{{"二类械", "第二类医疗器械"}, {"多长时间", "多久"}, {"资料", "材料"}, {"械字号", "医疗器械注册证"}} {
+	for _, pair := range [][2]string{{"二类械", "第二类医疗器械"}, {"多长时间", "多久"}, {"资料", "材料"}, {"械字号", "医疗器械注册证"},
+		{"hzp", "化妆品"}, {"ylqx", "医疗器械"}, {"二类证", "医疗器械注册证"}, {"补班", "调休"}} {
 		if syn.Canonical(pair[0]) != syn.Canonical(pair[1]) {
 			t.Errorf("%s and %s must be synonyms", pair[0], pair[1])
 		}
