@@ -40,7 +40,7 @@ var Matters = []Matter{
 			"第三类", "三类医疗器械", "三类器械", "三类械", "三类注册"}},
 	{Name: "化妆品生产许可", Department: "化妆品监管处", Keywords: []string{"化妆品生产许可", "化妆品", "妆字号", "妆品"},
 		// 化妆品备案 is the filing of a product, not the licence of its maker.
-		Elsewhere: []string{"经营许可", "经营备案", "网络销售", "化妆品备案", "产品备案"}},
+		Elsewhere: []string{"经营许可", "经营备案", "网络销售", "化妆品备案", "产品备案", "化妆品店", "开店", "门店", "商店", "零售", "卖化妆品", "销售化妆品"}},
 }
 
 // Names tells whether a lower-cased question names the matter: by its name
@@ -84,7 +84,7 @@ func containsAny(s string, words []string) bool {
 
 // unlicensedActivities are the words of activities that none of the
 // matters here covers: the distribution and retail of the products.
-var unlicensedActivities = []string{"经营许可", "经营备案", "网络销售", "药品经营", "零售", "药店", "批发"}
+var unlicensedActivities = []string{"经营许可", "经营备案", "网络销售", "药品经营", "零售", "药店", "批发", "化妆品店", "开店", "门店", "商店", "卖化妆品", "销售化妆品"}
 
 // asksUnlicensedActivity tells whether a question is about one of the
 // unlicensedActivities.
