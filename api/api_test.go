@@ -434,6 +434,16 @@ func TestDocumentNumbersNameTheirDocument(t *testing.T) {
 	if res := ask("739号令规定二类械注册要交什么材料"); !res.Answered || res.Answer.Title != "第二类医疗器械产品注册需要提交哪些材料？" {
 		t.Errorf("a question citing the regulation about the materials: %+v", res.Answer)
 	}
+	// Decrees of different issuers share numbers: 国务院令第47号 is not the
+	// 总局's 47号令, nor 主席令第28号 its 28号令.
+	for _, q := range []string{"国务院令第47号", "主席令第28号", "卫生部令第46号"} {
+		if res := ask(q); res.Answered && res.Confidence == 1 {
+			t.Errorf("%s: answered with another issuer's decree %+v", q, res.Answer)
+		}
+	}
+	if res := ask("总局令第47号"); !res.Answered || res.Answer.Title != "医疗器械注册与备案管理办法" {
+		t.Errorf("the 总局's own 47号令: answered %v with %+v", res.Answered, res.Answer)
+	}
 	// A repealed regulation is never the answer, cited or not.
 	if res := ask("650号令"); res.Answered {
 		t.Errorf("the repealed regulation was answered: %+v", res.Answer)

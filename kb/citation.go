@@ -17,26 +17,34 @@ import (
 const numeral = `([0-9]+|[〇零一二两三四五六七八九十百千]+)`
 
 var (
-	// decreePattern finds a decree number: 令第739号, 令739号, 739号令, 第739号令.
-	decreePattern = regexp.MustCompile(`令\s*第?\s*` + numeral + `\s*号|` + numeral + `\s*号\s*令`)
+	// decreePattern finds a decree number: 令第739号, 令739号, 739号令,
+	// 第739号令, with the character before 令 that tells the issuer's kind
+	// (国务院令, 总局令, 主席令, 卫生部令) where there is one.
+	decreePattern = regexp.MustCompile(`(?:(\p{Han})\s*)?令\s*第?\s*` + numeral + `\s*号|` + numeral + `\s*号\s*令`)
 	// yearNumberPattern finds a document number of a year: 〔2021〕12号,
 	// [2021]12号, (2021)第12号, 2021年第47号.
 	yearNumberPattern = regexp.MustCompile(`[〔\[［(（【]\s*((?:19|20)[0-9]{2})\s*[〕\]］)）】]\s*第?\s*([0-9]+)\s*号|((?:19|20)[0-9]{2})\s*年\s*第\s*([0-9]+)\s*号`)
 )
 
 // Citations returns the document numbers text cites, as keys that compare
-// equal however they are written: 令:739 for 739号令 and 国务院令第739号,
-// 号:2021:12 for 〔2021〕12号 and 2021年第12号.
+// equal however they are written: 令:739 for 739号令, 令:739:院 for
+// 国务院令第739号 (the issuer's last character kept, as decrees of
+// different issuers share numbers), 号:2021:12 for 〔2021〕12号 and
+// 2021年第12号. SameDocument compares them.
 func Citations(text string) []string {
 	text = strings.Map(foldDigit, text)
 	var keys []string
 	for _, m := range decreePattern.FindAllStringSubmatch(text, -1) {
-		n := m[1]
+		issuer, n := m[1], m[2]
 		if n == "" {
-			n = m[2]
+			n = m[3]
 		}
 		if v, ok := parseNumeral(n); ok {
-			keys = append(keys, "令:"+strconv.Itoa(v))
+			key := "令:" + strconv.Itoa(v)
+			if issuer != "" {
+				key += ":" + issuer
+			}
+			keys = append(keys, key)
 		}
 	}
 	for _, m := range yearNumberPattern.FindAllStringSubmatch(text, -1) {
@@ -50,6 +58,13 @@ func Citations(text string) []string {
 	}
 	slices.Sort(keys)
 	return slices.Compact(keys)
+}
+
+// SameDocument tells whether two citation keys may name one document: the
+// same number, and the same issuer where both name one. 47号令 may be
+// 总局令第47号, but 国务院令第47号 is not.
+func SameDocument(a, b string) bool {
+	return a == b || strings.HasPrefix(a, b+":") || strings.HasPrefix(b, a+":")
 }
 
 // foldDigit turns full-width digits into ASCII ones.
@@ -97,7 +112,9 @@ func parseNumeral(s string) (int, bool) {
 }
 
 // Citations returns the document numbers the entry carries: its 文号, and
-// any cited in its title or keywords.
+// any cited in its title or keywords. A number cited without its issuer
+// (the keyword 47号令) is left out when the entry names the issuer of that
+// number (总局令第47号): it would let 国务院令第47号 name the entry.
 func (e *Entry) Citations() []string {
 	keys := Citations(e.Fields[FieldDocNumber])
 	keys = append(keys, Citations(e.Title)...)
@@ -105,7 +122,10 @@ func (e *Entry) Citations() []string {
 		keys = append(keys, Citations(k)...)
 	}
 	slices.Sort(keys)
-	return slices.Compact(keys)
+	all := slices.Compact(keys)
+	return slices.DeleteFunc(slices.Clone(all), func(k string) bool {
+		return slices.ContainsFunc(all, func(other string) bool { return strings.HasPrefix(other, k+":") })
+	})
 }
 
 // SearchKeywords returns the words the full-text search finds the entry
@@ -156,7 +176,7 @@ func (s *Service) preferCited(ctx context.Context, question string, live []Candi
 	at := -1
 	for i, c := range live {
 		e := entries[c.EntryID]
-		if e == nil || !slices.ContainsFunc(e.Citations(), func(k string) bool { return slices.Contains(cited, k) }) {
+		if e == nil || !cites(e, cited) {
 			continue
 		}
 		if at >= 0 {
@@ -174,4 +194,11 @@ func (s *Service) preferCited(ctx context.Context, question string, live []Candi
 	}
 	out := append([]Candidate{c}, live[:at]...)
 	return append(out, live[at+1:]...), nil
+}
+
+// cites tells whether the entry carries one of the cited document numbers.
+func cites(e *Entry, cited []string) bool {
+	return slices.ContainsFunc(e.Citations(), func(k string) bool {
+		return slices.ContainsFunc(cited, func(c string) bool { return SameDocument(k, c) })
+	})
 }
