@@ -444,6 +444,16 @@ func TestDocumentNumbersNameTheirDocument(t *testing.T) {
 	if res := ask("总局令第47号"); !res.Answered || res.Answer.Title != "医疗器械注册与备案管理办法" {
 		t.Errorf("the 总局's own 47号令: answered %v with %+v", res.Answered, res.Answer)
 	}
+	// A 文号 copied in full names its document too, though the issuer's
+	// words are those of many entries.
+	for q, title := range map[string]string{
+		"国家食品药品监督管理局令第20号": "医疗机构制剂注册管理办法（试行）",
+		"市场监管总局令第47号讲的什么":  "医疗器械注册与备案管理办法",
+	} {
+		if res := ask(q); !res.Answered || res.Answer.Title != title {
+			t.Errorf("%s: answered %v with %+v, want %s", q, res.Answered, res.Answer, title)
+		}
+	}
 	// A repealed regulation is never the answer, cited or not.
 	if res := ask("650号令"); res.Answered {
 		t.Errorf("the repealed regulation was answered: %+v", res.Answer)

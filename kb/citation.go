@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A question may name a document by its number rather than its title:
@@ -138,7 +139,13 @@ func (e *Entry) SearchKeywords() []string {
 	if len(keys) == 0 {
 		return e.Keywords
 	}
-	words := slices.Clip(e.Keywords)
+	return append(slices.Clip(e.Keywords), citationWords(keys)...)
+}
+
+// citationWords writes citation keys in the form SearchKeywords indexes
+// them by: 739号令, 〔2021〕12号.
+func citationWords(keys []string) []string {
+	var words []string
 	for _, k := range keys {
 		parts := strings.Split(k, ":")
 		switch parts[0] {
@@ -157,43 +164,67 @@ func (e *Entry) SearchKeywords() []string {
 // regulation's questions, yet names it. A question the matcher answers
 // keeps its answer (739号令规定二类械注册要交什么材料 asks about the
 // materials), and a number that two candidates carry decides nothing.
-func (s *Service) preferCited(ctx context.Context, question string, live []Candidate) ([]Candidate, error) {
-	if len(live) == 0 || live[0].Confidence >= s.Threshold {
+func (s *Service) preferCited(ctx context.Context, question string, live []Candidate, now time.Time) ([]Candidate, error) {
+	if len(live) > 0 && live[0].Confidence >= s.Threshold {
 		return live, nil
 	}
 	cited := Citations(question)
 	if len(cited) == 0 {
 		return live, nil
 	}
-	ids := make([]int64, len(live))
-	for i, c := range live {
+	c, n, err := s.citedCandidate(ctx, cited, live)
+	if err != nil || n > 1 {
+		return live, err
+	}
+	if n == 0 {
+		// A 文号 written in full (国家食品药品监督管理局令第20号) shares
+		// words with so many entries that its own may not be among the
+		// question's candidates: look for it by the number alone, in the
+		// form the index holds it by.
+		byNumber, err := s.Index.Match(ctx, strings.Join(citationWords(cited), " "), 8)
+		if err != nil {
+			return nil, err
+		}
+		if byNumber, err = s.live(ctx, byNumber, now); err != nil {
+			return nil, err
+		}
+		if c, n, err = s.citedCandidate(ctx, cited, byNumber); err != nil || n != 1 {
+			return live, err
+		}
+	}
+	out := []Candidate{c}
+	for _, other := range live {
+		if other.EntryID != c.EntryID {
+			out = append(out, other)
+		}
+	}
+	return out, nil
+}
+
+// citedCandidate returns, of cands, the one that carries a cited document
+// number, at full confidence and matched by its 文号, and how many carry
+// one.
+func (s *Service) citedCandidate(ctx context.Context, cited []string, cands []Candidate) (Candidate, int, error) {
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
 		ids[i] = c.EntryID
 	}
 	entries, err := s.Store.FindEntriesByID(ctx, ids)
 	if err != nil {
-		return nil, err
+		return Candidate{}, 0, err
 	}
-	at := -1
-	for i, c := range live {
-		e := entries[c.EntryID]
-		if e == nil || !cites(e, cited) {
-			continue
+	var found Candidate
+	n := 0
+	for _, c := range cands {
+		if e := entries[c.EntryID]; e != nil && cites(e, cited) {
+			found, n = c, n+1
+			found.Confidence = 1
+			if doc := e.Fields[FieldDocNumber]; doc != "" && !HasPlaceholder(doc) {
+				found.MatchedQuestion = doc
+			}
 		}
-		if at >= 0 {
-			return live, nil
-		}
-		at = i
 	}
-	if at < 0 {
-		return live, nil
-	}
-	c := live[at]
-	c.Confidence = 1
-	if doc := entries[c.EntryID].Fields[FieldDocNumber]; doc != "" && !HasPlaceholder(doc) {
-		c.MatchedQuestion = doc
-	}
-	out := append([]Candidate{c}, live[:at]...)
-	return append(out, live[at+1:]...), nil
+	return found, n, nil
 }
 
 // cites tells whether the entry carries one of the cited document numbers.

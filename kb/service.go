@@ -266,7 +266,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if live, err = s.preferCited(ctx, question, live); err != nil {
+	if live, err = s.preferCited(ctx, question, live, now); err != nil {
 		return nil, err
 	}
 	if live, err = s.preferGuide(ctx, question, live); err != nil {
