@@ -480,6 +480,20 @@ func TestABareMatterGetsItsGuide(t *testing.T) {
 	// One of an entry's own wordings keeps that entry.
 	ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: `{"question":"药品生产许可证"}`, wantStatus: 200,
 		want: []string{`"column":"wiki"`, `"title":"药品生产许可证"`}})
+	// Another matter of the same products, or the products alone, keeps
+	// the matcher's answer: 化妆品注册 is no licence of a maker.
+	for _, q := range []string{"化妆品注册", "化妆品产品注册", "化妆品"} {
+		body, _ := json.Marshal(map[string]string{"question": q})
+		ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: string(body), wantStatus: 200,
+			notWant: []string{`"title":"化妆品生产许可办事指引"`}})
+	}
+	var gmp kb.AskResult
+	if err := json.Unmarshal(ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: `{"question":"药品GMP"}`, wantStatus: 200}).Body.Bytes(), &gmp); err != nil {
+		t.Fatal(err)
+	}
+	if !gmp.Answered || gmp.Answer.Title != "药品生产质量管理规范（GMP）" {
+		t.Errorf("药品GMP: answered %v with %+v, want the GMP entry", gmp.Answered, gmp.Answer)
+	}
 	// A detail of the matter is the matcher's to answer.
 	ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: `{"question":"二类械注册要交哪些材料"}`, wantStatus: 200,
 		want: []string{`第二类医疗器械产品注册需要提交哪些材料`}})

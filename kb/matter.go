@@ -109,8 +109,17 @@ var topicWords = []string{"办事指南", "办事指引", "指南", "指引", "�
 	"许可证", "证", "产品", "请问", "我想了解", "了解", "咨询", "一下", "关于", "的"}
 
 // activityWords are the words of the activities the matters license,
-// left once the matter's own words are taken out (二类械 | 注册).
+// left once the matter's own words are taken out (二类械 | 注册). A matter
+// stands for those its name holds: 化妆品注册 is the registration of a
+// product, not the 化妆品生产许可 of its maker.
 var activityWords = []string{"注册", "许可", "生产"}
+
+// productWords name what a matter is about, the products or the standard
+// their making meets (药品gmp), and not the matter itself: alone (化妆品,
+// 关于二类械, 药品GMP) they may ask about selling or filing the products or
+// about the standard, and the matcher's answer stands.
+var productWords = []string{"第二类医疗器械", "二类医疗器械", "二类械", "二类器械",
+	"医疗机构制剂", "院内制剂", "医院制剂", "传统中药制剂", "制剂", "化妆品", "妆品", "药品gmp"}
 
 // BareMatter returns the matter a question names when it names nothing
 // else: 二类械注册, 医疗机构制剂注册, 办理化妆品生产许可证, 药厂. Such a question
@@ -123,13 +132,25 @@ func BareMatter(question string) (Matter, bool) {
 	if !ok {
 		return Matter{}, false
 	}
-	words := append([]string{strings.ToLower(m.Name)}, m.Keywords...)
-	words = append(words, topicWords...)
-	words = append(words, activityWords...)
+	own := append([]string{strings.ToLower(m.Name)}, m.Keywords...)
+	for _, w := range activityWords {
+		if strings.Contains(m.Name, w) {
+			own = append(own, w)
+		}
+	}
+	words := append(slices.Clip(own), topicWords...)
 	// Longest first, so that 许可证 goes before 证.
 	slices.SortStableFunc(words, func(a, b string) int { return len(b) - len(a) })
+	named := false // by one of the matter's own words, not only its products'
 	for _, w := range words {
+		if !strings.Contains(q, w) {
+			continue
+		}
+		named = named || slices.Contains(own, w) && !slices.Contains(productWords, w)
 		q = strings.ReplaceAll(q, w, " ")
+	}
+	if !named {
+		return Matter{}, false
 	}
 	for _, r := range q {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {

@@ -45,6 +45,18 @@ func TestBareMatter(t *testing.T) {
 		"三类医疗器械注册":    "",
 		"护照":          "",
 		"化妆品生产许可证在哪办": "",
+		// Registration is no activity of the cosmetics licence.
+		"化妆品注册":   "",
+		"化妆品产品注册": "",
+		// The products or their standard alone name no matter.
+		"化妆品":    "",
+		"妆品":     "",
+		"关于二类械":  "",
+		"医疗机构制剂": "",
+		"药品GMP":  "",
+		"化妆品生产":  "化妆品生产许可",
+		"医疗器械注册": "第二类医疗器械产品注册",
+		"制药":     "药品生产企业许可",
 	}
 	for q, want := range cases {
 		m, ok := kb.BareMatter(q)
