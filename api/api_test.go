@@ -498,3 +498,28 @@ func TestABareMatterGetsItsGuide(t *testing.T) {
 	ts.run(t, scenario{method: "POST", url: "/api/v1/ask", body: `{"question":"二类械注册要交哪些材料"}`, wantStatus: 200,
 		want: []string{`第二类医疗器械产品注册需要提交哪些材料`}})
 }
+
+// An open question that a rule of /ask now answers, a cited 文号 or a bare
+// matter, shows as answerable in the list, as the matcher's answers do.
+func TestReviewListKnowsWhatTheRulesAnswer(t *testing.T) {
+	ts := mustStartServer(t)
+	admin := ts.mustToken(t, "管理员", kb.RoleAdmin, "")
+	item := ts.ask(t, "〔2031〕7号文件").Unanswered
+	if item == nil {
+		t.Fatal("want the question unanswered before its policy is in")
+	}
+	e := &kb.Entry{Column: kb.ColumnPolicy, Title: "关于优化审评审批服务的若干措施", Content: "措施的主要内容。",
+		Department: "法规处", Fields: map[string]string{kb.FieldDocNumber: "沪药监规〔2031〕7号", kb.FieldEffectiveOn: "2024-01-01"}}
+	if err := ts.env.Service.CreateEntry(t.Context(), e, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var list itemList
+	ts.call(t, "GET", "/api/v1/unanswered?status=open", admin, "", 200, &list)
+	i := slices.IndexFunc(list.Items, func(it kb.ReviewItemView) bool { return it.ID == item.ID })
+	if i < 0 {
+		t.Fatalf("item %d not listed", item.ID)
+	}
+	if got := list.Items[i].AnswerableBy; got == nil || got.EntryID != e.ID {
+		t.Errorf("answerable_by = %+v, want entry %d, which /ask now answers it with", got, e.ID)
+	}
+}

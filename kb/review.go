@@ -476,48 +476,22 @@ type AnswerableBy struct {
 }
 
 // markAnswerable sets AnswerableBy on the open unanswered items of views
-// whose question an entry now answers as /ask would: the first live one of
-// its candidates, at or above the threshold. A failed match leaves an item
+// whose question an entry now answers as /ask would: the first of its
+// candidates, at or above the threshold. A failed match leaves an item
 // unmarked rather than failing the list.
 func (s *Service) markAnswerable(ctx context.Context, views []ReviewItemView) {
-	type pending struct {
-		view  int
-		cands []Candidate
-	}
-	var todo []pending
-	var ids []int64
+	now := s.Now()
 	for i, v := range views {
 		if v.Status != StatusOpen || v.Type != ReviewUnanswered {
 			continue
 		}
-		cands, err := s.Index.Match(ctx, v.Question, 8)
+		cands, err := s.candidates(ctx, v.Question, now)
 		if err != nil {
 			s.Logger.WarnContext(ctx, "review list: match failed", "item_id", v.ID, "error", err)
 			continue
 		}
-		todo = append(todo, pending{i, cands})
-		for _, c := range cands {
-			ids = append(ids, c.EntryID)
-		}
-	}
-	if len(ids) == 0 {
-		return
-	}
-	expiries, err := s.Store.EntryExpiries(ctx, ids)
-	if err != nil {
-		s.Logger.WarnContext(ctx, "review list: reading expiries failed", "error", err)
-		return
-	}
-	now := s.Now()
-	for _, p := range todo {
-		for _, c := range p.cands {
-			if exp, ok := expiries[c.EntryID]; !ok || ExpiredAt(exp, now) {
-				continue
-			}
-			if c.Confidence >= s.Threshold {
-				views[p.view].AnswerableBy = &AnswerableBy{EntryID: c.EntryID, Title: c.Title, Confidence: round3(c.Confidence)}
-			}
-			break
+		if len(cands) > 0 && cands[0].Confidence >= s.Threshold {
+			views[i].AnswerableBy = &AnswerableBy{EntryID: cands[0].EntryID, Title: cands[0].Title, Confidence: round3(cands[0].Confidence)}
 		}
 	}
 }

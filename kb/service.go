@@ -258,18 +258,8 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		return s.smallTalk(ctx)
 	}
 	now := s.Now()
-	cands, err := s.Index.Match(ctx, question, 8)
+	live, err := s.candidates(ctx, question, now)
 	if err != nil {
-		return nil, err
-	}
-	live, err := s.live(ctx, cands, now)
-	if err != nil {
-		return nil, err
-	}
-	if live, err = s.preferCited(ctx, question, live, now); err != nil {
-		return nil, err
-	}
-	if live, err = s.preferGuide(ctx, question, live); err != nil {
 		return nil, err
 	}
 	var best *Entry
@@ -456,6 +446,24 @@ func (s *Service) smallTalk(ctx context.Context) (*AskResult, error) {
 	s.Logger.InfoContext(ctx, "ask", "small_talk", true)
 	s.observe(res)
 	return res, nil
+}
+
+// candidates returns the live entries that may answer question at now,
+// best first, the first the answer when confident enough: the matcher's,
+// then a cited document's or a bare matter's guide put first.
+func (s *Service) candidates(ctx context.Context, question string, now time.Time) ([]Candidate, error) {
+	cands, err := s.Index.Match(ctx, question, 8)
+	if err != nil {
+		return nil, err
+	}
+	live, err := s.live(ctx, cands, now)
+	if err != nil {
+		return nil, err
+	}
+	if live, err = s.preferCited(ctx, question, live, now); err != nil {
+		return nil, err
+	}
+	return s.preferGuide(ctx, question, live)
 }
 
 // live drops the candidates whose entries were deleted since indexed or
