@@ -32,8 +32,9 @@ var Matters = []Matter{
 		Elsewhere: []string{"药品经营", "经营许可", "零售", "药店", "批发"}},
 	{Name: "第二、三类医疗器械生产许可", Department: "器械监管处", Keywords: []string{"医疗器械生产许可", "器械生产许可", "械生产", "医疗器械生产", "器械生产"},
 		Elsewhere: []string{"经营许可", "经营备案", "网络销售"}},
-	{Name: "第二类医疗器械产品注册", Department: "器械注册处", Keywords: []string{"第二类医疗器械", "二类医疗器械", "二类械", "二类器械", "医疗器械注册", "器械注册", "械注册", "注册证", "二类证", "械字号"},
+	{Name: "第二类医疗器械产品注册", Department: "器械注册处", Keywords: []string{"第二类医疗器械", "二类医疗器械", "二类械", "二类器械", "医疗器械注册", "器械注册", "械注册", "注册证", "械字号"},
 		Elsewhere: []string{"经营许可", "经营备案", "网络销售", "生产许可"},
+		// Not 二类证: sellers call their 二类医疗器械经营备案凭证 so.
 		// Bare 一类 would be in 哪一类 and 同一类; 二、三类 names 二类 too.
 		Class: []string{"二类", "二三类", "二、三类", "二/三类"},
 		OtherClasses: []string{"第一类", "一类医疗器械", "一类器械", "一类械", "一类备案",

@@ -57,6 +57,8 @@ func TestBareMatter(t *testing.T) {
 		"化妆品生产":  "化妆品生产许可",
 		"医疗器械注册": "第二类医疗器械产品注册",
 		"制药":     "药品生产企业许可",
+		// 二类证 is as often a seller's filing certificate.
+		"二类证办理": "",
 	}
 	for q, want := range cases {
 		m, ok := kb.BareMatter(q)
