@@ -485,7 +485,7 @@ func (s *Service) markAnswerable(ctx context.Context, views []ReviewItemView) {
 		if v.Status != StatusOpen || v.Type != ReviewUnanswered {
 			continue
 		}
-		cands, err := s.candidates(ctx, v.Question, now)
+		cands, err := s.Candidates(ctx, v.Question, now)
 		if err != nil {
 			s.Logger.WarnContext(ctx, "review list: match failed", "item_id", v.ID, "error", err)
 			continue

@@ -258,7 +258,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		return s.smallTalk(ctx)
 	}
 	now := s.Now()
-	live, err := s.candidates(ctx, question, now)
+	live, err := s.Candidates(ctx, question, now)
 	if err != nil {
 		return nil, err
 	}
@@ -448,10 +448,11 @@ func (s *Service) smallTalk(ctx context.Context) (*AskResult, error) {
 	return res, nil
 }
 
-// candidates returns the live entries that may answer question at now,
+// Candidates returns the live entries that may answer question at now,
 // best first, the first the answer when confident enough: the matcher's,
-// then a cited document's or a bare matter's guide put first.
-func (s *Service) candidates(ctx context.Context, question string, now time.Time) ([]Candidate, error) {
+// then a cited document's or a bare matter's guide put first. It is what
+// Ask decides by, without recording anything.
+func (s *Service) Candidates(ctx context.Context, question string, now time.Time) ([]Candidate, error) {
 	cands, err := s.Index.Match(ctx, question, 8)
 	if err != nil {
 		return nil, err

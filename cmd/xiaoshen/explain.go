@@ -117,7 +117,34 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintln(stdout)
 		}
 		writeExplanation(stdout, ex, expired, *features)
+		if err := writeRule(ctx, stdout, a.service, kb.MaskPII(q), ex); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// writeRule says when /ask answers otherwise than the matcher would, by
+// one of its rules: a question citing a document's number, or naming only
+// a matter.
+func writeRule(ctx context.Context, w io.Writer, svc *kb.Service, question string, ex *search.Explanation) error {
+	m, bare := kb.BareMatter(question)
+	if !bare && len(kb.Citations(question)) == 0 {
+		return nil
+	}
+	cands, err := svc.Candidates(ctx, question, time.Now())
+	if err != nil || len(cands) == 0 || cands[0].Confidence < 1 {
+		return err
+	}
+	if len(ex.Candidates) > 0 && ex.Candidates[0].EntryID == cands[0].EntryID && ex.Candidates[0].Confidence >= 1 {
+		return nil // the matcher's own answer: one of the entry's wordings
+	}
+	c := cands[0]
+	why := fmt.Sprintf("问题引用了文号（%s）", c.MatchedQuestion)
+	if bare {
+		why = fmt.Sprintf("问题只提到事项“%s”，答复其办事指引", m.Name)
+	}
+	fmt.Fprintf(w, "按规则直接答复：[%s] %s（条目 %d）：%s\n", c.Column, c.Title, c.EntryID, why)
 	return nil
 }
 

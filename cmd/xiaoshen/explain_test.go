@@ -36,6 +36,23 @@ func TestExplain(t *testing.T) {
 		t.Errorf("the phone number is shown unmasked:\n%s", out)
 	}
 
+	// Where /ask answers by a rule, explain says so.
+	stdout.Reset()
+	if code := run(t.Context(), []string{"explain", "--corpus", "739号令", "二类械注册", "二类械注册要交哪些材料"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("rules: exit %d: %s", code, stderr.String())
+	}
+	cited, rest, _ := strings.Cut(stdout.String(), "问题：二类械注册\n")
+	bare, detail, _ := strings.Cut(rest, "问题：二类械注册要交哪些材料")
+	if !strings.Contains(cited, "按规则直接答复：[policy] 医疗器械监督管理条例") || !strings.Contains(cited, "问题引用了文号（国务院令第739号）") {
+		t.Errorf("739号令: no rule shown:\n%s", cited)
+	}
+	if !strings.Contains(bare, "按规则直接答复：[guide] 第二类医疗器械产品注册办事指引") || !strings.Contains(bare, "问题只提到事项“第二类医疗器械产品注册”") {
+		t.Errorf("二类械注册: no rule shown:\n%s", bare)
+	}
+	if strings.Contains(detail, "按规则") {
+		t.Errorf("a question the matcher answers shows a rule:\n%s", detail)
+	}
+
 	// A data directory that holds no KB is an error, and is not created.
 	missing := filepath.Join(t.TempDir(), "nodata")
 	stderr.Reset()
