@@ -236,6 +236,17 @@ func TestPolicyTimeliness(t *testing.T) {
 	if len(res.Warnings) != 2 || res.Warnings[1].Field != "effective_on" || !strings.Contains(res.Warnings[1].Message, "政策文件未填写实施日期") {
 		t.Errorf("policy without an 实施日期: %+v", res.Warnings)
 	}
+	// 实施日期 before 发布日期 is mostly the two columns swapped: warned of,
+	// naming both, but written, as a document may apply retroactively.
+	swapped := policy("P-4", "关于某事项的通知（日期填反）")
+	swapped.Rows[0].Entry.Fields[kb.FieldPublishedOn] = "2031-03-01"
+	swapped.Rows[0].Entry.Fields[kb.FieldEffectiveOn] = "2031-01-01"
+	res = kb.SyncResult{}
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, swapped), 200, &res)
+	if len(res.Warnings) != 2 || res.Warnings[1].Field != "effective_on" || res.Warnings[1].Row != 1 ||
+		!strings.Contains(res.Warnings[1].Message, "实施日期 2031-01-01 早于发布日期 2031-03-01") || res.Created != 1 {
+		t.Errorf("policy with 实施日期 before 发布日期: created %d, warnings %+v", res.Created, res.Warnings)
+	}
 	var st kb.Stats
 	ts.call(t, "GET", "/api/v1/stats", admin, "", 200, &st)
 	if len(st.LatePolicies) != 1 || st.LatePolicies[0].Title != "关于某事项的通知（逾期）" || st.LatePolicies[0].Department != "法规处" {

@@ -194,16 +194,32 @@ func (e *Entry) Validate() []FieldError {
 	if e.Column == ColumnHotline && e.Fields[FieldPhone] == "" {
 		add(FieldPhone, "热线电话必须填写电话")
 	}
-	if eff, okEff := e.Fields[FieldEffectiveOn]; okEff {
-		if exp, okExp := e.Fields[FieldExpiresOn]; okExp {
-			te, err1 := ParseDate(eff)
-			tx, err2 := ParseDate(exp)
-			if err1 == nil && err2 == nil && tx.Before(te) {
-				add(FieldExpiresOn, "失效日期 %s 早于实施日期 %s", exp, eff)
-			}
-		}
+	if eff, exp, ok := e.dates(FieldEffectiveOn, FieldExpiresOn); ok && exp.Before(eff) {
+		add(FieldExpiresOn, "失效日期 %s 早于实施日期 %s", e.Fields[FieldExpiresOn], e.Fields[FieldEffectiveOn])
+	}
+	// A notice (or policy) cannot lapse before it was published: the two
+	// dates are swapped, or one has a typo.
+	if pub, exp, ok := e.dates(FieldPublishedOn, FieldExpiresOn); ok && exp.Before(pub) {
+		add(FieldExpiresOn, "失效日期 %s 早于发布日期 %s：请核对两个日期是否填反", e.Fields[FieldExpiresOn], e.Fields[FieldPublishedOn])
 	}
 	return errs
+}
+
+// dates returns two of the entry's date fields, when both are set and
+// readable.
+func (e *Entry) dates(first, second string) (time.Time, time.Time, bool) {
+	a, err1 := ParseDate(e.Fields[first])
+	b, err2 := ParseDate(e.Fields[second])
+	return a, b, err1 == nil && err2 == nil
+}
+
+// EffectiveBeforePublished reports a policy whose 实施日期 is before its
+// 发布日期. It is mostly a slip (the two columns swapped), but a document
+// may apply from a day before it was issued (自2031年1月1日起执行, issued in
+// March), so an upload warns of it rather than refusing it.
+func (e *Entry) EffectiveBeforePublished() bool {
+	pub, eff, ok := e.dates(FieldPublishedOn, FieldEffectiveOn)
+	return ok && eff.Before(pub)
 }
 
 func splitPhones(v string) []string {

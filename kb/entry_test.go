@@ -59,6 +59,9 @@ func TestEntryValidate(t *testing.T) {
 		{"no content", func(e *kb.Entry) { e.Content = "" }, "content"},
 		{"bad date", func(e *kb.Entry) { e.Fields["实施日期"] = "下个月" }, "effective_on"},
 		{"expiry before effect", func(e *kb.Entry) { e.Fields["失效日期"] = "2020-01-01" }, "expires_on"},
+		{"expiry before publication", func(e *kb.Entry) {
+			e.Column, e.Fields = kb.ColumnNotice, map[string]string{"发布日期": "2026-11-27", "失效日期": "2026-11-01"}
+		}, "expires_on"},
 		{"field of another column", func(e *kb.Entry) { e.Fields["电话"] = "12345" }, "电话"},
 		{"bad phone", func(e *kb.Entry) {
 			e.Column, e.Fields = kb.ColumnHotline, map[string]string{"phone": "call me"}

@@ -484,6 +484,10 @@ func (s *Service) policyWarnings(res *SyncResult, row SyncRow, e, old *Entry, no
 	if e.Fields[FieldInterpretation] == "" {
 		warn(FieldInterpretation, "政策文件未关联解读，请同时上传解读并在“解读”列填写其编号")
 	}
+	if e.EffectiveBeforePublished() {
+		warn(FieldEffectiveOn, "实施日期 %s 早于发布日期 %s：请核对两个日期是否填反；如确为溯及既往执行的文件，可忽略本提醒",
+			e.Fields[FieldEffectiveOn], e.Fields[FieldPublishedOn])
+	}
 	if e.Fields[FieldEffectiveOn] == "" {
 		warn(FieldEffectiveOn, "政策文件未填写实施日期：无法按帮办制度判断是否按时入库，施行前的答复也不会注明尚未施行")
 		return
