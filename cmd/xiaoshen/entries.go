@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -147,9 +148,11 @@ const entriesHelp = entriesUsage + `
 
 子命令：
   list      列出条目（可按栏目、部门筛选）
-  show      查看一个条目：xiaoshen entries show 条目ID
-  delete    删除一个条目（软删除；其编号的行再上传即恢复）：xiaoshen entries delete 条目ID
-  history   查看一个条目的修改历史：xiaoshen entries history 条目ID
+  show      查看一个条目：xiaoshen entries show 条目ID或编号
+  delete    删除一个条目（软删除；其编号的行再上传即恢复）：xiaoshen entries delete 条目ID或编号
+  history   查看一个条目的修改历史：xiaoshen entries history 条目ID或编号
+
+条目ID 是 list 所列的数字 ID；编号是上传文件“编号”列中的值（如 FAQ-001）。
 
 参数：--server、--token（各子命令通用），--column、--department、--limit（list），--yes（delete）`
 
@@ -180,15 +183,28 @@ func runEntries(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	// id reads the entry named on the command line by its id, or by the
+	// 编号 (external id) a maintainer's file gives it: maintainers know
+	// their entries by the latter.
 	id := func() (int64, error) {
 		if fs.NArg() != 1 {
-			return 0, usageError{fmt.Errorf("需要一个条目编号")}
+			return 0, usageError{fmt.Errorf("需要一个条目ID或编号")}
 		}
-		n, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if err != nil || n <= 0 {
-			return 0, usageError{fmt.Errorf("条目编号 %q 无效", fs.Arg(0))}
+		arg := strings.TrimSpace(fs.Arg(0))
+		if n, err := strconv.ParseInt(arg, 10, 64); err == nil {
+			if n <= 0 {
+				return 0, usageError{fmt.Errorf("条目ID %q 无效", arg)}
+			}
+			return n, nil
 		}
-		return n, nil
+		var p entryPage
+		if err := client.do(ctx, "GET", "/api/v1/entries?"+url.Values{"external_id": {arg}, "limit": {"1"}}.Encode(), nil, &p); err != nil {
+			return 0, err
+		}
+		if len(p.Entries) == 0 {
+			return 0, fmt.Errorf("知识库中没有编号为“%s”的条目（已删除的条目也查不到）：条目ID和编号见 xiaoshen entries list", arg)
+		}
+		return p.Entries[0].ID, nil
 	}
 	switch args[0] {
 	case "list":
@@ -208,9 +224,11 @@ func runEntries(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "编号\t栏目\t部门\t标题\t更新时间")
+		// 编号 is the external id, as in an upload's header; the id the
+		// other subcommands also take is ID.
+		fmt.Fprintln(tw, "ID\t编号\t栏目\t部门\t标题\t更新时间")
 		for _, e := range p.Entries {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.ID, e.Column.Name(), e.Department, e.Title, e.UpdatedAt.In(kb.Shanghai).Format("2006-01-02 15:04"))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, cmp.Or(e.ExternalID, "-"), e.Column.Name(), e.Department, e.Title, e.UpdatedAt.In(kb.Shanghai).Format("2006-01-02 15:04"))
 		}
 		tw.Flush()
 		fmt.Fprintf(stdout, "共 %d 条，显示 %d 条\n", p.Total, len(p.Entries))
@@ -251,17 +269,30 @@ func runEntries(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		if !*yes && !confirm(stderr, fmt.Sprintf("删除条目 %d（软删除，可在历史中查到）？", n)) {
+		// The prompt names the entry, so that a mistyped id is caught.
+		var e kb.Entry
+		if err := client.do(ctx, "GET", fmt.Sprintf("/api/v1/entries/%d", n), nil, &e); err != nil {
+			return err
+		}
+		if !*yes && !confirm(stderr, fmt.Sprintf("删除条目 %d“%s”（%s，%s%s；软删除，可在历史中查到）？", n, e.Title, e.Column.Name(), e.Department, externalIDNote(e.ExternalID))) {
 			fmt.Fprintln(stdout, "已取消。要在脚本中删除，请加 --yes。")
 			return exitCode(1)
 		}
 		if err := client.do(ctx, "DELETE", fmt.Sprintf("/api/v1/entries/%d", n), nil, nil); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "已删除条目 %d\n", n)
+		fmt.Fprintf(stdout, "已删除条目 %d“%s”\n", n, e.Title)
 		return nil
 	}
 	return usage
+}
+
+// externalIDNote names an entry's 编号 in a sentence, if it has one.
+func externalIDNote(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "，编号 " + id
 }
 
 // entryDiff names the fields that changed between two revisions.

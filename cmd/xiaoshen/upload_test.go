@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -301,6 +302,39 @@ func TestUploadCLI(t *testing.T) {
 			t.Error("deleted entry still live")
 		}
 	})
+}
+
+// TestEntriesByExternalID checks that a maintainer can name an entry by the 编号
+// of its row in the upload file, which is what it knows it by.
+func TestEntriesByExternalID(t *testing.T) {
+	u := mustStartUploadServer(t, nil)
+	maint := u.token(t, kb.RoleMaintainer, "法规处")
+	file := u.file(t, "法规问答.csv", []byte("编号,问题,答复口径\nFGC-FAQ-003,在哪里可以查到药监局发布的规范性文件？,在本局网站公布。\n"))
+	if code, out := u.cli(t, maint, "upload", "--column", "faq", file); code != 0 {
+		t.Fatalf("upload: %s", out)
+	}
+	entries, _, _ := u.env.Store.FindEntries(t.Context(), kb.EntryFilter{ExternalID: "FGC-FAQ-003"})
+	id := fmt.Sprint(entries[0].ID)
+
+	code, out := u.cli(t, maint, "entries", "list", "--department", "法规处", "--column", "faq")
+	if code != 0 || !strings.Contains(out, "ID") || !regexp.MustCompile(id+` +FGC-FAQ-003 +常见问题`).MatchString(out) {
+		t.Errorf("list shows no ID and 编号: %s", out)
+	}
+	code, out = u.cli(t, maint, "entries", "history", "FGC-FAQ-003")
+	if code != 0 || !strings.Contains(out, "创建") {
+		t.Errorf("history by 编号: exit %d: %s", code, out)
+	}
+	code, out = u.cli(t, maint, "entries", "delete", "--yes", "FGC-FAQ-404")
+	if code == 0 || !strings.Contains(out, "没有编号为“FGC-FAQ-404”的条目") {
+		t.Errorf("delete of an unknown 编号: exit %d: %s", code, out)
+	}
+	code, out = u.cli(t, maint, "entries", "delete", "--yes", "FGC-FAQ-003")
+	if code != 0 || !strings.Contains(out, "已删除条目 "+id+"“在哪里可以查到药监局发布的规范性文件？”") {
+		t.Fatalf("delete by 编号: exit %d: %s", code, out)
+	}
+	if _, err := u.env.Store.FindEntry(t.Context(), entries[0].ID); kb.ErrorCode(err) != kb.ENOTFOUND {
+		t.Error("the entry deleted by its 编号 is still live")
+	}
 }
 
 func TestPolicyTimelinessOnUpload(t *testing.T) {
