@@ -189,6 +189,15 @@ func (b *rowBuilder) readHeader(row int, texts []string) (*header, []*RowError) 
 		col   int
 		label string
 	}
+	if i, ok := loneCell(texts); ok {
+		if _, known := resolveHeader(texts[i], b.opts.Map); !known {
+			// A title above the table (2031年政策文件清单, often merged
+			// across its width) or a note: no --map can make it a header.
+			t := strings.TrimSpace(strings.TrimPrefix(texts[i], "\ufeff"))
+			return nil, []*RowError{{File: b.file, Row: row, Field: t, Message: fmt.Sprintf(
+				"第 %d 行只有一个单元格“%s”（第 %s 列），不是表头：表头这一行要写明每一列的名称（如 编号、标题、内容）。如是表格的大标题或说明文字，请删除这一行，让表头成为第一行", row, t, columnName(i))}}
+		}
+	}
 	seen := map[string][]seenHeader{}
 	for i, t := range texts {
 		t = strings.TrimSpace(strings.TrimPrefix(t, "\ufeff"))
@@ -290,6 +299,26 @@ func (b *rowBuilder) row(h *header, row int, texts []string) (*Record, []*RowErr
 		return nil, append(errs, rowErrs...)
 	}
 	return rec, rowErrs
+}
+
+// loneCell returns the only non-empty cell of a row, when there is
+// exactly one and it is not a delimited line that a CSV file with another
+// separator would read as one cell.
+func loneCell(texts []string) (int, bool) {
+	at := -1
+	for i, t := range texts {
+		if strings.TrimSpace(t) == "" {
+			continue
+		}
+		if at >= 0 {
+			return 0, false
+		}
+		at = i
+	}
+	if at < 0 || strings.ContainsAny(texts[at], ",;\t|") {
+		return 0, false
+	}
+	return at, true
 }
 
 // blankRow reports whether every cell of a row is empty.

@@ -96,7 +96,10 @@ func (u *Upload) parseXLSX(name string, r io.Reader, opts Options, fn func(*Reco
 			}
 			var headErrs []*RowError
 			if h, headErrs = b.readHeader(row, texts); headErrs != nil {
-				return headErrs, nil
+				if _, title := loneCell(texts); !title {
+					headErrs = append(mergedHeader(f, name, sheet, row), headErrs...)
+				}
+				return append(headErrs, otherSheets(f, name, sheet, opts)...), nil
 			}
 			if slices.Contains(h.dates, true) {
 				if raw, err = f.Rows(sheet); err != nil {
@@ -123,7 +126,11 @@ func (u *Upload) parseXLSX(name string, r io.Reader, opts Options, fn func(*Reco
 		return errs, readErr(0, err)
 	}
 	if h == nil {
-		return nil, &RowError{File: name, Message: fmt.Sprintf("工作表“%s”是空的", sheet)}
+		msg := fmt.Sprintf("工作表“%s”是空的", sheet)
+		for _, e := range otherSheets(f, name, sheet, opts) {
+			msg += "；" + e.Message
+		}
+		return nil, &RowError{File: name, Message: msg}
 	}
 	if !sawData {
 		errs = append(errs, &RowError{File: name, Message: fmt.Sprintf("工作表“%s”只有表头，没有数据行", sheet)})
@@ -165,6 +172,42 @@ func openSheet(name string, r io.Reader, sheet string) (*excelize.File, string, 
 		return nil, "", err
 	}
 	return f, sheet, nil
+}
+
+// mergedHeader explains a header row that holds merged cells: a header of
+// two rows (日期 over 发布日期 and 实施日期), which the row-by-row reading
+// cannot take, or a title merged across the table.
+func mergedHeader(f *excelize.File, name, sheet string, row int) []*RowError {
+	merges, err := f.GetMergeCells(sheet)
+	if err != nil {
+		return nil
+	}
+	var ranges []string
+	for _, m := range merges {
+		_, top, err1 := excelize.CellNameToCoordinates(m.GetStartAxis())
+		_, bottom, err2 := excelize.CellNameToCoordinates(m.GetEndAxis())
+		if err1 == nil && err2 == nil && top <= row && row <= bottom {
+			ranges = append(ranges, m.GetStartAxis()+":"+m.GetEndAxis())
+		}
+	}
+	if len(ranges) == 0 {
+		return nil
+	}
+	return []*RowError{{File: name, Row: row, Message: fmt.Sprintf(
+		"表头所在的第 %d 行有合并单元格（%s）：表头只能占一行，每一列在这一行写一个名称。请在 Excel 中取消合并，把分两行写的表头（如 日期 下的 发布日期、实施日期）合到第 %d 行，删除多余的行",
+		row, strings.Join(ranges, "、"), row)}}
+}
+
+// otherSheets points to the workbook's other sheets when the first one,
+// read by default, holds no table: it is often a 填写说明 sheet.
+func otherSheets(f *excelize.File, name, sheet string, opts Options) []*RowError {
+	sheets := f.GetSheetList()
+	if opts.Sheet != "" || len(sheets) < 2 {
+		return nil
+	}
+	others := slices.DeleteFunc(slices.Clone(sheets), func(s string) bool { return s == sheet })
+	return []*RowError{{File: name, Message: fmt.Sprintf(
+		"读取的是第一个工作表“%s”；文件中还有工作表 %s。数据在其他工作表的，请加 --sheet 指定，如 --sheet %s", sheet, strings.Join(others, "、"), others[0])}}
 }
 
 // sheetReadError reports a sheet that stopped reading at row (0: before

@@ -23,8 +23,9 @@ type xlsxCell struct {
 
 // sheetRows are the rows of one sheet, cell values by column.
 type sheetRows struct {
-	name string
-	rows map[int][]any // row number → values; a value may be an xlsxCell
+	name   string
+	rows   map[int][]any // row number → values; a value may be an xlsxCell
+	merges []string      // merged ranges, such as "A1:C1"
 }
 
 // mustXLSX builds a workbook in memory.
@@ -40,8 +41,17 @@ func mustXLSX(t testing.TB, sheets ...sheetRows) []byte {
 		} else if _, err := f.NewSheet(s.name); err != nil {
 			t.Fatal(err)
 		}
+		for _, m := range s.merges {
+			from, to, _ := strings.Cut(m, ":")
+			if err := f.MergeCell(s.name, from, to); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for row, values := range s.rows {
 			for col, v := range values {
+				if v == nil { // no cell: a merged range's other cells have none
+					continue
+				}
 				cell, _ := excelize.CoordinatesToCellName(col+1, row)
 				c, ok := v.(xlsxCell)
 				if !ok {
@@ -176,9 +186,15 @@ func TestXLSXSheetsAndRows(t *testing.T) {
 			t.Errorf("phone = %q", got)
 		}
 	})
-	t.Run("first sheet by default", func(t *testing.T) {
+	t.Run("first sheet by default, which points to the others", func(t *testing.T) {
 		p := parse(t, "hotline.xlsx", data, Options{Column: kb.ColumnHotline})
-		wantError(t, p.errs, 1, "这是填写说明", "未知表头")
+		wantError(t, p.errs, 1, "这是填写说明", "第 1 行只有一个单元格“这是填写说明”", "不是表头")
+		wantError(t, p.errs, 0, "", "读取的是第一个工作表“说明”", "--sheet 热线")
+	})
+	t.Run("an empty first sheet points to the others", func(t *testing.T) {
+		data := mustXLSX(t, sheetRows{name: "Sheet1", rows: map[int][]any{}}, sheetRows{name: "热线", rows: map[int][]any{1: {"标题", "电话"}}})
+		p := parse(t, "hotline.xlsx", data, Options{Column: kb.ColumnHotline})
+		wantFatal(t, p.fatal, "hotline.xlsx", "“Sheet1”是空的", "--sheet 热线")
 	})
 	t.Run("missing sheet", func(t *testing.T) {
 		p := parse(t, "hotline.xlsx", data, Options{Column: kb.ColumnHotline, Sheet: "Sheet9"})
@@ -217,6 +233,51 @@ func TestXLSXFileProblems(t *testing.T) {
 			t.Fatalf("fatal %v, %d records", p.fatal, len(p.recs))
 		}
 		wantError(t, p.errs, 1, "备注", "未知表头")
+	})
+}
+
+// TestXLSXHeaderAsOfficesWriteIt covers the headers of spreadsheets as
+// offices lay them out: a title merged across the table above the header,
+// and a header of two rows. The error says what to change, not to --map a
+// title.
+func TestXLSXHeaderAsOfficesWriteIt(t *testing.T) {
+	t.Run("a title row above the header", func(t *testing.T) {
+		data := mustXLSX(t, sheetRows{name: "政策文件", merges: []string{"A1:D1"}, rows: map[int][]any{
+			1: {"2031年法规处政策文件清单"},
+			2: {"标题", "内容", "部门", "文号"},
+			3: {"某规定", "正文", "法规处", "沪药监规〔2031〕7号"},
+		}})
+		p := parse(t, "政策.xlsx", data, Options{Column: kb.ColumnPolicy})
+		if len(p.errs) != 1 || p.fatal != nil || len(p.recs) != 0 {
+			t.Fatalf("want one error, got fatal %v, errors %v, %d records", p.fatal, p.errs, len(p.recs))
+		}
+		wantError(t, p.errs, 1, "2031年法规处政策文件清单", "不是表头", "请删除这一行")
+		if strings.Contains(p.errs[0].Message, "--map") {
+			t.Errorf("a title row is no header to map: %s", p.errs[0].Message)
+		}
+	})
+	t.Run("a header of two rows", func(t *testing.T) {
+		data := mustXLSX(t, sheetRows{name: "政策文件", merges: []string{"A1:A2", "B1:B2", "C1:C2", "D1:E1"}, rows: map[int][]any{
+			1: {"标题", "内容", "部门", "日期"},
+			2: {nil, nil, nil, "发布日期", "实施日期"},
+			3: {"某规定", "正文", "法规处", "2031-01-10", "2031-03-01"},
+		}})
+		p := parse(t, "政策.xlsx", data, Options{Column: kb.ColumnPolicy})
+		if p.fatal != nil || len(p.recs) != 0 || len(p.errs) == 0 {
+			t.Fatalf("fatal %v, errors %v, %d records", p.fatal, p.errs, len(p.recs))
+		}
+		if first := p.errs[0]; first.Row != 1 || !strings.Contains(first.Message, "合并单元格") || !strings.Contains(first.Message, "D1:E1") {
+			t.Errorf("first error does not explain the merged header: %v", first)
+		}
+		wantError(t, p.errs, 1, "日期", "未知表头")
+	})
+	t.Run("a title row in CSV", func(t *testing.T) {
+		p := parse(t, "问答.csv", []byte("2031年常见问题清单,,\n标题,内容,部门\n问,答,法规处\n"), Options{Column: kb.ColumnFAQ})
+		wantError(t, p.errs, 1, "2031年常见问题清单", "不是表头")
+	})
+	t.Run("a one-column file is still read as a header", func(t *testing.T) {
+		p := parse(t, "问答.csv", []byte("标题;内容;部门\n问;答;法规处\n"), Options{Column: kb.ColumnFAQ})
+		wantError(t, p.errs, 1, "标题;内容;部门", "未知表头")
 	})
 }
 
