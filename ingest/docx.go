@@ -25,6 +25,22 @@ const (
 // 国家药监局令第12号 or 2024年第12号.
 var docNumberPattern = regexp.MustCompile(`[\p{Han}A-Za-z]{0,20}\s*(?:[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*第?\s*\d{1,6}\s*号|(?:(?:19|20)\d{2}\s*年\s*)?第\s*\d{1,6}\s*号)`)
 
+// effectiveClause finds the clause by which a document says when it takes
+// effect: 本办法自2031年6月1日起施行. It must speak of the document itself
+// (本…), as the body may cite when another law took effect.
+var effectiveClause = regexp.MustCompile(`本\p{Han}{0,8}自\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*起\s*(?:施行|实施|执行|生效)`)
+
+// findEffectiveOn returns the date of the body's last 施行 clause, as
+// written (Entry.Normalize writes it as YYYY-MM-DD), or "".
+func findEffectiveOn(body []string) string {
+	for i := len(body) - 1; i >= 0; i-- {
+		if m := effectiveClause.FindAllStringSubmatch(body[i], -1); m != nil {
+			return strings.Join(strings.Fields(m[len(m)-1][1]), "")
+		}
+	}
+	return ""
+}
+
 // docNumberScan is how many paragraphs at the top may hold the 文号.
 const docNumberScan = 8
 
@@ -441,6 +457,13 @@ func docxEntry(blocks []docxBlock, styles map[string]docxStyle, opts Options) *k
 	e := &kb.Entry{Column: col, Title: oneLine(title), Content: strings.Join(body, "\n\n"), Department: opts.Department, Fields: map[string]string{}}
 	if _, ok := col.FieldSpec(kb.FieldDocNumber); ok && docNumber != "" {
 		e.Fields[kb.FieldDocNumber] = docNumber
+	}
+	// Without its 实施日期 a policy not yet in force would be given as an
+	// answer with nothing to say so, and Word has no field to hold it.
+	if _, ok := col.FieldSpec(kb.FieldEffectiveOn); ok {
+		if on := findEffectiveOn(body); on != "" {
+			e.Fields[kb.FieldEffectiveOn] = on
+		}
 	}
 	return e
 }

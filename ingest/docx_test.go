@@ -82,6 +82,8 @@ func TestDOCX(t *testing.T) {
 		title     string
 		docNumber string
 		content   string
+		// effectiveOn is the 实施日期 read from the body's 本…自…起施行.
+		effectiveOn string
 	}{
 		{
 			name: "Title style, 〔〕 doc number, table, tracked changes",
@@ -99,6 +101,7 @@ func TestDOCX(t *testing.T) {
 			docNumber: "沪药监规〔2024〕3号",
 			content: "上海市药品监督管理局文件\n\n各区市场监管局：\n\n为了规范管理，制定本办法。\n\n第一行\n第二行 后面\n\n文本框\n\n" +
 				"事项 | 时限\n延续 | 20个工作日\n变更 | 10个工作日\n\n本办法自2024年6月1日起施行。",
+			effectiveOn: "2024-06-01",
 		},
 		{
 			name:      "heading style by its name, [] doc number after the title",
@@ -142,6 +145,25 @@ func TestDOCX(t *testing.T) {
 			content: "正文。",
 		},
 		{
+			name: "the document's own 施行 clause, not a law it cites",
+			body: para("Title", "上海市儿童化妆品生产质量监督管理若干规定") + para("", "沪药监化〔2031〕3号") +
+				para("", "《化妆品监督管理条例》自2021年1月1日起施行以来，……") +
+				para("", "二、本规定自 2031年6月1日 起施行，有效期至2036年5月31日。") + para("", "上海市药品监督管理局") + para("", "2031年5月1日"),
+			opts:      Options{Department: "化妆品监管处"},
+			title:     "上海市儿童化妆品生产质量监督管理若干规定",
+			docNumber: "沪药监化〔2031〕3号",
+			content: "《化妆品监督管理条例》自2021年1月1日起施行以来，……\n\n二、本规定自 2031年6月1日 起施行，有效期至2036年5月31日。\n\n" +
+				"上海市药品监督管理局\n\n2031年5月1日",
+			effectiveOn: "2031-06-01",
+		},
+		{
+			name:    "施行 from its issue: no date to read",
+			body:    para("Title", "某某通知") + para("", "本通知自印发之日起施行。"),
+			opts:    Options{Department: "法规处"},
+			title:   "某某通知",
+			content: "本通知自印发之日起施行。",
+		},
+		{
 			name:    "a notice has no doc number field",
 			body:    para("Heading1", "停电通知") + para("", "沪药监〔2024〕1号") + para("", "周六停电。"),
 			opts:    Options{Column: kb.ColumnNotice, Department: "综合处"},
@@ -168,6 +190,10 @@ func TestDOCX(t *testing.T) {
 			}
 			if e.Content != tt.content {
 				t.Errorf("content =\n%s\nwant\n%s", e.Content, tt.content)
+			}
+			e.Normalize()
+			if got := e.Fields[kb.FieldEffectiveOn]; got != tt.effectiveOn {
+				t.Errorf("effective_on = %q, want %q", got, tt.effectiveOn)
 			}
 		})
 	}
