@@ -109,7 +109,7 @@ func TestDOCX(t *testing.T) {
 			styles:    chineseWordStyles,
 			opts:      Options{Department: "法规处"},
 			title:     "某某通知",
-			docNumber: "[2024]12号",
+			docNumber: "〔2024〕12号", // as Entry.Normalize writes it
 			content:   "正文。",
 		},
 		{

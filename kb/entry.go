@@ -90,10 +90,29 @@ func (e *Entry) Normalize() {
 					v = t.Format("2006-01-02")
 				}
 			}
+			if spec.Code == FieldDocNumber {
+				v = normalizeDocNumber(v)
+			}
 		}
 		fields[k] = v
 	}
 	e.Fields = fields
+}
+
+// docNumberYear is the year of a 文号 in any of the brackets maintainers
+// type for the 六角括号 of 沪药监规〔2031〕7号.
+var docNumberYear = regexp.MustCompile(`[〔\[［(（【]((?:19|20)[0-9]{2})[〕\]］)）】]`)
+
+// normalizeDocNumber writes a 文号 as documents print it (GB/T 9704): no
+// spaces, ASCII digits, the year in 〔〕. Answers show the 文号 and cite it
+// as the question they matched, so 沪药监规 ［２０３１］ 14 号 would show
+// as typed. A detail still to be filled in is left as it is.
+func normalizeDocNumber(v string) string {
+	if HasPlaceholder(v) {
+		return v
+	}
+	v = strings.Join(strings.Fields(strings.Map(foldDigit, v)), "")
+	return docNumberYear.ReplaceAllString(v, "〔$1〕")
 }
 
 func cleanList(items []string) []string {

@@ -92,6 +92,30 @@ func TestEntryValidate(t *testing.T) {
 	})
 }
 
+func TestDocNumberIsWrittenInItsStandardForm(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"standard", "沪药监规〔2031〕7号", "沪药监规〔2031〕7号"},
+		{"full-width parentheses", "沪药监规（2031）7号", "沪药监规〔2031〕7号"},
+		{"square brackets", "沪药监规[2031]7号", "沪药监规〔2031〕7号"},
+		{"full-width brackets and digits", "沪药监规［２０３１］１４号", "沪药监规〔2031〕14号"},
+		{"spaces", " 沪药监规 〔2031〕 13 号 ", "沪药监规〔2031〕13号"},
+		{"ideographic space", "沪药监规　〔2031〕7号", "沪药监规〔2031〕7号"},
+		{"decree", "国家市场监督管理总局令 第53号", "国家市场监督管理总局令第53号"},
+		{"announcement of a year", "2024年第12号", "2024年第12号"},
+		{"announcement in parentheses", "（2024年第12号）", "（2024年第12号）"},
+		{"placeholder left alone", "【待维护人员填写：文号 待定】", "【待维护人员填写：文号 待定】"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &kb.Entry{Column: kb.ColumnPolicy, Fields: map[string]string{"文号": tt.in}}
+			e.Normalize()
+			if got := e.Fields[kb.FieldDocNumber]; got != tt.want {
+				t.Errorf("文号 %q became %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestEntryExpired(t *testing.T) {
 	e := &kb.Entry{Column: kb.ColumnNotice, Fields: map[string]string{kb.FieldExpiresOn: "2024-10-08"}}
 	if e.Expired(time.Date(2024, 10, 8, 23, 0, 0, 0, kb.Shanghai)) {
