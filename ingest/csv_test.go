@@ -156,7 +156,7 @@ func TestCSVRowProblems(t *testing.T) {
 		field     string
 		fragments []string
 	}{
-		{"bad date", "标题,内容,部门,实施日期\n某办法,正文,法规处,2024-13-45\n", Options{Column: kb.ColumnPolicy}, 2, "实施日期", []string{"实施日期", "无法识别"}},
+		{"bad date", "标题,内容,部门,实施日期\n某办法,正文,法规处,2024-13-45\n", Options{Column: kb.ColumnPolicy}, 2, "实施日期", []string{"实施日期", "2024-13-45", "不存在"}},
 		{"bad date under an English header", "title,content,department,effective_on\n某办法,正文,法规处,下个月\n", Options{Column: kb.ColumnPolicy}, 2, "effective_on", []string{"实施日期"}},
 		{"bad phone", "标题,电话,部门\n热线,12-34,综合处\n", Options{Column: kb.ColumnHotline}, 2, "电话", []string{"格式不正确"}},
 		{"empty title", "标题,内容,部门\n,答,综合处\n", Options{Column: kb.ColumnFAQ}, 2, "标题", []string{"标题不能为空"}},

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 	_ "time/tzdata" // the binary must not depend on the host's zone files
@@ -277,5 +279,23 @@ func ParseDate(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
+	// A date written in a known form that does not exist (2026-11-31,
+	// 2031.13.01) is told apart from one in no known form: its form is
+	// right, its numbers are not.
+	if m := dateShape.FindStringSubmatch(s); m != nil {
+		year, _ := strconv.Atoi(m[1])
+		month, _ := strconv.Atoi(m[2])
+		day, _ := strconv.Atoi(m[3])
+		if month < 1 || month > 12 {
+			return time.Time{}, Errorf(EINVALID, "日期 %q 不存在：月份应为 1 到 12", s)
+		}
+		if last := time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, Shanghai).Day(); day < 1 || day > last {
+			return time.Time{}, Errorf(EINVALID, "日期 %q 不存在：%d年%d月只有 %d 天", s, year, month, last)
+		}
+	}
 	return time.Time{}, Errorf(EINVALID, "日期 %q 无法识别，应为 2022-05-31、2022/5/31 或 2022年5月31日", s)
 }
+
+// dateShape matches a date in the forms ParseDate reads, whatever its
+// numbers.
+var dateShape = regexp.MustCompile(`^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$`)

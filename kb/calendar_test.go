@@ -175,9 +175,22 @@ func TestParseDate(t *testing.T) {
 			t.Errorf("ParseDate(%q) = %v, %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", "31/05/2022", "2022-02-30", "明天"} {
-		if _, err := kb.ParseDate(in); err == nil {
-			t.Errorf("ParseDate(%q) succeeded, want error", in)
+	// A date of a known form whose numbers do not make a day says so; the
+	// rest are not read at all.
+	for in, want := range map[string]string{
+		"":           "无法识别",
+		"31/05/2022": "无法识别",
+		"明天":         "无法识别",
+		"2022-5-31日": "无法识别",
+		"2022-02-30": "不存在：2022年2月只有 28 天",
+		"2026-11-31": "不存在：2026年11月只有 30 天",
+		"2024年2月30日": "不存在：2024年2月只有 29 天",
+		"2031.13.01": "不存在：月份应为 1 到 12",
+		"2031/1/0":   "不存在：2031年1月只有 31 天",
+	} {
+		_, err := kb.ParseDate(in)
+		if err == nil || !strings.Contains(kb.ErrorMessage(err), want) {
+			t.Errorf("ParseDate(%q) = %v, want an error saying %q", in, err, want)
 		}
 	}
 }
