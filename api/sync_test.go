@@ -354,8 +354,16 @@ func TestSyncNamesChangesAndWarnsOfDroppedWordings(t *testing.T) {
 	stale.Content = e.Content + "\n补充说明。"
 	var res kb.SyncResult
 	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Rows: []kb.SyncRow{{File: "faq.xlsx", Row: 2, Entry: &stale}}, DryRun: true}), 200, &res)
-	if len(res.Changes) != 1 || res.Changes[0].Action != "update" || !slices.Equal(res.Changes[0].Changed, []string{"内容", "相似问法"}) {
+	if len(res.Changes) != 1 || res.Changes[0].Action != "update" || !slices.Equal(res.Changes[0].Changed, []string{"内容", "相似问法"}) || res.Changes[0].OldTitle != "" {
 		t.Errorf("changes: %+v", res.Changes)
+	}
+	// A row that renames the entry it names by its 编号 says what it was.
+	renamed := stale
+	renamed.Title = e.Title + "（改）"
+	var dry kb.SyncResult
+	ts.call(t, "POST", "/api/v1/entries/sync", maint, syncBody(t, kb.SyncRequest{Rows: []kb.SyncRow{{File: "faq.xlsx", Row: 2, Entry: &renamed}}, DryRun: true}), 200, &dry)
+	if len(dry.Changes) != 1 || dry.Changes[0].OldTitle != e.Title || dry.Changes[0].Title != renamed.Title {
+		t.Errorf("rename: %+v", dry.Changes)
 	}
 	if len(res.Warnings) != 1 || res.Warnings[0].Field != "similar_questions" || !strings.Contains(res.Warnings[0].Message, "“"+learnt+"”") ||
 		!strings.Contains(res.Warnings[0].Message, "会删去") {

@@ -59,6 +59,9 @@ type SyncChange struct {
 	Row        int    `json:"row,omitempty"`
 	// Changed names what an update changes (标题, 内容, 相似问法, 实施日期 …).
 	Changed []string `json:"changed,omitempty"`
+	// OldTitle is the title an update replaces: a row matched by its 编号
+	// may rename another document than the one its maintainer meant.
+	OldTitle string `json:"old_title,omitempty"`
 }
 
 // SyncResult summarises an upload.
@@ -254,7 +257,11 @@ func (s *Service) Sync(ctx context.Context, p *Principal, req SyncRequest) (*Syn
 			e.ID, e.Version = old.ID, old.Version // refused at write if the entry changes meanwhile
 			checks = append(checks, wordingCheck{row: row, e: e})
 			updates = append(updates, e)
-			res.Changes = append(res.Changes, SyncChange{Action: "update", EntryID: old.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row, Changed: e.Changes(old)})
+			change := SyncChange{Action: "update", EntryID: old.ID, ExternalID: e.ExternalID, Title: e.Title, Row: row.Row, Changed: e.Changes(old)}
+			if old.Title != e.Title {
+				change.OldTitle = old.Title
+			}
+			res.Changes = append(res.Changes, change)
 			if dropped := missing(old.Similar, e.Similar); len(dropped) > 0 {
 				// Reviewers add wordings on the review page; a file exported
 				// before that would silently take them away.

@@ -213,7 +213,12 @@ func printSyncResult(w io.Writer, res *kb.SyncResult, maxErrors int) {
 			if len(c.Changed) > 0 {
 				changed = "（" + strings.Join(c.Changed, "、") + "）"
 			}
-			fmt.Fprintf(w, "  将%s：%s%s\n", name, c.Title, changed)
+			title := c.Title
+			if c.OldTitle != "" {
+				// Named by its 编号, the entry may be another document.
+				title = fmt.Sprintf("“%s”→“%s”（编号 %s）", c.OldTitle, c.Title, c.ExternalID)
+			}
+			fmt.Fprintf(w, "  将%s：%s%s\n", name, title, changed)
 			shown++
 		}
 	}

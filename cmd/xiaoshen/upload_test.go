@@ -171,6 +171,18 @@ func TestUploadCLI(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, out)
 		}
 	})
+	t.Run("a dry run names the title a row's 编号 replaces", func(t *testing.T) {
+		// QX-1 copied onto a row of another question: the dry run must show
+		// which entry the row would rewrite, not only the row's own title.
+		reused := u.file(t, "器械问答-编号重复使用.xlsx", xlsxFile(t, [][]any{
+			{"编号", "问题", "答复口径"},
+			{"QX-1", "第三类医疗器械注册证在哪里办？", "向国家药监局申请。"},
+		}))
+		code, out := u.cli(t, maint, "upload", "--column", "faq", "--dry-run", reused)
+		if code != 0 || !strings.Contains(out, "将更新：“医疗器械注册证可以转让吗？”→“第三类医疗器械注册证在哪里办？”（编号 QX-1）（标题、内容") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
 	t.Run("prune beside a skipped row deletes nothing", func(t *testing.T) {
 		// QX-2 keeps its 编号 but lost its 问题: the row is skipped, and
 		// the entry it stands for must not be pruned, nor any other.
