@@ -143,23 +143,29 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // few hundred, well inside what a refit on other folds moves.
 const answeredTie = 0.01
 
+// errorTie is how close two calibration errors count as the same: a new
+// calibration on the same questions may differ from the current one in
+// the fourth decimal, and a file replaced for that would change nothing
+// a user could see.
+const errorTie = 0.005
+
 // betterCalibration tells whether the new calibration (out of fold, at
 // its threshold) beats the current one at the threshold the same rule
 // gives it: more questions answered correctly, or as many within
-// answeredTie with a smaller calibration error, a confidence that reads
-// as a probability being the point of calibrating. When it does not, why
-// says so in the words the user reads.
+// answeredTie with a calibration error smaller by more than errorTie, a
+// confidence that reads as a probability being the point of calibrating.
+// When it does not, why says so in the words the user reads.
 func betterCalibration(fitted, current search.Report, currentError float64) (better bool, why string) {
 	switch {
 	case fitted.AnsweredCorrect > current.AnsweredCorrect+answeredTie:
 		return true, ""
 	case fitted.AnsweredCorrect < current.AnsweredCorrect-answeredTie:
 		return false, fmt.Sprintf("新校准按同一规则答对 %.3f，比当前校准的 %.3f 少", fitted.AnsweredCorrect, current.AnsweredCorrect)
-	case fitted.CalibrationError < currentError:
+	case fitted.CalibrationError < currentError-errorTie:
 		return true, ""
 	}
-	return false, fmt.Sprintf("新校准按同一规则答对的与当前校准相差不到 %.0f 个百分点（%.3f 对 %.3f），校准误差也不比它小（%.3f 对 %.3f）",
-		answeredTie*100, fitted.AnsweredCorrect, current.AnsweredCorrect, fitted.CalibrationError, currentError)
+	return false, fmt.Sprintf("新校准按同一规则答对的与当前校准相差不到 %.0f 个百分点（%.3f 对 %.3f），校准误差也不比它小 %.3f 以上（%.3f 对 %.3f）",
+		answeredTie*100, fitted.AnsweredCorrect, current.AnsweredCorrect, errorTie, fitted.CalibrationError, currentError)
 }
 
 // calibrationSample is one labelled question asked of the deployment: the
