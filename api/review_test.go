@@ -150,7 +150,7 @@ func TestDepartmentScope(t *testing.T) {
 	}
 	// A question about another matter of the same products (the distribution
 	// of devices, not their registration) is the 综合处's to send on.
-	for _, q := range []string{"二类医疗器械经营备案怎么办", "开药店需要什么条件"} {
+	for _, q := range []string{"药品网络销售要不要备案", "开药店需要什么条件"} {
 		if other := ts.ask(t, q); other.Answered || other.Unanswered == nil || other.Unanswered.Department != "综合处" {
 			t.Errorf("%s: answered %v, routed to %+v", q, other.Answered, other.Unanswered)
 		}

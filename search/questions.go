@@ -475,7 +475,7 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 	}
 	i := 0
 	for ; i < len(qts); i++ {
-		if i > 0 && threshold(s.touched) >= qts[i].remain {
+		if i > 0 && threshold(s.touched) > qts[i].remain+scoreEps {
 			break
 		}
 		t := qts[i]
@@ -497,7 +497,7 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 		theta := threshold(cands) // the entries left out cannot be among the best k
 		kept := cands[:0:0]
 		for _, o := range cands {
-			if s.score[o]+t.remain >= theta {
+			if s.score[o]+t.remain >= theta-scoreEps {
 				kept = append(kept, o)
 			}
 		}
@@ -536,12 +536,19 @@ func (q *questionIndex) top(terms []string, k int) []scored {
 }
 
 // worse orders candidates by score, then by entry id (the smaller wins).
+// Scores within scoreEps are equal: two entries that score the same add
+// the same terms' weights in another order, and may come out a bit apart.
 func worse(a, b scored) bool {
-	if a.score != b.score {
+	if math.Abs(a.score-b.score) > scoreEps {
 		return a.score < b.score
 	}
 	return a.id > b.id
 }
+
+// scoreEps is how far apart two candidate scores may be and still count as
+// equal: far below any real difference (a term's weight is 0.1 or more),
+// far above the rounding of a sum of a few dozen terms.
+const scoreEps = 1e-9
 
 // minHeap keeps the best k candidates with the weakest on top.
 type minHeap []scored
