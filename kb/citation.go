@@ -23,8 +23,9 @@ var (
 	// (国务院令, 总局令, 主席令, 卫生部令) where there is one.
 	decreePattern = regexp.MustCompile(`(?:(\p{Han})\s*)?令\s*第?\s*` + numeral + `\s*号|` + numeral + `\s*号\s*令`)
 	// yearNumberPattern finds a document number of a year: 〔2021〕12号,
-	// [2021]12号, (2021)第12号, 2021年第47号.
-	yearNumberPattern = regexp.MustCompile(`[〔\[［(（【]\s*((?:19|20)[0-9]{2})\s*[〕\]］)）】]\s*第?\s*([0-9]+)\s*号|((?:19|20)[0-9]{2})\s*年\s*第\s*([0-9]+)\s*号`)
+	// [2021]12号, (2021)第12号, 2021年第47号, 2021年47号 (a date has its 月:
+	// 2021年7月7号).
+	yearNumberPattern = regexp.MustCompile(`[〔\[［(（【]\s*((?:19|20)[0-9]{2})\s*[〕\]］)）】]\s*第?\s*([0-9]+)\s*号|((?:19|20)[0-9]{2})\s*年\s*第?\s*([0-9]+)\s*号`)
 )
 
 // Citations returns the document numbers text cites, as keys that compare

@@ -23,6 +23,8 @@ func TestCitations(t *testing.T) {
 		{"令第一百零五号", []string{"令:105"}},
 		{"沪药监〔2021〕12号", []string{"号:2021:12"}},
 		{"国家药监局公告2021年第12号", []string{"号:2021:12"}},
+		{"2031年7号文件讲了啥", []string{"号:2031:7"}},
+		{"2021年7月7号发布的", nil},
 		{"[2022]第3号", []string{"号:2022:3"}},
 		// No number, or numbers that cite nothing.
 		{"医疗器械监督管理条例", nil},
