@@ -95,7 +95,7 @@ func TestScenarios(t *testing.T) {
 			wantStatus: 200, want: []string{`"answered":true`, `"column":"faq"`, `第二类医疗器械产品注册需要提交哪些材料`, `"related":[`}},
 		{name: "ask records an uncovered question", method: "POST", url: "/api/v1/ask",
 			body: `{"question":"护照过期了怎么办","channel":"web","session_id":"s-1"}`, wantStatus: 200,
-			want:    []string{`"answered":false`, `"due_at":"2024-10-10T23:59:59+08:00"`, `"due_provisional":false`, `"hotlines":[`, `"phone":"12345"`},
+			want:    []string{`"answered":false`, `"due_at":"2024-10-10T23:59:59+08:00"`, `"due_provisional":false`, `"hotlines":[`, `"phone":"12345"`, `如您问的是其他部门的事项，可拨打下列热线咨询`},
 			notWant: []string{`"answer":`}},
 		{name: "empty question", method: "POST", url: "/api/v1/ask", body: `{"question":"  "}`, wantStatus: 400,
 			want: []string{`"code":"invalid"`, `问题不能为空`}},

@@ -148,6 +148,9 @@ func TestDepartmentScope(t *testing.T) {
 	if res.Unanswered.Department != "化妆品监管处" {
 		t.Fatalf("routed to %s, want 化妆品监管处", res.Unanswered.Department)
 	}
+	if res.Fallback == nil || strings.Contains(res.Fallback.Message, "其他部门") {
+		t.Errorf("a question a department here owns is told it may be another's: %+v", res.Fallback)
+	}
 	// A question about another matter of the same products (the distribution
 	// of devices, not their registration) is the 综合处's to send on.
 	for _, q := range []string{"药品网络销售要不要备案", "开药店需要什么条件"} {

@@ -365,8 +365,14 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		return nil, err
 	}
 	msg := fmt.Sprintf("抱歉，小申暂时无法准确回答这个问题。问题已记录，%s将在%s前补充答复；急需帮助可拨打下列热线。", item.Department, item.DueAt.Format("1月2日"))
-	if len(res.Suggestions) > 0 {
+	switch {
+	case len(res.Suggestions) > 0:
 		msg = fmt.Sprintf("抱歉，小申没有找到确切的答案。您是不是想问下面的问题？问题已记录，%s将在%s前补充答复；也可拨打下列热线。", item.Department, item.DueAt.Format("1月2日"))
+	case item.Department == s.DefaultDepartment:
+		// Nothing here is close, and no department here owns the question:
+		// it may well be another authority's (驾驶证, 公积金), and the person
+		// should not only wait for a reply that may say so.
+		msg = fmt.Sprintf("抱歉，小申暂时无法准确回答这个问题。小申解答药品、医疗器械和化妆品的办事问题；问题已记录，%s将在%s前补充答复。如您问的是其他部门的事项，可拨打下列热线咨询。", item.Department, item.DueAt.Format("1月2日"))
 	}
 	res.Fallback = &Fallback{Message: msg, Hotlines: hotlines}
 	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "review_item_id", item.ID, "confidence", q.Confidence,
