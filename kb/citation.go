@@ -193,13 +193,7 @@ func (s *Service) preferCited(ctx context.Context, question string, live []Candi
 			return live, err
 		}
 	}
-	out := []Candidate{c}
-	for _, other := range live {
-		if other.EntryID != c.EntryID {
-			out = append(out, other)
-		}
-	}
-	return out, nil
+	return putFirst(c, live), nil
 }
 
 // citedCandidate returns, of cands, the one that carries a cited document

@@ -133,21 +133,13 @@ func BareMatter(question string) (Matter, bool) {
 	if !ok {
 		return Matter{}, false
 	}
-	own := append([]string{strings.ToLower(m.Name)}, m.Keywords...)
-	for _, w := range activityWords {
-		if strings.Contains(m.Name, w) {
-			own = append(own, w)
-		}
-	}
-	words := append(slices.Clip(own), topicWords...)
-	// Longest first, so that 许可证 goes before 证.
-	slices.SortStableFunc(words, func(a, b string) int { return len(b) - len(a) })
+	ws := bareWords[m.Name]
 	named := false // by one of the matter's own words, not only its products'
-	for _, w := range words {
+	for _, w := range ws.all {
 		if !strings.Contains(q, w) {
 			continue
 		}
-		named = named || slices.Contains(own, w) && !slices.Contains(productWords, w)
+		named = named || slices.Contains(ws.own, w) && !slices.Contains(productWords, w)
 		q = strings.ReplaceAll(q, w, " ")
 	}
 	if !named {
@@ -160,6 +152,30 @@ func BareMatter(question string) (Matter, bool) {
 	}
 	return m, true
 }
+
+// matterWords are the words BareMatter takes out of a question naming a
+// matter: the matter's own (its name, keywords and the activities its name
+// holds), and all of them with topicWords, longest first so that 许可证
+// goes before 证.
+type matterWords struct{ own, all []string }
+
+// bareWords holds each matter's words, by name, made once: BareMatter runs
+// on every question.
+var bareWords = func() map[string]matterWords {
+	out := map[string]matterWords{}
+	for _, m := range Matters {
+		own := append([]string{strings.ToLower(m.Name)}, m.Keywords...)
+		for _, w := range activityWords {
+			if strings.Contains(m.Name, w) {
+				own = append(own, w)
+			}
+		}
+		all := append(slices.Clip(own), topicWords...)
+		slices.SortStableFunc(all, func(a, b string) int { return len(b) - len(a) })
+		out[m.Name] = matterWords{own: own, all: all}
+	}
+	return out
+}()
 
 // preferGuide answers a question that names only a matter with the
 // matter's guide, at full confidence, unless the question is one of an
@@ -177,13 +193,19 @@ func (s *Service) preferGuide(ctx context.Context, question string, live []Candi
 		return live, err
 	}
 	g := guides[0]
-	c := Candidate{EntryID: g.ID, Column: g.Column, Title: g.Title, Department: g.Department, Matter: g.Matter,
-		MatchedQuestion: m.Name, Confidence: 1}
-	out := []Candidate{c}
+	return putFirst(Candidate{EntryID: g.ID, Column: g.Column, Title: g.Title, Department: g.Department, Matter: g.Matter,
+		MatchedQuestion: m.Name, Confidence: 1}, live), nil
+}
+
+// putFirst returns c followed by the candidates of live other than c's
+// entry, in their order.
+func putFirst(c Candidate, live []Candidate) []Candidate {
+	out := make([]Candidate, 1, len(live)+1)
+	out[0] = c
 	for _, other := range live {
-		if other.EntryID != g.ID {
+		if other.EntryID != c.EntryID {
 			out = append(out, other)
 		}
 	}
-	return out, nil
+	return out
 }

@@ -460,30 +460,34 @@ func applyRevocations(ctx context.Context, db *sql.DB, keep *Revocations) (*Revo
 		}
 	}
 	if keep != nil {
-		for _, t := range keep.Tokens {
-			res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`, formatTime(t.RevokedAt), t.hash)
+		// changed runs an update and tells whether it changed a row: what
+		// the backup lacked and is now carried over.
+		changed := func(query string, args ...any) (bool, error) {
+			res, err := tx.ExecContext(ctx, query, args...)
 			if err != nil {
-				return nil, nil, err
+				return false, err
 			}
-			if n, _ := res.RowsAffected(); n > 0 {
+			n, _ := res.RowsAffected()
+			return n > 0, nil
+		}
+		for _, t := range keep.Tokens {
+			if ok, err := changed(`UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`, formatTime(t.RevokedAt), t.hash); err != nil {
+				return nil, nil, err
+			} else if ok {
 				carried.Tokens = append(carried.Tokens, t)
 			}
 		}
 		for _, u := range keep.Users {
-			res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL`, formatTime(u.DisabledAt), u.Name)
-			if err != nil {
+			if ok, err := changed(`UPDATE users SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL`, formatTime(u.DisabledAt), u.Name); err != nil {
 				return nil, nil, err
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
+			} else if ok {
 				carried.Users = append(carried.Users, u)
 			}
 		}
 		for _, p := range keep.Passwords {
-			res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ? AND password_hash <> ?`, p.hash, p.Name, p.hash)
-			if err != nil {
+			if ok, err := changed(`UPDATE users SET password_hash = ? WHERE name = ? AND password_hash <> ?`, p.hash, p.Name, p.hash); err != nil {
 				return nil, nil, err
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
+			} else if ok {
 				carried.Passwords = append(carried.Passwords, p)
 			}
 		}

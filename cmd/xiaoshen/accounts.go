@@ -29,6 +29,15 @@ func openStore(data string) (*store.Store, error) {
 	return store.Open(filepath.Join(data, "xiaoshen.db"))
 }
 
+// parseAndOpen parses a subcommand's flags, refusing stray words, and opens
+// the store of its data directory.
+func parseAndOpen(fs *flag.FlagSet, args []string, data *string) (*store.Store, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	return openStore(*data)
+}
+
 // askedForHelp reports whether the first word of a command made of
 // subcommands asks for its help, which the flag package would give a
 // subcommand's flags.
@@ -65,18 +74,15 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		role := fs.String("role", "", "角色：reviewer（审核员）、maintainer（维护员）或 admin（管理员）")
 		department := fs.String("department", "", "部门（审核员和维护员必填）")
 		fromStdin := fs.Bool("password-stdin", false, "从标准输入的第一行读取密码")
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return err
-		}
-		password, generated, err := newPassword(*fromStdin)
-		if err != nil {
-			return err
-		}
-		st, err := openStore(*data)
+		st, err := parseAndOpen(fs, args[1:], data)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
+		password, generated, err := newPassword(*fromStdin)
+		if err != nil {
+			return err
+		}
 		if err := warnNewDepartment(ctx, st, *role, *department, stderr); err != nil {
 			return err
 		}
@@ -90,10 +96,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return nil
 	case "list":
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return err
-		}
-		st, err := openStore(*data)
+		st, err := parseAndOpen(fs, args[1:], data)
 		if err != nil {
 			return err
 		}
@@ -212,10 +215,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		name := fs.String("name", "", "令牌持有人")
 		role := fs.String("role", "", "角色：reviewer（审核员）、maintainer（维护员）、admin（管理员）或 chatbot（智能客服）")
 		department := fs.String("department", "", "部门（审核员和维护员必填）")
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return err
-		}
-		st, err := openStore(*data)
+		st, err := parseAndOpen(fs, args[1:], data)
 		if err != nil {
 			return err
 		}
@@ -230,10 +230,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "已创建令牌 %d（%s，角色 %s，部门 %s）。令牌只显示这一次，请妥善保存：\n%s\n", id, *name, *role, orDash(*department), secret)
 		return nil
 	case "list":
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return err
-		}
-		st, err := openStore(*data)
+		st, err := parseAndOpen(fs, args[1:], data)
 		if err != nil {
 			return err
 		}
