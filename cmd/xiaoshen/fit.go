@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -301,7 +302,7 @@ func (lr labelledRows) rank(m *search.Model) ([]ranked, float64) {
 }
 
 // fitModel fits the ranking weights on pairs and the match weights on
-// every row.
+// every row, the ranking-only features left out of the latter.
 func fitModel(sets []labelledRows, l2 float64) *search.Model {
 	m := fitRank(sets, l2)
 	var x [][]float64
@@ -309,7 +310,13 @@ func fitModel(sets []labelledRows, l2 float64) *search.Model {
 	for _, s := range sets {
 		weight := questionWeight / math.Sqrt(float64(max(len(s.rows), 1)))
 		for i, r := range s.rows {
-			x, y = append(x, r.Features), append(y, s.labels[i])
+			f := slices.Clone(r.Features)
+			for k := range f {
+				if search.RankingOnly(k) {
+					f[k] = 0
+				}
+			}
+			x, y = append(x, f), append(y, s.labels[i])
 			weights = append(weights, weight)
 		}
 	}
