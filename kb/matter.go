@@ -104,6 +104,29 @@ func MatterOf(question string) (Matter, bool) {
 	return Matter{}, false
 }
 
+// matterBeside returns the one matter a question names when the words of
+// other matters beside it (Elsewhere) keep MatterOf from naming it:
+// 二类医疗器械注册时要不要先办生产许可 asks about registration, and whether it
+// needs a production licence first. Routing uses it, the matcher does not:
+// such a question is not about the matter alone. Two matters named, or
+// none, return false.
+func matterBeside(question string) (Matter, bool) {
+	q := strings.ToLower(question)
+	var found []Matter
+	for _, m := range Matters {
+		if namesClass(q, m.OtherClasses) && !namesClass(q, m.Class) {
+			continue
+		}
+		if strings.Contains(q, strings.ToLower(m.Name)) || containsAny(q, m.Keywords) {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		return Matter{}, false
+	}
+	return found[0], true
+}
+
 // topicWords are the words that may stand beside a matter's own in a
 // question that names only the matter: 办理二类械注册, 化妆品生产许可证申请.
 var topicWords = []string{"办事指南", "办事指引", "指南", "指引", "办理", "申请", "申报", "相关", "事项", "业务",

@@ -500,8 +500,9 @@ func (s *Service) observe(res *AskResult) {
 }
 
 // route picks the department responsible for an unanswered question: the
-// matter its words name, else the department of the closest entries when
-// they are close enough, else the default department.
+// matter its words name (alone, or beside another matter's words), else
+// the department of the closest entries when they are close enough, else
+// the default department.
 func (s *Service) route(question string, cands []Candidate) string {
 	if m, ok := MatterOf(question); ok {
 		return m.Department
@@ -512,6 +513,9 @@ func (s *Service) route(question string, cands []Candidate) string {
 		// licensing department's, but the question is not; 综合处 sends it
 		// on.
 		return s.DefaultDepartment
+	}
+	if m, ok := matterBeside(question); ok {
+		return m.Department
 	}
 	votes := map[string]float64{}
 	for i, c := range cands {

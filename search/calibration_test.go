@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 func TestCalibrationFile(t *testing.T) {
 	m := search.DefaultModel
 	c := &search.DeploymentCalibration{
-		Profile:   search.CalibrationProfile{Name: "deployment", Calibration: []float64{1, 0.5, -1, -1, 0, 0.2, -0.3}, Threshold: 0.7},
+		Profile:   search.CalibrationProfile{Name: "deployment", Calibration: []float64{1, 0.5, -1, -1, 0, 0.2, 0.1, -0.3}, Threshold: 0.7},
 		Model:     m.Fingerprint(),
 		Questions: 120, Entries: 50000, FittedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
 	}
@@ -46,12 +47,23 @@ func TestCalibrationFile(t *testing.T) {
 	if _, err := other.WithCalibration(got); !errors.Is(err, search.ErrCalibrationStale) {
 		t.Errorf("stale calibration: %v", err)
 	}
+	// An older model's calibration may have had fewer inputs: it reads,
+	// and is stale rather than damaged.
+	older := filepath.Join(t.TempDir(), "calibration.json")
+	if err := os.WriteFile(older, []byte(`{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0.5},"model":"0000000000000000"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := search.ReadCalibration(older); err != nil {
+		t.Errorf("an older model's calibration: %v", err)
+	} else if _, err := m.WithCalibration(c); !errors.Is(err, search.ErrCalibrationStale) {
+		t.Errorf("an older model's calibration: %v, want it stale", err)
+	}
 
 	for _, tc := range []struct{ name, content, want string }{
 		{"not JSON", `{"profile":`, "unexpected EOF"},
 		{"unknown field", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0.5},"model":"x","treshold":1}`, `unknown field "treshold"`},
 		{"no name", `{"profile":{"calibration":[1,1,1,1,1,1,1],"threshold":0.5},"model":"x"}`, "[profile.name]: empty"},
-		{"short", `{"profile":{"name":"d","calibration":[1,1],"threshold":0.5},"model":"x"}`, "[profile.calibration]: want 7 numbers, got 2"},
+		{"short", `{"profile":{"name":"d","calibration":[1,1],"threshold":0.5},"model":"MODEL"}`, fmt.Sprintf("[profile.calibration]: want %d numbers, got 2", len(m.Calibration))},
 		{"threshold 0", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0},"model":"x"}`, "[profile.threshold]: want a number in (0, 1], got 0"},
 		{"threshold above 1", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":70},"model":"x"}`, "[profile.threshold]: want a number in (0, 1], got 70"},
 		{"absurd weight", `{"profile":{"name":"d","calibration":[1,1e300,1,1,1,1,1],"threshold":0.5},"model":"x"}`, "[profile.calibration]: number 2 is 1e+300, want one between -1000 and 1000"},
@@ -59,7 +71,8 @@ func TestCalibrationFile(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "calibration.json")
-			if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
+			content := strings.ReplaceAll(tc.content, "MODEL", m.Fingerprint())
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			_, err := search.ReadCalibration(p)
@@ -73,7 +86,7 @@ func TestCalibrationFile(t *testing.T) {
 // Whatever an edited calibration file holds, it is refused or it gives a
 // confidence that is a probability.
 func FuzzReadCalibration(f *testing.F) {
-	f.Add([]byte(`{"profile":{"name":"deployment","calibration":[1,0.5,-1,-1,0,0.2,-0.3],"threshold":0.7},"model":"x"}`))
+	f.Add([]byte(`{"profile":{"name":"deployment","calibration":[1,0.5,-1,-1,0,0.2,0.1,-0.3],"threshold":0.7},"model":"x"}`))
 	f.Add([]byte(`{"profile":{"name":"d","calibration":[1000,-1000,1000,-1000,1000,-1000,1000],"threshold":1},"model":"x"}`))
 	f.Add([]byte(`{"profile":{"name":"d","calibration":[1,2],"threshold":0.7},"model":"x"}`))
 	f.Add([]byte(`not json`))
@@ -90,10 +103,15 @@ func FuzzReadCalibration(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// Another model's calibration may have any length; with this
+		// model's fingerprint only the right one is taken.
 		c.Model = search.DefaultModel.Fingerprint()
 		m, err := search.DefaultModel.WithCalibration(c)
 		if err != nil {
-			t.Fatalf("a file ReadCalibration accepts: %v", err)
+			if !strings.Contains(err.Error(), "[profile.calibration]: want") {
+				t.Fatalf("a file ReadCalibration accepts: %v", err)
+			}
+			return
 		}
 		for _, match := range []float64{0, 0.5, 1} {
 			for _, margin := range []float64{0, 5} {

@@ -234,6 +234,11 @@ var featureNames = []string{
 	// character counts for more than a common one. Ranking only (see
 	// RankingOnly).
 	"char_coverage_query", "char_coverage_entry",
+	// For an entry whose title names a thing rather than asks a question
+	// (a term, a hotline, a department, a document, a guide: every column
+	// but the FAQ's), the share of the title's weight the question holds,
+	// set by the matcher; 0 for FAQ entries and for similar questions.
+	"title_named",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.
 	"score_ratio", "score_first",
@@ -254,11 +259,13 @@ func RankingOnly(i int) bool { return rankingOnly[featureNames[i]] }
 
 // Indexes of features read by name.
 const (
+	featureCoverageEntry     = 2
 	featureUnmatchedQueryMax = 5
 	featureExact             = 13
 	featureUnknownQuery      = 16
 	featureUnmatchedKnownMax = 17
 	featureMatterNamed       = 18
+	featureTitleNamed        = 33
 )
 
 // pairFeatures describes how well entry question d answers user question q.

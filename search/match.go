@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 
 	"xiaoshen/kb"
@@ -158,9 +159,13 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 	for rank := range pool {
 		p := &pool[rank]
 		named := matterNamed(folded, p.Matter)
-		for _, text := range p.texts {
-			f := pairFeatures(q, idx.analyzeCached(text, stats))
+		for i, text := range p.texts {
+			d := idx.analyzeCached(text, stats)
+			f := pairFeatures(q, d)
 			f[featureMatterNamed] = named
+			if i == 0 && answersAsNamed(p.Column, q, d) {
+				f[featureTitleNamed] = f[featureCoverageEntry]
+			}
 			f[len(featureNames)-2] = p.Score / maxScore
 			if rank == 0 {
 				f[len(featureNames)-1] = 1
@@ -169,6 +174,37 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 		}
 	}
 	return pool, model, nil
+}
+
+// namedIntents are what an entry answers when a question names it, by
+// column: a term what it means, a department or hotline how to reach it,
+// a document whether it is in force, a guide how its matter is done.
+var namedIntents = map[kb.Column][]string{
+	kb.ColumnWiki:       {"definition", "difference"},
+	kb.ColumnDepartment: {"where", "contact"},
+	kb.ColumnHotline:    {"where", "contact"},
+	kb.ColumnPolicy:     {"validity", "definition"},
+	kb.ColumnNotice:     {"validity", "definition"},
+	kb.ColumnGuide:      {"materials", "fees", "time", "process", "conditions", "where", "progress"},
+}
+
+// answersAsNamed tells whether an entry whose title names a thing (every
+// column but the FAQ's, whose titles are questions) answers question q by
+// being named in it: q asks nothing its column does not answer, nor
+// anything beyond the intents of the title d itself (延续注册 answers a
+// question about 延续). A term's entry does not say what its filing takes
+// (普通化妆品备案要交哪些资料).
+func answersAsNamed(column kb.Column, q, d *analyzed) bool {
+	allowed, ok := namedIntents[column]
+	if !ok {
+		return false
+	}
+	for _, in := range q.intents {
+		if !slices.Contains(allowed, in) && !slices.Contains(d.intents, in) {
+			return false
+		}
+	}
+	return true
 }
 
 // TrainingRow is one candidate text's features for fitting the model.

@@ -100,7 +100,7 @@ func TestCalibrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Profile.Name != "deployment" || c.Questions != 578 || c.Entries == 0 || c.Model != search.DefaultModel.Fingerprint() {
+	if c.Profile.Name != "deployment" || c.Questions != corpusQuestionCount(t) || c.Entries == 0 || c.Model != search.DefaultModel.Fingerprint() {
 		t.Errorf("calibration file: %+v", c)
 	}
 	if !strings.Contains(out, fmt.Sprintf("已写入 %s：服务下次启动时使用（阈值 %.3f）", calPath, c.Profile.Threshold)) {
@@ -122,7 +122,7 @@ func TestCalibrate(t *testing.T) {
 	running.Close()
 
 	var stdoutBuf bytes.Buffer
-	if code := run(ctx, []string{"check", "--data", dir}, &stdoutBuf, io.Discard); code != 0 || !strings.Contains(stdoutBuf.String(), fmt.Sprintf("置信度校准：本部署的（deployment，%s，578 个问题，", calPath)) {
+	if code := run(ctx, []string{"check", "--data", dir}, &stdoutBuf, io.Discard); code != 0 || !strings.Contains(stdoutBuf.String(), fmt.Sprintf("置信度校准：本部署的（deployment，%s，%d 个问题，", calPath, corpusQuestionCount(t))) {
 		t.Errorf("check: exit %d, stdout %q", code, stdoutBuf.String())
 	}
 	serveConfig := quietConfig(dir)
@@ -142,9 +142,12 @@ func TestCalibrate(t *testing.T) {
 	}
 	a.Close()
 
-	// A calibration fitted with another model is set aside, loudly.
+	// A calibration fitted with another model is set aside, loudly, even
+	// when that model's calibration read one input fewer: an upgrade must
+	// not stop the start.
 	stale := *c
 	stale.Model = "0000000000000000"
+	stale.Profile.Calibration = c.Profile.Calibration[1:]
 	if err := search.WriteCalibration(calPath, &stale); err != nil {
 		t.Fatal(err)
 	}
@@ -168,10 +171,10 @@ func TestCalibrate(t *testing.T) {
 
 	// A damaged file stops the start and names itself; check fails on it;
 	// reindex does not read it; calibrate sets it aside and replaces it.
-	if err := os.WriteFile(calPath, []byte(`{"profile":{"name":"deployment","calibration":[1,2],"threshold":0.7},"model":"x"}`), 0o644); err != nil {
+	if err := os.WriteFile(calPath, fmt.Appendf(nil, `{"profile":{"name":"deployment","calibration":[1,2],"threshold":0.7},"model":%q}`, search.DefaultModel.Fingerprint()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	damaged := calPath + " [profile.calibration]: want 7 numbers, got 2"
+	damaged := fmt.Sprintf("%s [profile.calibration]: want %d numbers, got 2", calPath, len(search.DefaultModel.Calibration))
 	if _, err := openApp(ctx, serveConfig); err == nil || !strings.Contains(err.Error(), damaged) {
 		t.Errorf("damaged calibration: %v", err)
 	}
@@ -263,4 +266,23 @@ func TestBetterCalibration(t *testing.T) {
 			t.Errorf("%s: betterCalibration = %v, %q; want %v, %q", tt.name, better, why, tt.want, tt.why)
 		}
 	}
+}
+
+// corpusQuestionCount counts the labelled questions of corpus/testdata: a
+// line each after every file's header.
+func corpusQuestionCount(t *testing.T) int {
+	t.Helper()
+	files, err := filepath.Glob("../../corpus/testdata/*.tsv")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("corpus questions: %v", err)
+	}
+	n := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(strings.TrimSpace(string(raw)), "\n")
+	}
+	return n
 }
