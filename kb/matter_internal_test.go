@@ -19,3 +19,23 @@ func TestMatterBeside(t *testing.T) {
 		}
 	}
 }
+
+// route sends an unanswered question to the matter's department when the
+// matter stands beside another activity's words, but not when that
+// activity (selling, a shop) is licensed by none of the departments here.
+func TestRouteBesideMatter(t *testing.T) {
+	s := &Service{DefaultDepartment: "综合处"}
+	tests := map[string]string{
+		"化妆品备案要多少钱":       "化妆品监管处", // MatterOf names none; the products' department
+		"二类械注册要交哪些材料":     "器械注册处",
+		"开个化妆品店要办许可证吗":    "综合处",
+		"二类医疗器械经营备案要什么材料": "综合处",
+		"三类医疗器械注册费是多少钱":   "综合处",
+		"护照过期了怎么办":        "综合处",
+	}
+	for q, want := range tests {
+		if got := s.route(q, nil); got != want {
+			t.Errorf("route(%q) = %q, want %q", q, got, want)
+		}
+	}
+}

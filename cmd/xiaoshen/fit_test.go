@@ -53,3 +53,16 @@ func TestFitTopicFolds(t *testing.T) {
 		t.Errorf("corpus only: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// A sign for every input the calibration reads: fitSigned fits only the
+// inputs it has signs for, and a calibration one short is refused as
+// damaged by the next start (and ignored by Model.Confidence, which then
+// states the bare match probability).
+func TestCalibrationSigns(t *testing.T) {
+	if got, want := len(calibrationSigns)+1, len(search.DefaultModel.Calibration); got != want {
+		t.Errorf("calibrationSigns gives calibrations of %d numbers, the model's has %d", got, want)
+	}
+	if got, want := len(calibrationSigns), len(search.CalibrationInputs(make([]float64, len(search.FeatureNames())), 0.5, 0)); got != want {
+		t.Errorf("%d calibration signs for %d inputs", got, want)
+	}
+}

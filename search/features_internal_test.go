@@ -1,0 +1,76 @@
+package search
+
+import (
+	"testing"
+
+	"xiaoshen/kb"
+)
+
+// The features read by index must be the ones named: a feature added
+// before them moves every later index, and the model file's list of names
+// (checked at load) does not see a constant left behind.
+func TestFeatureIndexes(t *testing.T) {
+	n := len(featureNames)
+	for i, want := range map[int]string{
+		featureCoverageEntry:     "coverage_entry",
+		featureUnmatchedQueryMax: "unmatched_query_max",
+		featureExact:             "exact",
+		featureUnknownQuery:      "unknown_query_share",
+		featureUnmatchedKnownMax: "unmatched_known_max",
+		featureMatterNamed:       "matter_named",
+		featureTitleNamed:        "title_named",
+		n - 2:                    "score_ratio",
+		n - 1:                    "score_first",
+	} {
+		if featureNames[i] != want {
+			t.Errorf("feature %d is %q, read as %q", i, featureNames[i], want)
+		}
+	}
+	// rankingOnly is keyed by name: a misspelt one would quietly let the
+	// feature into the match model.
+	for name := range rankingOnly {
+		found := false
+		for _, f := range featureNames {
+			found = found || f == name
+		}
+		if !found {
+			t.Errorf("rankingOnly names %q, which is no feature", name)
+		}
+	}
+}
+
+// The committed model keeps the ranking-only features out of the match
+// probability, as fitting does.
+func TestRankingOnlyOutOfMatch(t *testing.T) {
+	for i, name := range featureNames {
+		if RankingOnly(i) && DefaultModel.MatchWeights[i] != 0 {
+			t.Errorf("%s is ranking only but has match weight %v", name, DefaultModel.MatchWeights[i])
+		}
+	}
+}
+
+// A named entry answers the questions that name it within what its column
+// answers, or what its title asks itself; an FAQ title never counts as one.
+func TestAnswersAsNamed(t *testing.T) {
+	fz := NewFeaturizer(mustLoadSegmenter(t), []string{"调休", "化妆品生产许可办事指引", "延续注册", "普通化妆品", "器械注册处"})
+	tests := []struct {
+		column kb.Column
+		title  string
+		q      string
+		want   bool
+	}{
+		{kb.ColumnWiki, "调休", "调休是什么意思", true},
+		{kb.ColumnFAQ, "调休", "调休是什么意思", false},
+		{kb.ColumnWiki, "普通化妆品", "普通化妆品备案要交哪些资料", false}, // a term's entry lists no materials
+		{kb.ColumnGuide, "化妆品生产许可办事指引", "化妆品生产许可要交哪些资料", true},
+		{kb.ColumnWiki, "延续注册", "延续注册要提前多久申请", false},
+		{kb.ColumnWiki, "延续注册", "延续注册是什么意思", true},
+		{kb.ColumnDepartment, "器械注册处", "器械注册处的电话是多少", true},
+		{kb.ColumnDepartment, "器械注册处", "器械注册处收费吗", false},
+	}
+	for _, tt := range tests {
+		if got := answersAsNamed(tt.column, fz.analyzed(tt.q), fz.analyzed(tt.title)); got != tt.want {
+			t.Errorf("answersAsNamed(%s, %q, %q) = %v, want %v (intents %v)", tt.column, tt.q, tt.title, got, tt.want, fz.analyzed(tt.q).intents)
+		}
+	}
+}
