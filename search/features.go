@@ -441,7 +441,21 @@ func dice[T cmp.Ordered](a, b []T) float64 {
 	if len(a)+len(b) == 0 {
 		return 0
 	}
-	n := 0
+	n, _ := overlap(a, nil, b)
+	return 2 * float64(n) / float64(len(a)+len(b))
+}
+
+// sharedWeight sums the weights of the items of a (sorted, without
+// repeats, weights[i] for a[i]) that b (sorted) holds too.
+func sharedWeight[T cmp.Ordered](a []T, weights []float64, b []T) float64 {
+	_, sum := overlap(a, weights, b)
+	return sum
+}
+
+// overlap merges a and b (sorted, without repeats): how many items both
+// hold, and the sum of weights[i] over those items a[i] (0 when weights is
+// nil).
+func overlap[T cmp.Ordered](a []T, weights []float64, b []T) (n int, sum float64) {
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
 		case a[i] < b[j]:
@@ -450,30 +464,14 @@ func dice[T cmp.Ordered](a, b []T) float64 {
 			j++
 		default:
 			n++
+			if weights != nil {
+				sum += weights[i]
+			}
 			i++
 			j++
 		}
 	}
-	return 2 * float64(n) / float64(len(a)+len(b))
-}
-
-// sharedWeight sums the weights of the items of a (sorted, without
-// repeats, weights[i] for a[i]) that b (sorted) holds too.
-func sharedWeight[T cmp.Ordered](a []T, weights []float64, b []T) float64 {
-	var sum float64
-	for i, j := 0, 0; i < len(a) && j < len(b); {
-		switch {
-		case a[i] < b[j]:
-			i++
-		case a[i] > b[j]:
-			j++
-		default:
-			sum += weights[i]
-			i++
-			j++
-		}
-	}
-	return sum
+	return n, sum
 }
 
 // levenshtein is the edit distance between two rune slices.
