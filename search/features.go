@@ -535,8 +535,10 @@ func (fz *Featurizer) Features(q, d string) []float64 {
 // FeatureNames lists the model's features in order.
 func FeatureNames() []string { return append([]string(nil), featureNames...) }
 
-// yesNoMarkers make a question a yes-or-no one wherever they stand.
-var yesNoMarkers = []string{"是否", "能否", "可否", "是不是", "能不能", "会不会", "可不可以", "有没有", "要不要", "好不好", "用不用", "需不需要", "行不行", "对不对", "算不算"}
+// yesNoMarkers make a question a yes-or-no one wherever they stand. The
+// synonyms fold those of them that ask whether something is needed into
+// 需要, so the form is read here or not at all.
+var yesNoMarkers = []string{"是否", "能否", "可否", "是不是", "能不能", "会不会", "可不可以", "有没有", "要不要", "好不好", "用不用", "需不需要", "需要不需要", "行不行", "对不对", "算不算"}
 
 // isYesNo tells whether text asks a yes-or-no question: it ends with 吗
 // (or 么, 嘛) before any punctuation, or holds an A-not-A form.

@@ -27,6 +27,10 @@ func TestFormAndIntentFeatures(t *testing.T) {
 			map[string]float64{"yes_no_mismatch": 0}},
 		{"治疗胸膜炎可以使用哪些激素", "请问治疗胸膜炎可以使用激素吗",
 			map[string]float64{"yes_no_mismatch": 1}},
+		// 需要不需要 folds into 需要 (synonyms.txt): the form is read from
+		// the text.
+		{"治疗胸膜炎需要不需要用激素", "请问治疗胸膜炎可以使用激素吗",
+			map[string]float64{"yes_no_mismatch": 0}},
 		{"胸膜炎怎么治疗", "胸膜炎是什么原因引起的",
 			map[string]float64{"yes_no_mismatch": 0, "intent_query_extra": 1, "intent_entry_extra": 1}},
 		{"胸膜炎是怎么引起的呢", "胸膜炎是什么原因引起的",
