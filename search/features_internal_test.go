@@ -74,3 +74,14 @@ func TestAnswersAsNamed(t *testing.T) {
 		}
 	}
 }
+
+// Every calibration profile of the committed model has a weight per input
+// and the bias: Confidence falls back to the bare match probability for
+// one that does not, without a word.
+func TestProfileCalibrationLength(t *testing.T) {
+	for _, p := range DefaultModel.Profiles {
+		if len(p.Calibration) != calibrationLen {
+			t.Errorf("profile %s: %d numbers, want %d", p.Name, len(p.Calibration), calibrationLen)
+		}
+	}
+}
