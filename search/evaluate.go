@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -40,8 +41,17 @@ type EvalSet struct {
 type EvalQuestion struct {
 	Question string
 	Key      string // the entry's ExternalID; "" for an uncovered question
+	// Also lists other entries that answer the question as well as Key
+	// (a term's wiki entry and the FAQ that says the same): any of them
+	// given is right.
+	Also     []string
 	Negative bool   // a hard negative of Key
 	Source   string // file:line, where the set's file has lines to name
+}
+
+// Accepts tells whether the entry key answers a covered question rightly.
+func (q EvalQuestion) Accepts(key string) bool {
+	return key != "" && (key == q.Key || slices.Contains(q.Also, key))
 }
 
 // LoadTianchi reads the Tianchi similar-question CSV: a header naming the
@@ -165,7 +175,9 @@ type QuestionRows func(yield func(row int, cells []string) error) error
 
 // AddQuestions appends the labelled questions of file, read by rows: a
 // header row, then per row a question and the entry that must answer it,
-// by its key or one of its Aliases, or "-" when the KB does not cover it.
+// by its key or one of its Aliases, or "-" when the KB does not cover it;
+// several entries that answer it equally are separated by commas (、 and
+// ， too), the first the one suggested as its main answer.
 // Blank rows are skipped. An expected entry the set lacks is an error: a
 // typo would otherwise count as a miss.
 func (set *EvalSet) AddQuestions(file string, rows QuestionRows) error {
@@ -195,21 +207,35 @@ func (set *EvalSet) AddQuestions(file string, rows QuestionRows) error {
 		case len(cells) != 2:
 			return inputError(file, row, "", fmt.Sprintf("应有 2 列（问题、预期条目编号），实有 %d 列", len(cells)))
 		}
-		q, key := strings.TrimSpace(cells[0]), strings.TrimSpace(cells[1])
-		if k, ok := set.Aliases[key]; ok {
-			key = k
+		q := strings.TrimSpace(cells[0])
+		keys := strings.FieldsFunc(cells[1], func(r rune) bool { return r == ',' || r == '，' || r == '、' })
+		for i, k := range keys {
+			keys[i] = strings.TrimSpace(k)
+			if alias, ok := set.Aliases[keys[i]]; ok {
+				keys[i] = alias
+			}
 		}
+		keys = slices.DeleteFunc(keys, func(k string) bool { return k == "" })
 		switch {
 		case q == "":
 			return inputError(file, row, "question", "问题为空")
-		case key == "":
+		case len(keys) == 0:
 			return inputError(file, row, "expected", "预期条目编号为空（知识库未覆盖的问题写 -）")
-		case key == "-":
-			key = ""
-		case !known[key] && !set.AnyKey:
-			return inputError(file, row, "expected", fmt.Sprintf("知识库中没有编号为 %q 的条目", key))
+		case slices.Contains(keys, "-") && len(keys) > 1:
+			return inputError(file, row, "expected", "- 表示知识库未覆盖，不能与条目编号同时填写")
+		case keys[0] == "-":
+			keys[0] = ""
 		}
-		set.Questions = append(set.Questions, EvalQuestion{Question: q, Key: key, Source: fmt.Sprintf("%s:%d", filepath.Base(file), row)})
+		for _, k := range keys {
+			if k != "" && !known[k] && !set.AnyKey {
+				return inputError(file, row, "expected", fmt.Sprintf("知识库中没有编号为 %q 的条目", k))
+			}
+		}
+		eq := EvalQuestion{Question: q, Key: keys[0], Source: fmt.Sprintf("%s:%d", filepath.Base(file), row)}
+		if len(keys) > 1 {
+			eq.Also = keys[1:]
+		}
+		set.Questions = append(set.Questions, eq)
 		return nil
 	})
 }
@@ -396,7 +422,7 @@ func Score(system string, set *EvalSet, outcomes []Outcome, threshold float64) R
 				if rank >= 5 {
 					break
 				}
-				if c.Key == q.Key {
+				if q.Accepts(c.Key) {
 					rr += 1 / float64(rank+1)
 					if rank == 0 {
 						hits++
@@ -404,14 +430,14 @@ func Score(system string, set *EvalSet, outcomes []Outcome, threshold float64) R
 					break
 				}
 			}
-			switch o.Answered {
-			case q.Key:
+			switch {
+			case q.Accepts(o.Answered):
 				correct++
-			case "":
+			case o.Answered == "":
 			default:
 				wrong++
 			}
-			points = append(points, point{conf: top.Confidence, paraphrase: true, top1Right: top.Key == q.Key})
+			points = append(points, point{conf: top.Confidence, paraphrase: true, top1Right: q.Accepts(top.Key)})
 		}
 	}
 	ratio := func(a, b int) float64 {

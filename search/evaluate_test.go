@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -45,7 +46,7 @@ func TestLoadTianchiReadsColumnsByName(t *testing.T) {
 		t.Fatalf("questions: %+v", set.Questions)
 	}
 	for i, q := range set.Questions {
-		if q != want[i] {
+		if !reflect.DeepEqual(q, want[i]) {
 			t.Errorf("question %d: got %+v, want %+v", i, q, want[i])
 		}
 	}
@@ -118,17 +119,27 @@ func TestLoadQuestionTSV(t *testing.T) {
 		return &search.EvalSet{Name: "corpus", Entries: []*kb.Entry{{ExternalID: "faq-a", Title: "甲"}, {ExternalID: "faq-b", Title: "乙"}}}
 	}
 	set := newSet()
-	ok := writeFile(t, "q.tsv", "\ufeffquestion\texpected\n甲怎么办\tfaq-a\r\n\n丙是什么\t-\n")
+	ok := writeFile(t, "q.tsv", "\ufeffquestion\texpected\n甲怎么办\tfaq-a\r\n\n丙是什么\t-\n甲乙都说的事\tfaq-b, faq-a\n")
 	if err := loadTSV(set, ok); err != nil {
 		t.Fatal(err)
 	}
-	want := []search.EvalQuestion{{Question: "甲怎么办", Key: "faq-a", Source: "q.tsv:2"}, {Question: "丙是什么", Source: "q.tsv:4"}}
-	if len(set.Questions) != 2 || set.Questions[0] != want[0] || set.Questions[1] != want[1] {
+	want := []search.EvalQuestion{
+		{Question: "甲怎么办", Key: "faq-a", Source: "q.tsv:2"},
+		{Question: "丙是什么", Source: "q.tsv:4"},
+		// Entries that answer a question equally: either is right.
+		{Question: "甲乙都说的事", Key: "faq-b", Also: []string{"faq-a"}, Source: "q.tsv:5"},
+	}
+	if !reflect.DeepEqual(set.Questions, want) {
 		t.Fatalf("got %+v, want %+v", set.Questions, want)
+	}
+	if q := set.Questions[2]; !q.Accepts("faq-a") || !q.Accepts("faq-b") || q.Accepts("faq-c") || q.Accepts("") || set.Questions[1].Accepts("") {
+		t.Errorf("Accepts: %+v", q)
 	}
 
 	for _, tc := range []struct{ name, content, want string }{
 		{"unknown id", "question\texpected\n甲怎么办\tfaq-a\n乙怎么办\tfaq-x\n", `q.tsv:3 [expected]: 知识库中没有编号为 "faq-x" 的条目`},
+		{"unknown second id", "question\texpected\n甲怎么办\tfaq-a、faq-y\n", `q.tsv:2 [expected]: 知识库中没有编号为 "faq-y" 的条目`},
+		{"uncovered and an id", "question\texpected\n甲怎么办\t-,faq-a\n", "q.tsv:2 [expected]: - 表示知识库未覆盖，不能与条目编号同时填写"},
 		{"three fields", "question\texpected\n甲怎么办\tfaq-a\t多余\n", "q.tsv:2: 应有 2 列"},
 		{"no tab", "question\texpected\n甲怎么办 faq-a\n", "q.tsv:2: 应有 2 列"},
 		{"empty expected", "question\texpected\n甲怎么办\t\n", "q.tsv:2 [expected]: 预期条目编号为空"},
@@ -148,15 +159,17 @@ func TestLoadQuestionTSV(t *testing.T) {
 	}
 }
 
-// Score's figures, worked by hand on four questions: a paraphrase answered
+// Score's figures, worked by hand on five questions: a paraphrase answered
 // right, one whose top-1 is wrong, a hard negative whose top-1 is its
-// look-alike, and an uncovered question.
+// look-alike, an uncovered question, and one two entries answer, whose
+// top-1 is neither.
 func TestScoreFigures(t *testing.T) {
 	set := &search.EvalSet{Questions: []search.EvalQuestion{
 		{Question: "甲", Key: "a"},
 		{Question: "乙", Key: "b"},
 		{Question: "非甲", Key: "a", Negative: true},
 		{Question: "丙"},
+		{Question: "甲或乙", Key: "b", Also: []string{"a"}},
 	}}
 	rank := func(key string, conf float64, rest ...string) []search.Ranked {
 		r := []search.Ranked{{Key: key, Confidence: conf}}
@@ -170,32 +183,33 @@ func TestScoreFigures(t *testing.T) {
 		{Ranking: rank("a", 0.6, "b"), Answered: "a"}, // b second: reciprocal rank 1/2
 		{Ranking: rank("a", 0.7), Answered: "a"},
 		{Ranking: rank("b", 0.3)},
+		{Ranking: rank("c", 0.8, "a"), Answered: "c"}, // a second of the accepted: 1/2
 	}
 	r := search.Score("x", set, outcomes, 0.5)
-	if r.Paraphrases != 2 || r.Negatives != 1 || r.Uncovered != 1 {
+	if r.Paraphrases != 3 || r.Negatives != 1 || r.Uncovered != 1 {
 		t.Fatalf("counts: %+v", r)
 	}
 	for _, c := range []struct {
 		name      string
 		got, want float64
 	}{
-		{"hit@1", r.HitAt1, 0.5},
-		{"MRR@5", r.MRRAt5, 0.75},
-		{"answered correctly", r.AnsweredCorrect, 0.5},
-		{"answered wrongly", r.AnsweredWrong, 0.5},
+		{"hit@1", r.HitAt1, 1.0 / 3},
+		{"MRR@5", r.MRRAt5, 2.0 / 3},
+		{"answered correctly", r.AnsweredCorrect, 1.0 / 3},
+		{"answered wrongly", r.AnsweredWrong, 2.0 / 3},
 		{"negative look-alike", r.NegativeLookalike, 1},
 		{"negative answered", r.NegativeAnswered, 1},
 		{"uncovered answered", r.UncoveredAnswered, 0},
 		// Above 0.7 the negative is no longer answered; the paraphrase
 		// at 0.9 still is.
-		{"best at ≤10% look-alike", r.BestAt10, 0.5},
+		{"best at ≤10% look-alike", r.BestAt10, 1.0 / 3},
 	} {
-		if c.got != c.want {
+		if math.Abs(c.got-c.want) > 1e-9 {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	// Each question in a bin of its own: |0.9−1|, |0.6−0|, |0.7−0|, |0.3−0|.
-	if want := (0.1 + 0.6 + 0.7 + 0.3) / 4; math.Abs(r.CalibrationError-want) > 1e-9 {
+	// Each question in a bin of its own: |0.9−1|, |0.6−0|, |0.7−0|, |0.3−0|, |0.8−0|.
+	if want := (0.1 + 0.6 + 0.7 + 0.3 + 0.8) / 5; math.Abs(r.CalibrationError-want) > 1e-9 {
 		t.Errorf("calibration error = %v, want %v", r.CalibrationError, want)
 	}
 	at := func(th float64) search.CurvePoint {
@@ -207,16 +221,17 @@ func TestScoreFigures(t *testing.T) {
 		t.Fatalf("no curve point at %v", th)
 		return search.CurvePoint{}
 	}
-	if p := at(0.25); p.AnsweredCorrect != 0.5 || p.AnsweredWrong != 0.5 || p.NegativeLookalike != 1 || p.UncoveredAnswered != 1 {
+	third := func(x float64) bool { return math.Abs(x-1.0/3) < 1e-9 }
+	if p := at(0.25); !third(p.AnsweredCorrect) || math.Abs(p.AnsweredWrong-2.0/3) > 1e-9 || p.NegativeLookalike != 1 || p.UncoveredAnswered != 1 {
 		t.Errorf("curve at 0.25: %+v", p)
 	}
-	if p := at(0.65); p.AnsweredCorrect != 0.5 || p.AnsweredWrong != 0 || p.NegativeAnswered != 1 || p.UncoveredAnswered != 0 {
+	if p := at(0.65); !third(p.AnsweredCorrect) || !third(p.AnsweredWrong) || p.NegativeAnswered != 1 || p.UncoveredAnswered != 0 {
 		t.Errorf("curve at 0.65: %+v", p)
 	}
 
 	var b strings.Builder
 	search.WriteReports(&b, "手算", []search.Report{r})
-	for _, want := range []string{"改写问法 2 条，难负例 1 条，未覆盖 1 条", "correct", "wrong", "neg-lookalike", "uncovered", "    0.65         0.500         0.000         1.000         1.000         0.000"} {
+	for _, want := range []string{"改写问法 3 条，难负例 1 条，未覆盖 1 条", "correct", "wrong", "neg-lookalike", "uncovered", "    0.65         0.333         0.333         1.000         1.000         0.000"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}

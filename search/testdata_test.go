@@ -12,12 +12,13 @@ import (
 	"xiaoshen/search"
 )
 
-// labelledQuestion is a user question and the corpus id that must answer
-// it, or "-" when the KB does not cover it.
+// labelledQuestion is a user question and the corpus ids that answer it
+// (comma-separated, as in the files), or "-" when the KB does not cover it.
 type labelledQuestion struct {
 	Question string
 	Expected string
 	Source   string
+	Accepts  func(id string) bool
 }
 
 // readQuestions reads every corpus/testdata/*.tsv file, through the
@@ -41,7 +42,7 @@ func readQuestions(t testing.TB) []labelledQuestion {
 	}
 	out := make([]labelledQuestion, len(set.Questions))
 	for i, q := range set.Questions {
-		out[i] = labelledQuestion{Question: q.Question, Expected: cmp.Or(q.Key, "-"), Source: q.Source}
+		out[i] = labelledQuestion{Question: q.Question, Expected: cmp.Or(strings.Join(append([]string{q.Key}, q.Also...), ","), "-"), Source: q.Source, Accepts: q.Accepts}
 	}
 	return out
 }

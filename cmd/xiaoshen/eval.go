@@ -314,14 +314,17 @@ func writeSuggestedThreshold(w io.Writer, set *search.EvalSet, outcomes []search
 }
 
 // evaluateSet loads set into a scratch app (the embedded corpus for the
-// corpus questions) and evaluates it there.
+// corpus questions, judged on the day they were labelled) and evaluates it
+// there.
 func evaluateSet(ctx context.Context, set *search.EvalSet, dict, profile string, threshold float64, baselines bool, progressOut io.Writer) ([]search.Report, error) {
 	a, done, err := openScratchApp(ctx, scratch{dict: dict, seed: set.Name == "corpus"})
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	if set.Name != "corpus" {
+	if set.Name == "corpus" {
+		a.service.Now = func() time.Time { return corpus.LabelledOn }
+	} else {
 		res, err := a.loadEvalSet(ctx, set, "eval")
 		if err != nil {
 			return nil, err
@@ -524,7 +527,11 @@ func dumpOutcomes(path string, set *search.EvalSet, outcomes []search.Outcome) e
 		if r := outcomes[i].Ranking; len(r) > 0 {
 			top, conf = r[0].Key, r[0].Confidence
 		}
-		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%.3f\t%v\n", kind, q.Question, title[q.Key], title[top], conf, top == q.Key)
+		right := top == q.Key
+		if !q.Negative {
+			right = q.Accepts(top)
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%.3f\t%v\n", kind, q.Question, title[q.Key], title[top], conf, right)
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -165,7 +165,7 @@ func runFit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				}
 				x = append(x, search.CalibrationInputs(o.ranking[0].features, o.ranking[0].match, margin))
 				right := 0.0
-				if q := set.Questions[j]; !q.Negative && q.Key != "" && o.ranking[0].key == q.Key {
+				if q := set.Questions[j]; !q.Negative && q.Accepts(o.ranking[0].key) {
 					right = 1
 				}
 				y = append(y, right)
@@ -425,7 +425,7 @@ func collectRows(ctx context.Context, set *search.EvalSet, dict string) ([]label
 				key := keyOf[r.EntryID]
 				lr.keys = append(lr.keys, key)
 				label := 0.0
-				if !q.Negative && key == q.Key {
+				if !q.Negative && q.Accepts(key) {
 					label = 1
 				}
 				lr.labels = append(lr.labels, label)
