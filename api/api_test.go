@@ -430,6 +430,13 @@ func TestDocumentNumbersNameTheirDocument(t *testing.T) {
 	if res := ask("〔2031〕7号文件"); !res.Answered || res.Answer.EntryID != e.ID {
 		t.Errorf("a 文号 in the field: answered %v with %+v", res.Answered, res.Answer)
 	}
+	// A question about an article or the signatory is not answered by the
+	// document's entry, which holds neither.
+	for _, q := range []string{"739号令哪一条规定了注册人制度", "739号令是谁签署的"} {
+		if res := ask(q); res.Answered && res.Confidence == 1 {
+			t.Errorf("%s: answered by the document number with %+v", q, res.Answer)
+		}
+	}
 	// A question the matcher answers keeps its answer.
 	if res := ask("739号令规定二类械注册要交什么材料"); !res.Answered || res.Answer.Title != "第二类医疗器械产品注册需要提交哪些材料？" {
 		t.Errorf("a question citing the regulation about the materials: %+v", res.Answer)

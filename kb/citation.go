@@ -165,8 +165,11 @@ func citationWords(keys []string) []string {
 // regulation's questions, yet names it. A question the matcher answers
 // keeps its answer (739号令规定二类械注册要交什么材料 asks about the
 // materials), and a number that two candidates carry decides nothing.
+// Nor does a number asked about a provision or a signatory (739号令哪一条规定了
+// 注册人制度): a document's entry says what it is about and whether it is in
+// force, not what each article says.
 func (s *Service) preferCited(ctx context.Context, question string, live []Candidate, now time.Time) ([]Candidate, error) {
-	if len(live) > 0 && live[0].Confidence >= s.Threshold {
+	if len(live) > 0 && live[0].Confidence >= s.Threshold || containsAny(question, provisionWords) {
 		return live, nil
 	}
 	cited := Citations(question)
@@ -195,6 +198,11 @@ func (s *Service) preferCited(ctx context.Context, question string, live []Candi
 	}
 	return putFirst(c, live), nil
 }
+
+// provisionWords ask about a document's articles or its signing rather
+// than the document.
+var provisionWords = []string{"第几条", "哪一条", "哪条", "哪几条", "多少条", "几条", "第几章", "哪一章", "几章",
+	"条款", "条文", "原文", "全文", "签署", "签发"}
 
 // citedCandidate returns, of cands, the one that carries a cited document
 // number, at full confidence and matched by its 文号, and how many carry

@@ -109,7 +109,9 @@ func MatterOf(question string) (Matter, bool) {
 // 二类医疗器械注册时要不要先办生产许可 asks about registration, and whether it
 // needs a production licence first. Routing uses it, the matcher does not:
 // such a question is not about the matter alone. Two matters named, or
-// none, return false.
+// none, return false, and so does an Elsewhere word that names another
+// matter here in part (生产许可 beside 二类医疗器械注册: the device production
+// licence is another department's): 综合处 then sends it on.
 func matterBeside(question string) (Matter, bool) {
 	q := strings.ToLower(question)
 	var found []Matter
@@ -123,6 +125,16 @@ func matterBeside(question string) (Matter, bool) {
 	}
 	if len(found) != 1 {
 		return Matter{}, false
+	}
+	for _, w := range found[0].Elsewhere {
+		if !strings.Contains(q, w) {
+			continue
+		}
+		for _, o := range Matters {
+			if o.Name != found[0].Name && strings.Contains(strings.ToLower(o.Name), w) {
+				return Matter{}, false
+			}
+		}
 	}
 	return found[0], true
 }

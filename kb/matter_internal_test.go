@@ -3,11 +3,13 @@ package kb
 import "testing"
 
 // Routing takes the one matter a question names even beside another
-// matter's words; two matters, or another class, name none.
+// matter's words; two matters, another class, or words that name another
+// matter here in part name none.
 func TestMatterBeside(t *testing.T) {
 	tests := map[string]string{
-		"二类医疗器械注册时要不要先办生产许可":  "第二类医疗器械产品注册",
-		"化妆品生产许可证能不能转让给别的公司":  "化妆品生产许可",
+		"化妆品备案要多少钱":           "化妆品生产许可",
+		"二类医疗器械注册时要不要先办生产许可":  "", // the device production licence is 器械监管处's
+		"往生产许可里加产品要交新产品的注册证吗": "",
 		"药品生产许可证和二类械注册证能一起办吗": "",
 		"三类医疗器械注册费是多少钱":       "",
 		"护照过期了怎么办":            "",
@@ -32,6 +34,9 @@ func TestRouteBesideMatter(t *testing.T) {
 		"二类医疗器械经营备案要什么材料": "综合处",
 		"三类医疗器械注册费是多少钱":   "综合处",
 		"护照过期了怎么办":        "综合处",
+		// Registration beside the production licence: two device
+		// departments' matters, for 综合处 to send on.
+		"二类医疗器械注册时要不要先办生产许可": "综合处",
 	}
 	for q, want := range tests {
 		if got := s.route(q, nil); got != want {

@@ -60,6 +60,9 @@ func (m *Model) WithCalibration(c *DeploymentCalibration) (*Model, error) {
 	if c.Model != m.Fingerprint() {
 		return nil, fmt.Errorf("%w (fitted with %s, this build has %s)", ErrCalibrationStale, c.Model, m.Fingerprint())
 	}
+	// The length is checked against the model it was fitted with: an
+	// older model's calibration may have had fewer inputs, and is stale,
+	// not damaged (the service starts on the built-in calibration).
 	if len(c.Profile.Calibration) != calibrationLen {
 		return nil, fmt.Errorf("[profile.calibration]: want %d numbers, got %d", calibrationLen, len(c.Profile.Calibration))
 	}
@@ -92,11 +95,6 @@ func ReadCalibration(path string) (*DeploymentCalibration, error) {
 	switch {
 	case c.Profile.Name == "":
 		return nil, fmt.Errorf("calibration %s [profile.name]: empty", path)
-	case len(c.Profile.Calibration) != calibrationLen && c.Model == DefaultModel.Fingerprint():
-		// Another model's calibration may have another length: it is
-		// stale (WithCalibration), not damaged, and the service starts
-		// with the built-in one.
-		return nil, fmt.Errorf("calibration %s [profile.calibration]: want %d numbers, got %d", path, calibrationLen, len(c.Profile.Calibration))
 	case !(c.Profile.Threshold > 0 && c.Profile.Threshold <= 1):
 		return nil, fmt.Errorf("calibration %s [profile.threshold]: want a number in (0, 1], got %v", path, c.Profile.Threshold)
 	case c.Model == "":

@@ -58,12 +58,18 @@ func TestCalibrationFile(t *testing.T) {
 	} else if _, err := m.WithCalibration(c); !errors.Is(err, search.ErrCalibrationStale) {
 		t.Errorf("an older model's calibration: %v, want it stale", err)
 	}
+	// This model's calibration with a number missing is damaged.
+	short := *got
+	short.Profile.Calibration = got.Profile.Calibration[1:]
+	if _, err := m.WithCalibration(&short); err == nil || errors.Is(err, search.ErrCalibrationStale) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("[profile.calibration]: want %d numbers, got %d", len(m.Calibration), len(m.Calibration)-1)) {
+		t.Errorf("this model's calibration a number short: %v", err)
+	}
 
 	for _, tc := range []struct{ name, content, want string }{
 		{"not JSON", `{"profile":`, "unexpected EOF"},
 		{"unknown field", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0.5},"model":"x","treshold":1}`, `unknown field "treshold"`},
 		{"no name", `{"profile":{"calibration":[1,1,1,1,1,1,1],"threshold":0.5},"model":"x"}`, "[profile.name]: empty"},
-		{"short", `{"profile":{"name":"d","calibration":[1,1],"threshold":0.5},"model":"MODEL"}`, fmt.Sprintf("[profile.calibration]: want %d numbers, got 2", len(m.Calibration))},
 		{"threshold 0", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":0},"model":"x"}`, "[profile.threshold]: want a number in (0, 1], got 0"},
 		{"threshold above 1", `{"profile":{"name":"d","calibration":[1,1,1,1,1,1,1],"threshold":70},"model":"x"}`, "[profile.threshold]: want a number in (0, 1], got 70"},
 		{"absurd weight", `{"profile":{"name":"d","calibration":[1,1e300,1,1,1,1,1],"threshold":0.5},"model":"x"}`, "[profile.calibration]: number 2 is 1e+300, want one between -1000 and 1000"},
@@ -104,13 +110,13 @@ func FuzzReadCalibration(f *testing.F) {
 			return
 		}
 		// Another model's calibration may have any length; with this
-		// model's fingerprint only the right one is taken.
+		// model's fingerprint exactly the right length is taken.
 		c.Model = search.DefaultModel.Fingerprint()
 		m, err := search.DefaultModel.WithCalibration(c)
+		if rightLength := len(c.Profile.Calibration) == len(search.DefaultModel.Calibration); (err == nil) != rightLength {
+			t.Fatalf("a file ReadCalibration accepts, %d numbers: %v", len(c.Profile.Calibration), err)
+		}
 		if err != nil {
-			if !strings.Contains(err.Error(), "[profile.calibration]: want") {
-				t.Fatalf("a file ReadCalibration accepts: %v", err)
-			}
 			return
 		}
 		for _, match := range []float64{0, 0.5, 1} {

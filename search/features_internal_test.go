@@ -60,6 +60,7 @@ func TestAnswersAsNamed(t *testing.T) {
 		want   bool
 	}{
 		{kb.ColumnWiki, "调休", "调休是什么意思", true},
+		{kb.ColumnWiki, "调休", "调休到底是怎么回事", true},
 		{kb.ColumnFAQ, "调休", "调休是什么意思", false},
 		{kb.ColumnWiki, "普通化妆品", "普通化妆品备案要交哪些资料", false}, // a term's entry lists no materials
 		{kb.ColumnGuide, "化妆品生产许可办事指引", "化妆品生产许可要交哪些资料", true},
@@ -67,6 +68,8 @@ func TestAnswersAsNamed(t *testing.T) {
 		{kb.ColumnWiki, "延续注册", "延续注册是什么意思", true},
 		{kb.ColumnDepartment, "器械注册处", "器械注册处的电话是多少", true},
 		{kb.ColumnDepartment, "器械注册处", "器械注册处收费吗", false},
+		{kb.ColumnDepartment, "器械注册处", "器械注册处处长是谁", false}, // no department entry names its head
+		{kb.ColumnDepartment, "器械注册处", "器械注册处的传真号码", false},
 	}
 	for _, tt := range tests {
 		if got := answersAsNamed(tt.column, fz.analyzed(tt.q), fz.analyzed(tt.title)); got != tt.want {

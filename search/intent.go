@@ -18,6 +18,7 @@ var intentWords = map[string]string{
 	"原因": "cause", "治疗": "treatment", "副作用": "side_effects", "意思": "definition",
 	"症状": "symptom", "药": "medication", "传染": "contagion", "注意": "precaution", "饮食": "diet",
 	"有用": "efficacy", "严重": "severity", "预防": "prevention", "检查": "examination", "用量": "dosage",
+	"负责人": "person", "条款": "article", "邮箱": "mail",
 }
 
 // Signature returns the canonical terms of a question, weighted by idf,

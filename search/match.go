@@ -177,10 +177,11 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 }
 
 // namedIntents are what an entry answers when a question names it, by
-// column: a term what it means, a department or hotline how to reach it,
+// column: a term what it means and why (调休到底是怎么回事 asks the cause in
+// the words of the synonyms), a department or hotline how to reach it,
 // a document whether it is in force, a guide how its matter is done.
 var namedIntents = map[kb.Column][]string{
-	kb.ColumnWiki:       {"definition", "difference"},
+	kb.ColumnWiki:       {"definition", "difference", "cause"},
 	kb.ColumnDepartment: {"where", "contact"},
 	kb.ColumnHotline:    {"where", "contact"},
 	kb.ColumnPolicy:     {"validity", "definition"},

@@ -174,7 +174,7 @@ func TestCalibrate(t *testing.T) {
 	if err := os.WriteFile(calPath, fmt.Appendf(nil, `{"profile":{"name":"deployment","calibration":[1,2],"threshold":0.7},"model":%q}`, search.DefaultModel.Fingerprint()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	damaged := fmt.Sprintf("%s [profile.calibration]: want %d numbers, got 2", calPath, len(search.DefaultModel.Calibration))
+	damaged := fmt.Sprintf("%s: [profile.calibration]: want %d numbers, got 2", calPath, len(search.DefaultModel.Calibration))
 	if _, err := openApp(ctx, serveConfig); err == nil || !strings.Contains(err.Error(), damaged) {
 		t.Errorf("damaged calibration: %v", err)
 	}
@@ -195,8 +195,8 @@ func TestCalibrate(t *testing.T) {
 }
 
 // In a KB far from the corpus the built-in confidence overstates how often
-// it is right; a calibration fitted there reads true again, and answers at
-// least as many questions correctly under the same rule.
+// it is right; a calibration fitted there reads true again, and is written
+// unless it answers fewer questions correctly under the same rule.
 func TestCalibrateLargerKB(t *testing.T) {
 	evalDir := sharedEval(t, "builds an 8,000-entry KB")
 	ctx := t.Context()
@@ -229,12 +229,18 @@ func TestCalibrateLargerKB(t *testing.T) {
 		t.Fatalf("%v in %q", err, out[i:])
 	}
 	// Within a point of the built-in under the same rule, the far smaller
-	// calibration error decides.
-	if fitted < current-answeredTie {
-		t.Errorf("under the same rule: built-in answers %.3f correctly at %.3f, fitted %.3f at %.3f", current, currentTh, fitted, fittedTh)
-	}
-	if _, err := search.ReadCalibration(filepath.Join(dir, search.CalibrationFileName)); err != nil {
-		t.Errorf("not written: %v\n%s", err, out)
+	// calibration error decides and the file is written; answering fewer,
+	// it is not, and the user is told the threshold that keeps the rule
+	// with the built-in one. Which way it goes depends on the questions
+	// (with the corpus questions of 2026-11-27 the built-in one, moved to
+	// the rule, answered 0.298 and the refit 0.266).
+	t.Logf("under the same rule: built-in answers %.3f correctly at %.3f, fitted %.3f at %.3f", current, currentTh, fitted, fittedTh)
+	_, err = search.ReadCalibration(filepath.Join(dir, search.CalibrationFileName))
+	switch {
+	case fitted >= current-answeredTie && err != nil:
+		t.Errorf("as good under the rule and better calibrated, yet not written: %v\n%s", err, out)
+	case fitted < current-answeredTie && (err == nil || !strings.Contains(out, fmt.Sprintf("未写入：只调整阈值即可（在服务的环境中设置 XIAOSHEN_THRESHOLD=%.3f）", currentTh))):
+		t.Errorf("answering fewer under the rule, written (%v) or without the threshold to set:\n%s", err, out)
 	}
 }
 
