@@ -22,7 +22,7 @@ import (
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("calibrate", stderr)
 	data := envString(fs, "data", "XIAOSHEN_DATA", "./data", "数据目录（环境变量 XIAOSHEN_DATA）；服务可在运行：在其数据库的副本上拟合，只写入 calibration.json")
-	questions := fs.String("questions", "", "带标注的问题：.tsv、.csv 或 .xlsx 文件或其所在文件夹，格式同 eval --data（表头，然后每行一个问题和预期条目的编号、#ID，未覆盖的写 -）")
+	questions := fs.String("questions", "", "带标注的问题：.tsv、.csv 或 .xlsx 文件或其所在文件夹，格式同 eval --data（表头，然后每行一个问题和预期条目的编号、#ID，几个条目都能答的用逗号隔开，未覆盖的写 -）")
 	dict := fs.String("dict", "", "gojieba 词典目录（默认：程序旁的 dict 目录，其次 Go 模块缓存）")
 	folds := fs.Int("folds", 5, "交叉验证折数（报告的新校准数字都是折外的）")
 	maxWrong := fs.Float64("max-wrong", 0.03, "阈值规则：已覆盖的问题被答错的最大比例")

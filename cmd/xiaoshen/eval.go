@@ -126,7 +126,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dict := fs.String("dict", "", "gojieba 词典目录（默认：程序旁的 dict 目录，其次 Go 模块缓存）")
 	dump := fs.String("dump", "", "把每个问题的结果写入此 TSV 文件")
 	data := fs.String("data", "", "评测某个部署的知识库：其数据目录（服务可在运行；在副本上评测，不写入任何记录）；与 --questions 一起用")
-	own := fs.String("questions", "", "with --data: labelled question files, .tsv, .csv or .xlsx (a header row, then a question and the expected entry's 编号 or #ID, or - when uncovered), a folder or file")
+	own := fs.String("questions", "", "with --data: labelled question files, .tsv, .csv or .xlsx (a header row, then a question and the expected entry's 编号 or #ID, several separated by commas when any answers, or - when uncovered), a folder or file")
 	outOfScope := fs.Bool("out-of-scope", false, "with --data: also ask the questions reviewers dismissed as 超出本单位职能, as questions the KB does not cover")
 	if err := parseFlags(fs, args); err != nil {
 		return err
