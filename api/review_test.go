@@ -651,3 +651,25 @@ func TestEnglishQuestionsAreWordsNotLetters(t *testing.T) {
 		}
 	}
 }
+
+// A question whose closest entry is a notice past its 失效日期 is told so,
+// not only promised a reply: the notice is never the answer.
+func TestExpiredNoticeIsNamed(t *testing.T) {
+	ts := mustStartServer(t)
+	res := ts.ask(t, "2024年春节放假期间行政服务中心开不开门")
+	if res.Answered {
+		t.Fatalf("answered with %+v, an expired notice or another entry", res.Answer)
+	}
+	if res.Fallback == nil || !strings.Contains(res.Fallback.Message, "最相关的《关于2024年春节期间行政服务中心办公时间安排的通知》已于2024年2月19日失效，不再作为答复。") {
+		t.Errorf("fallback %+v does not name the expired notice", res.Fallback)
+	}
+	for _, s := range res.Suggestions {
+		if strings.Contains(s.Title, "2024年春节") {
+			t.Errorf("the expired notice suggested: %+v", s)
+		}
+	}
+	// A question nothing expired comes close to keeps the usual message.
+	if other := ts.ask(t, "护照过期了怎么办"); other.Fallback == nil || strings.Contains(other.Fallback.Message, "失效") {
+		t.Errorf("护照过期了怎么办: fallback %+v", other.Fallback)
+	}
+}

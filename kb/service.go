@@ -258,7 +258,7 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		return s.smallTalk(ctx)
 	}
 	now := s.Now()
-	live, err := s.Candidates(ctx, question, now)
+	live, lapsed, err := s.candidates(ctx, question, now)
 	if err != nil {
 		return nil, err
 	}
@@ -374,6 +374,9 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 		// should not only wait for a reply that may say so.
 		msg = fmt.Sprintf("抱歉，小申暂时无法准确回答这个问题。小申解答药品、医疗器械和化妆品的办事问题；问题已记录，%s将在%s前补充答复。如您问的是其他部门的事项，可拨打下列热线咨询。", item.Department, item.DueAt.Format("1月2日"))
 	}
+	if lapsed != nil {
+		msg = fmt.Sprintf("最相关的《%s》已于%s失效，不再作为答复。", lapsed.Title, lapsed.ExpiredOn.Format("2006年1月2日")) + msg
+	}
 	res.Fallback = &Fallback{Message: msg, Hotlines: hotlines}
 	s.Logger.InfoContext(ctx, "ask", "query_id", q.ID, "answered", false, "review_item_id", item.ID, "confidence", q.Confidence,
 		"department", item.Department, "suggestions", len(res.Suggestions))
@@ -459,30 +462,64 @@ func (s *Service) smallTalk(ctx context.Context) (*AskResult, error) {
 // then a cited document's or a bare matter's guide put first. It is what
 // Ask decides by, without recording anything.
 func (s *Service) Candidates(ctx context.Context, question string, now time.Time) ([]Candidate, error) {
+	live, _, err := s.candidates(ctx, question, now)
+	return live, err
+}
+
+// lapsedEntry is the matcher's first candidate when it is past its 失效日期
+// and close enough that it would have been answered or suggested.
+type lapsedEntry struct {
+	Title     string
+	ExpiredOn time.Time
+}
+
+// candidates is Candidates, and the entry that would have answered had it
+// not expired (a notice of last year's holiday hours, asked about again):
+// the person is told it no longer applies rather than only promised a
+// reply.
+func (s *Service) candidates(ctx context.Context, question string, now time.Time) ([]Candidate, *lapsedEntry, error) {
 	cands, err := s.Index.Match(ctx, question, 8)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	live, err := s.live(ctx, cands, now)
+	var first Candidate
+	if len(cands) > 0 {
+		first = cands[0]
+	}
+	live, expiries, err := s.liveWith(ctx, cands, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var lapsed *lapsedEntry
+	if exp, ok := expiries[first.EntryID]; ok && first.Confidence >= s.SuggestThreshold && ExpiredAt(exp, now) {
+		if on, err := ParseDate(exp); err == nil {
+			lapsed = &lapsedEntry{Title: first.Title, ExpiredOn: on}
+		}
 	}
 	if live, err = s.preferCited(ctx, question, live, now); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.preferGuide(ctx, question, live)
+	live, err = s.preferGuide(ctx, question, live)
+	return live, lapsed, err
 }
 
 // live drops the candidates whose entries were deleted since indexed or
 // are past their 失效日期, keeping the order; one read for all of them.
 func (s *Service) live(ctx context.Context, cands []Candidate, now time.Time) ([]Candidate, error) {
+	live, _, err := s.liveWith(ctx, cands, now)
+	return live, err
+}
+
+// liveWith is live, and the 失效日期 it read by entry id ("" for none;
+// deleted entries are missing).
+func (s *Service) liveWith(ctx context.Context, cands []Candidate, now time.Time) ([]Candidate, map[int64]string, error) {
 	ids := make([]int64, len(cands))
 	for i, c := range cands {
 		ids[i] = c.EntryID
 	}
 	expiries, err := s.Store.EntryExpiries(ctx, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	live := cands[:0]
 	for _, c := range cands {
@@ -490,7 +527,7 @@ func (s *Service) live(ctx context.Context, cands []Candidate, now time.Time) ([
 			live = append(live, c)
 		}
 	}
-	return live, nil
+	return live, expiries, nil
 }
 
 func (s *Service) observe(res *AskResult) {
