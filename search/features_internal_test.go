@@ -88,3 +88,25 @@ func TestProfileCalibrationLength(t *testing.T) {
 		}
 	}
 }
+
+// A title's name is covered by the question's words, its column's
+// boilerplate (办事指引, 关于 … 通知) left out, and a single character
+// names nothing.
+func TestNameCoverage(t *testing.T) {
+	fz := NewFeaturizer(mustLoadSegmenter(t), []string{"化妆品生产许可办事指引", "器械注册处"})
+	tests := []struct {
+		title, q string
+		min, max float64
+	}{
+		{"化妆品生产许可办事指引", "化妆品生产许可怎么办", 1, 1},
+		{"器械注册处", "器械注册处的电话是多少", 1, 1},
+		{"化妆品生产许可办事指引", "药品生产许可怎么办", 0.01, 0.9},
+		{"化妆品生产许可办事指引", "化妆品生产许可", 1, 1},
+		{"化妆品生产许可办事指引", "生", 0, 0}, // inside 生产, but one character
+	}
+	for _, tt := range tests {
+		if got := nameCoverage(fz.analyzed(tt.q), fz.analyzed(tt.title)); got < tt.min || got > tt.max {
+			t.Errorf("nameCoverage(%q, %q) = %.3f, want %.2f–%.2f", tt.q, tt.title, got, tt.min, tt.max)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
+	"unicode/utf8"
 
 	"xiaoshen/kb"
 )
@@ -164,7 +166,7 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 			f := pairFeatures(q, d)
 			f[featureMatterNamed] = named
 			if i == 0 && answersAsNamed(p.Column, q, d) {
-				f[featureTitleNamed] = f[featureCoverageEntry]
+				f[featureTitleNamed] = nameCoverage(q, d)
 			}
 			f[len(featureNames)-2] = p.Score / maxScore
 			if rank == 0 {
@@ -206,6 +208,40 @@ func answersAsNamed(column kb.Column, q, d *analyzed) bool {
 		}
 	}
 	return true
+}
+
+// titleWords are the words of a column's titles that name no particular
+// thing: 办事指引 in every guide's title, 关于 and 通知 in a notice's.
+var titleWords = map[string]bool{"办事指引": true, "办事": true, "关于": true, "通知": true, "解读": true, "的": true}
+
+// nameCoverage is the share of title d's weight, its titleWords left
+// out, that question q holds: a word of q, or one inside a word of q or
+// holding one (of two characters or more). 化妆品生产许可怎么办 names the guide 化妆品生产许可办事指引
+// whole.
+func nameCoverage(q, d *analyzed) float64 {
+	var total, held float64
+	for _, t := range d.keys {
+		if titleWords[t] {
+			continue
+		}
+		w := d.terms[t]
+		total += w
+		if _, ok := q.terms[t]; ok {
+			held += w
+			continue
+		}
+		for u := range q.terms {
+			// A single character inside a word names nothing.
+			if utf8.RuneCountInString(u) > 1 && utf8.RuneCountInString(t) > 1 && (strings.Contains(u, t) || strings.Contains(t, u)) {
+				held += w
+				break
+			}
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return held / total
 }
 
 // TrainingRow is one candidate text's features for fitting the model.

@@ -17,8 +17,8 @@ import (
 // dev set (docs/quality.md): a change that loses ranking or confidence
 // quality fails here.
 const (
-	floorTianchiHitAt1      = 0.895 // reached 0.904 (0.903 cross-validated)
-	floorTianchiBestAt10    = 0.735 // reached 0.755 (0.754 cross-validated): paraphrases answered correctly with ≤10% hard negatives answered with their look-alike
+	floorTianchiHitAt1      = 0.895 // reached 0.905 (0.905 cross-validated)
+	floorTianchiBestAt10    = 0.735 // reached 0.749 (0.751 cross-validated): paraphrases answered correctly with ≤10% hard negatives answered with their look-alike
 	floorTianchiBaselineGap = 0.25  // the project must stay this far above the cjk-bigram baseline on that figure (reached 0.342)
 )
 
