@@ -259,7 +259,6 @@ func RankingOnly(i int) bool { return rankingOnly[featureNames[i]] }
 
 // Indexes of features read by name.
 const (
-	featureCoverageEntry     = 2
 	featureUnmatchedQueryMax = 5
 	featureExact             = 13
 	featureUnknownQuery      = 16

@@ -12,7 +12,6 @@ import (
 func TestFeatureIndexes(t *testing.T) {
 	n := len(featureNames)
 	for i, want := range map[int]string{
-		featureCoverageEntry:     "coverage_entry",
 		featureUnmatchedQueryMax: "unmatched_query_max",
 		featureExact:             "exact",
 		featureUnknownQuery:      "unknown_query_share",

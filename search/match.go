@@ -212,7 +212,7 @@ func answersAsNamed(column kb.Column, q, d *analyzed) bool {
 
 // titleWords are the words of a column's titles that name no particular
 // thing: 办事指引 in every guide's title, 关于 and 通知 in a notice's.
-var titleWords = map[string]bool{"办事指引": true, "办事": true, "关于": true, "通知": true, "解读": true, "的": true}
+var titleWords = map[string]bool{"办事指引": true, "办事": true, "关于": true, "通知": true, "解读": true}
 
 // nameCoverage is the share of title d's weight, its titleWords left
 // out, that question q holds: a word of q, or one inside a word of q or
