@@ -431,10 +431,15 @@ func TestDocumentNumbersNameTheirDocument(t *testing.T) {
 		t.Errorf("a 文号 in the field: answered %v with %+v", res.Answered, res.Answer)
 	}
 	// A question about an article or the signatory is not answered by the
-	// document's entry, which holds neither.
+	// document's entry, which holds neither; it goes to the department
+	// that keeps the document's entry.
 	for _, q := range []string{"739号令哪一条规定了注册人制度", "739号令是谁签署的"} {
-		if res := ask(q); res.Answered && res.Confidence == 1 {
+		res := ask(q)
+		if res.Answered && res.Confidence == 1 {
 			t.Errorf("%s: answered by the document number with %+v", q, res.Answer)
+		}
+		if !res.Answered && (res.Unanswered == nil || res.Unanswered.Department != "法规处") {
+			t.Errorf("%s: recorded as %+v, want for 法规处", q, res.Unanswered)
 		}
 	}
 	// A question the matcher answers keeps its answer.

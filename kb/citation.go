@@ -172,13 +172,25 @@ func (s *Service) preferCited(ctx context.Context, question string, live []Candi
 	if len(live) > 0 && live[0].Confidence >= s.Threshold || containsAny(question, provisionWords) {
 		return live, nil
 	}
+	c, ok, err := s.cited(ctx, question, live, now)
+	if err != nil || !ok {
+		return live, err
+	}
+	return putFirst(c, live), nil
+}
+
+// cited returns the one entry, of the candidates or else found by its
+// number, that carries a document number the question cites; ok is false
+// when the question cites none or its numbers are carried by no entry or
+// by several.
+func (s *Service) cited(ctx context.Context, question string, live []Candidate, now time.Time) (c Candidate, ok bool, err error) {
 	cited := Citations(question)
 	if len(cited) == 0 {
-		return live, nil
+		return Candidate{}, false, nil
 	}
 	c, n, err := s.citedCandidate(ctx, cited, live)
 	if err != nil || n > 1 {
-		return live, err
+		return Candidate{}, false, err
 	}
 	if n == 0 {
 		// A 文号 written in full (国家食品药品监督管理局令第20号) shares
@@ -187,16 +199,16 @@ func (s *Service) preferCited(ctx context.Context, question string, live []Candi
 		// form the index holds it by.
 		byNumber, err := s.Index.Match(ctx, strings.Join(citationWords(cited), " "), 8)
 		if err != nil {
-			return nil, err
+			return Candidate{}, false, err
 		}
 		if byNumber, err = s.live(ctx, byNumber, now); err != nil {
-			return nil, err
+			return Candidate{}, false, err
 		}
 		if c, n, err = s.citedCandidate(ctx, cited, byNumber); err != nil || n != 1 {
-			return live, err
+			return Candidate{}, false, err
 		}
 	}
-	return putFirst(c, live), nil
+	return c, true, nil
 }
 
 // provisionWords ask about a document's articles or its signing rather

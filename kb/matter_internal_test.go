@@ -39,7 +39,7 @@ func TestRouteBesideMatter(t *testing.T) {
 		"二类医疗器械注册时要不要先办生产许可": "综合处",
 	}
 	for q, want := range tests {
-		if got := s.route(q, nil); got != want {
+		if got := s.route(q, nil, ""); got != want {
 			t.Errorf("route(%q) = %q, want %q", q, got, want)
 		}
 	}

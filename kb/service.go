@@ -326,7 +326,11 @@ func (s *Service) Ask(ctx context.Context, req AskRequest) (*AskResult, error) {
 			res.Related = append(res.Related, RelatedEntry{EntryID: c.EntryID, Title: c.Title, Column: c.Column})
 		}
 	}
-	department := s.route(question, live)
+	cited, _, err := s.cited(ctx, question, live, now)
+	if err != nil {
+		return nil, err
+	}
+	department := s.route(question, live, cited.Department)
 	deadline := s.Calendar.BackfillDeadline(now)
 	if deadline.Provisional {
 		s.Logger.WarnContext(ctx, "deadline computed without the official holiday arrangement", "year", deadline.DueAt.Year())
@@ -538,9 +542,10 @@ func (s *Service) observe(res *AskResult) {
 
 // route picks the department responsible for an unanswered question: the
 // matter its words name (alone, or beside another matter's words), else
-// the department of the closest entries when they are close enough, else
-// the default department.
-func (s *Service) route(question string, cands []Candidate) string {
+// the department keeping the entry of a document it cites (citedBy, ""
+// for none: 739号令哪一条规定了注册人制度), else the department of the
+// closest entries when they are close enough, else the default department.
+func (s *Service) route(question string, cands []Candidate, citedBy string) string {
 	if m, ok := MatterOf(question); ok {
 		return m.Department
 	}
@@ -553,6 +558,9 @@ func (s *Service) route(question string, cands []Candidate) string {
 	}
 	if m, ok := matterBeside(question); ok {
 		return m.Department
+	}
+	if citedBy != "" {
+		return citedBy
 	}
 	votes := map[string]float64{}
 	for i, c := range cands {
