@@ -15,7 +15,7 @@ import (
 func TestCalibrationFile(t *testing.T) {
 	m := search.DefaultModel
 	c := &search.DeploymentCalibration{
-		Profile:   search.CalibrationProfile{Name: "deployment", Calibration: []float64{1, 0.5, -1, -1, 0, 0.2, 0.1, -0.3}, Threshold: 0.7},
+		Profile:   search.CalibrationProfile{Name: "deployment", Calibration: []float64{1, 0.5, -1, -1, 0, 0.2, 0.1, -0.5, -0.3}, Threshold: 0.7},
 		Model:     m.Fingerprint(),
 		Questions: 120, Entries: 50000, FittedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
 	}

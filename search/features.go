@@ -239,6 +239,10 @@ var featureNames = []string{
 	// but the FAQ's), the share of the title's weight the question holds,
 	// set by the matcher; 0 for FAQ entries and for similar questions.
 	"title_named",
+	// For an entry whose title names a thing, whether the question names
+	// it with a word of its own inside the name (nameInterrupted), set by
+	// the matcher: then it names another thing of the same kind.
+	"name_interrupted",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.
 	"score_ratio", "score_first",
@@ -265,6 +269,7 @@ const (
 	featureUnmatchedKnownMax = 17
 	featureMatterNamed       = 18
 	featureTitleNamed        = 33
+	featureNameInterrupted   = 34
 )
 
 // pairFeatures describes how well entry question d answers user question q.

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"testing"
 
 	"xiaoshen/kb"
@@ -18,6 +19,7 @@ func TestFeatureIndexes(t *testing.T) {
 		featureUnmatchedKnownMax: "unmatched_known_max",
 		featureMatterNamed:       "matter_named",
 		featureTitleNamed:        "title_named",
+		featureNameInterrupted:   "name_interrupted",
 		n - 2:                    "score_ratio",
 		n - 1:                    "score_first",
 	} {
@@ -107,5 +109,68 @@ func TestNameCoverage(t *testing.T) {
 		if got := nameCoverage(fz.analyzed(tt.q), fz.analyzed(tt.title)); got < tt.min || got > tt.max {
 			t.Errorf("nameCoverage(%q, %q) = %.3f, want %.2f–%.2f", tt.q, tt.title, got, tt.min, tt.max)
 		}
+	}
+}
+
+// A question that puts a word of its own in place of one of a name's
+// words names another document or term; one that shortens the name, adds
+// words beside it or writes it in other words names the same one.
+func TestNameInterrupted(t *testing.T) {
+	seg := mustLoadSegmenter(t)
+	fz := NewFeaturizer(seg, []string{"药品生产监督管理办法", "药品生产质量管理规范", "医疗机构制剂注册管理办法", "化妆品监督管理条例", "化妆品生产许可业务咨询电话"})
+	tests := []struct {
+		q, title string
+		want     bool
+	}{
+		{"药品网络销售监督管理办法哪天施行的", "药品生产监督管理办法", true},
+		{"药物临床试验质量管理规范GCP是啥", "药品生产质量管理规范", true},
+		{"医疗机构制剂配制监督管理办法试行什么时候出的", "医疗机构制剂注册管理办法", true},
+		{"药品生产监督管理办法哪天施行的", "药品生产监督管理办法", false},
+		{"化妆品条例什么时候施行", "化妆品监督管理条例", false},          // shortened
+		{"药品生产监管办法是几号令", "药品生产监督管理办法", false},        // 监管 is 监督管理
+		{"化妆品生产许可业务咨询打哪个电话", "化妆品生产许可业务咨询电话", false}, // words beside the name
+		{"药品管理法最近一次修订是哪年", "中华人民共和国药品管理法", false},    // the name without its bracket
+	}
+	for _, tt := range tests {
+		if got := nameInterrupted(seg.Synonyms(), fz.analyzed(tt.q), tt.title); got != tt.want {
+			t.Errorf("nameInterrupted(%q, %q) = %v, want %v", tt.q, tt.title, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		column      kb.Column
+		title, name string
+		proper      bool
+	}{
+		{kb.ColumnWiki, "药品生产质量管理规范（GMP）", "药品生产质量管理规范", true},
+		{kb.ColumnPolicy, "中华人民共和国药品管理法（2019年修订）", "中华人民共和国药品管理法", true},
+		{kb.ColumnPolicy, "《关于市药品监管局政务服务“一网通办”帮办制度的工作方案》解读", "", false},
+		{kb.ColumnNotice, "关于网上办事系统维护期间暂停申报的通知", "", false},
+		{kb.ColumnFAQ, "药品生产许可证的有效期是几年？", "", false},
+	} {
+		if name, proper := properName(tt.column, tt.title); name != tt.name || proper != tt.proper {
+			t.Errorf("properName(%s, %q) = %q, %v; want %q, %v", tt.column, tt.title, name, proper, tt.name, tt.proper)
+		}
+	}
+}
+
+// A word of the synonym table that holds a negation means what its group
+// means, and its pieces, which say the opposite, are not compared; 该 is
+// "should" or "this", and asks for nothing either way.
+func TestNegatedWordsAndThis(t *testing.T) {
+	seg := mustLoadSegmenter(t)
+	for text, piece := range map[string]string{"要不要交钱": "不要", "一类和二类有啥不一样": "一样", "能不能网上办": "不能"} {
+		_, terms := seg.BothTerms(text)
+		for _, term := range terms {
+			if term == piece {
+				t.Errorf("%s: compared by its piece %q (%v)", text, piece, terms)
+			}
+		}
+	}
+	fz := NewFeaturizer(seg, []string{"企业有哪些材料"})
+	if a := fz.analyzed("该企业有哪些材料"); a.terms["需要"] != 0 {
+		t.Errorf("该企业 read as 需要: %v", a.keys)
+	}
+	if a, b := fz.analyzed("该怎么办"), fz.analyzed("怎么办"); !slices.Equal(a.keys, b.keys) {
+		t.Errorf("该怎么办 %v, 怎么办 %v", a.keys, b.keys)
 	}
 }

@@ -25,7 +25,7 @@ import (
 
 // mappingRevision changes whenever the mapping or the analyzers change in
 // a way that needs the index rebuilt.
-const mappingRevision = "7" // 4: typos mended before cutting; 5: content indexed as citizens read it; 6: Latin words and numbers kept whole; 7: a policy's 文号 among its keywords
+const mappingRevision = "8" // 4: typos mended before cutting; 5: content indexed as citizens read it; 6: Latin words and numbers kept whole; 7: a policy's 文号 among its keywords; 8: no pieces of 要不要, 能不能, 不一样
 
 // MappingVersion is stored in the index: mappingRevision and a digest of
 // the embedded user dictionary and synonym table. Both change how text is

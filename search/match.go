@@ -17,6 +17,9 @@ var fillers = map[string]bool{
 	"问问": true, "一下": true, "下": true, "吗": true, "呢": true, "啊": true, "吧": true, "的": true,
 	"了": true, "呀": true, "哦": true, "嘛": true, "请": true, "麻烦": true, "咨询": true, "谢谢": true,
 	"那个": true, "这个": true, "我想": true, "想问": true, "想知道": true, "知道": true, "告诉": true,
+	// 该 is "should" (该怎么办) or "this" (该企业); either way the words
+	// around it say what is asked.
+	"该":  true,
 	"可以": false,
 }
 
@@ -161,12 +164,19 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 	for rank := range pool {
 		p := &pool[rank]
 		named := matterNamed(folded, p.Matter)
+		// Of every text of the entry: its similar questions name the
+		// document too.
+		name, proper := properName(p.Column, p.texts[0])
+		interrupted := proper && nameInterrupted(idx.seg.Synonyms(), q, name)
 		for i, text := range p.texts {
 			d := idx.analyzeCached(text, stats)
 			f := pairFeatures(q, d)
 			f[featureMatterNamed] = named
 			if i == 0 && answersAsNamed(p.Column, q, d) {
 				f[featureTitleNamed] = nameCoverage(q, d)
+			}
+			if interrupted {
+				f[featureNameInterrupted] = 1
 			}
 			f[len(featureNames)-2] = p.Score / maxScore
 			if rank == 0 {
@@ -264,6 +274,70 @@ func (idx *Index) TrainingRows(ctx context.Context, question string) ([]Training
 		}
 	}
 	return rows, nil
+}
+
+// properName returns the name an entry's title gives, and whether it is a
+// proper name at all: a policy's or a term's title names a document or a
+// term, unless it describes one (关于…的工作方案, 《关于…》解读); a notice's
+// title describes, an FAQ's asks. What the title adds in brackets is no
+// part of the name: that of 中华人民共和国药品管理法（2019年修订） is
+// 中华人民共和国药品管理法.
+func properName(column kb.Column, title string) (string, bool) {
+	if column != kb.ColumnPolicy && column != kb.ColumnWiki || strings.HasPrefix(strings.TrimPrefix(title, "《"), "关于") {
+		return "", false
+	}
+	if i := strings.IndexAny(title, "（("); i > 0 {
+		title = title[:i]
+	}
+	return title, true
+}
+
+// nameInterrupted tells whether question q names title with a word of its
+// own in place of some of the title's: 药品网络销售监督管理办法 is not the
+// 药品生产监督管理办法, nor 药物临床试验质量管理规范 the 药品生产质量管理规范.
+// Between two of its words found in the title (as written, or as one of
+// their synonyms), the question has a word of two characters or more that
+// asks nothing, where the title has something else. Words the question
+// adds between neighbours in the title (化妆品生产许可业务咨询打哪个电话)
+// replace nothing, and a shortened name (化妆品条例) adds nothing.
+func nameInterrupted(syn *Synonyms, q *analyzed, title string) bool {
+	title, _ = fold(title)
+	found := func(w string) (int, int) { // where w or a synonym is in the title
+		from, to := -1, -1
+		for _, s := range syn.Expand(w) {
+			if utf8.RuneCountInString(s) < 2 {
+				continue
+			}
+			if i := strings.Index(title, s); i >= 0 && (from < 0 || i < from) {
+				from, to = i, i+len(s)
+			}
+		}
+		return from, to
+	}
+	prev, prevEnd := -1, -1
+	for i, w := range q.precise {
+		from, to := found(w)
+		if from < 0 {
+			continue
+		}
+		// The title's words between may be fillers the question drops (咨询).
+		if prev >= 0 && i > prev+1 && i <= prev+4 && from > prevEnd && !fillers[title[prevEnd:from]] {
+			for _, between := range q.precise[prev+1 : i] {
+				if namesSomething(syn.Canonical(between)) {
+					return true
+				}
+			}
+		}
+		prev, prevEnd = i, to
+	}
+	return false
+}
+
+// namesSomething tells whether a (canonical) word can stand in a name: it
+// has two characters or more and asks nothing (多久, 什么, 哪个).
+func namesSomething(w string) bool {
+	_, intent := intentWords[w]
+	return !intent && utf8.RuneCountInString(w) > 1 && w != "什么" && !strings.HasPrefix(w, "哪")
 }
 
 // weightedTerms maps canonical terms to idf weights.

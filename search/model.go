@@ -124,7 +124,7 @@ func Logit(p float64) float64 {
 
 // calibrationFeatures are the pair features the calibration reads besides
 // the match probability and the margin.
-var calibrationFeatures = []int{featureUnknownQuery, featureUnmatchedQueryMax, featureUnmatchedKnownMax, featureMatterNamed, featureTitleNamed}
+var calibrationFeatures = []int{featureUnknownQuery, featureUnmatchedQueryMax, featureUnmatchedKnownMax, featureMatterNamed, featureTitleNamed, featureNameInterrupted}
 
 // CalibrationInputs are the calibration's inputs for a text with pair
 // features f, match probability match and ranking margin margin.

@@ -176,7 +176,7 @@ func (s *Segmenter) Tokens(text string, mode Mode) []Token {
 		if !hasWordRune(w.Str) {
 			continue
 		}
-		if mode == ModeSearch && utf8.RuneCountInString(w.Str) > 2 {
+		if mode == ModeSearch && utf8.RuneCountInString(w.Str) > 2 && !s.negatedWhole(w.Str) {
 			tokens = s.appendParts(tokens, w, offsets)
 		}
 		tokens = append(tokens, Token{Term: w.Str, Start: offsets[w.Start], End: offsets[w.End]})
@@ -223,7 +223,7 @@ func (s *Segmenter) BothTerms(text string) (precise, search []string) {
 		if !hasWordRune(w.Str) {
 			continue
 		}
-		if utf8.RuneCountInString(w.Str) > 2 {
+		if utf8.RuneCountInString(w.Str) > 2 && !s.negatedWhole(w.Str) {
 			for _, part := range s.jieba.CutAll(w.Str) {
 				if part != w.Str && utf8.RuneCountInString(part) >= 2 && hasWordRune(part) && strings.Contains(w.Str, part) {
 					search = append(search, part)
@@ -234,6 +234,14 @@ func (s *Segmenter) BothTerms(text string) (precise, search []string) {
 		search = append(search, w.Str)
 	}
 	return precise, search
+}
+
+// negatedWhole tells whether word is a word of the synonym table that
+// holds a negation (要不要, 能不能, 不一样): it means what its group
+// means, and its pieces would say the opposite (不要, 一样).
+func (s *Segmenter) negatedWhole(word string) bool {
+	_, known := s.synonyms.canonical[word]
+	return known && strings.ContainsAny(word, "不没")
 }
 
 // joinLatin joins runs of adjacent words made only of ASCII letters and

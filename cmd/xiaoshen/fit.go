@@ -456,8 +456,9 @@ func withSet(ctx context.Context, set *search.EvalSet, dict string, fn func(idx 
 // calibrationSigns are the signs the calibration's inputs must have: a
 // better match and a larger margin can only raise the confidence; unknown
 // or unmatched important words can only lower it; naming the entry's
-// matter or its title can only raise it.
-var calibrationSigns = []float64{+1, +1, -1, -1, -1, +1, +1}
+// matter or its title can only raise it, and naming another document or
+// term in its name's place can only lower it.
+var calibrationSigns = []float64{+1, +1, -1, -1, -1, +1, +1, -1}
 
 // fitSigned fits a logistic regression whose weights keep the given signs:
 // an input whose fitted weight has the wrong sign is dropped (weight 0) and
