@@ -239,9 +239,10 @@ var featureNames = []string{
 	// but the FAQ's), the share of the title's weight the question holds,
 	// set by the matcher; 0 for FAQ entries and for similar questions.
 	"title_named",
-	// For an entry whose title names a thing, whether the question names
-	// it with a word of its own inside the name (nameInterrupted), set by
-	// the matcher: then it names another thing of the same kind.
+	// For a policy or a term, whose title is a proper name (properName),
+	// whether the question says that name with a word of its own in place
+	// of one of the name's (nameInterrupted), set by the matcher on every
+	// text of the entry: then it names another document or term.
 	"name_interrupted",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.
