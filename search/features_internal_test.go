@@ -174,3 +174,17 @@ func TestNegatedWordsAndThis(t *testing.T) {
 		t.Errorf("该怎么办 %v, 怎么办 %v", a.keys, b.keys)
 	}
 }
+
+// nameInterrupted reads any question against any title without failing.
+func FuzzNameInterrupted(f *testing.F) {
+	seg := mustLoadSegmenter(f)
+	fz := NewFeaturizer(seg, []string{"药品生产监督管理办法"})
+	for _, s := range [][2]string{{"药品网络销售监督管理办法哪天施行的", "药品生产监督管理办法"}, {"咨询咨询", "咨询"}, {"", "（"}, {"ＧＣＰ是啥", "药品生产质量管理规范（GMP）"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, q, title string) {
+		if name, ok := properName(kb.ColumnPolicy, title); ok {
+			nameInterrupted(seg.Synonyms(), fz.analyzed(q), name)
+		}
+	})
+}
