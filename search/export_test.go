@@ -68,7 +68,7 @@ func QuestionIndexDump(idx *Index) (dump string, dead int) {
 	for _, f := range []struct {
 		name string
 		m    map[string][]int32
-	}{{"questions", q.ques}, {"keywords", q.keys}} {
+	}{{"questions", q.ques}, {"keywords", q.keys}, {"body", q.body}} {
 		name, m := f.name, f.m
 		terms := slices.Sorted(maps.Keys(m))
 		for _, t := range terms {

@@ -133,6 +133,9 @@ type poolEntry struct {
 	kb.Candidate
 	texts    []string
 	features [][]float64
+	// subjectAbsent is the question's rarest subject word the entry holds
+	// nowhere (questionIndex.subjectAbsent).
+	subjectAbsent float64
 }
 
 // pool runs the full-text search and computes the features of every
@@ -154,6 +157,7 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 		pool[i].Candidate = doc.Candidate
 		pool[i].Score = h.score
 		pool[i].texts = append([]string{doc.Title}, doc.similar...)
+		pool[i].subjectAbsent = idx.questions.subjectAbsent(q, h.ord)
 	}
 	idx.mu.RUnlock()
 	if len(pool) == 0 {
@@ -178,6 +182,7 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 			if interrupted {
 				f[featureNameInterrupted] = 1
 			}
+			f[featureSubjectAbsent] = p.subjectAbsent
 			f[len(featureNames)-2] = p.Score / maxScore
 			if rank == 0 {
 				f[len(featureNames)-1] = 1

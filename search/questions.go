@@ -35,6 +35,7 @@ type questionIndex struct {
 	byID map[int64]int32
 	ques map[string][]int32 // canonical term → ordinals whose question texts hold it, ascending
 	keys map[string][]int32 // the same for keywords
+	body map[string][]int32 // the same for the body as citizens read it (what an entry holds at all)
 	df   map[string]int     // live entries per question term
 	live int
 	lens int // sum of the live entries' lengths
@@ -57,7 +58,7 @@ type questionDoc struct {
 func newQuestionIndex(syn *Synonyms) *questionIndex {
 	return &questionIndex{
 		syn: syn, byID: map[int64]int32{},
-		ques: map[string][]int32{}, keys: map[string][]int32{}, df: map[string]int{},
+		ques: map[string][]int32{}, keys: map[string][]int32{}, body: map[string][]int32{}, df: map[string]int{},
 	}
 }
 
@@ -90,9 +91,9 @@ func (q *questionIndex) indexedTerms(seg *Segmenter, texts []string) []string {
 
 // questionUpdate is an entry's new state, cut outside the index lock.
 type questionUpdate struct {
-	id         int64
-	doc        *questionDoc // nil: remove
-	ques, keys []string
+	id               int64
+	doc              *questionDoc // nil: remove
+	ques, keys, body []string
 }
 
 // prepare cuts the entries' texts for apply.
@@ -109,6 +110,7 @@ func (q *questionIndex) prepare(seg *Segmenter, entries []*kb.Entry) []questionU
 		}
 		ups[i].ques = q.indexedTerms(seg, e.Questions())
 		ups[i].keys = q.indexedTerms(seg, e.SearchKeywords())
+		ups[i].body = q.indexedTerms(seg, []string{kb.ForCitizens(e.Content)}) // as document() indexes it
 	}
 	return ups
 }
@@ -131,6 +133,9 @@ func (q *questionIndex) apply(ups []questionUpdate) {
 		}
 		for _, t := range u.keys {
 			q.keys[t] = append(q.keys[t], ord)
+		}
+		for _, t := range u.body {
+			q.body[t] = append(q.body[t], ord)
 		}
 		q.live++
 		q.lens += len(doc.terms)
@@ -196,7 +201,7 @@ func (q *questionIndex) compact() {
 			docs = append(docs, d)
 		}
 	}
-	for _, m := range []map[string][]int32{q.ques, q.keys} {
+	for _, m := range []map[string][]int32{q.ques, q.keys, q.body} {
 		for t, ords := range m {
 			kept := ords[:0]
 			for _, o := range ords {
@@ -265,7 +270,7 @@ func loadQuestionIndex(idx *Index) (*questionIndex, error) {
 	for _, f := range []struct {
 		field    string
 		postings map[string][]int32
-	}{{fieldQuestions, q.ques}, {fieldKeywords, q.keys}} {
+	}{{fieldQuestions, q.ques}, {fieldKeywords, q.keys}, {fieldContent, q.body}} {
 		terms, err := fieldTerms(idx, f.field)
 		if err != nil {
 			return nil, fmt.Errorf("search: load questions: %w", err)
@@ -574,4 +579,31 @@ func pushTop(h *minHeap, c scored, k int) {
 		(*h)[0] = c
 		heap.Fix(h, 0)
 	}
+}
+
+// holds tells whether the entry at ord holds canonical term t anywhere: in
+// one of its wordings, its keywords or its body.
+func (q *questionIndex) holds(ord int32, t string) bool {
+	if _, ok := slices.BinarySearch(q.docs[ord].terms, t); ok {
+		return true
+	}
+	for _, m := range []map[string][]int32{q.keys, q.body} {
+		if _, ok := slices.BinarySearch(m[t], ord); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// subjectAbsent is the general rarity of the rarest subject word of
+// question q that the entry at ord holds nowhere (0 when it holds them
+// all): 兽药 in 请问兽药GMP证书有效期几年, which the GMP term's entry never
+// mentions, asks about something else.
+func (q *questionIndex) subjectAbsent(a *analyzed, ord int32) float64 {
+	for _, i := range a.subjects {
+		if !q.holds(ord, a.keys[i]) {
+			return a.rarity[i]
+		}
+	}
+	return 0
 }
