@@ -139,11 +139,42 @@ func analyzeWith(seg *Segmenter, text string, stats *termStats) *analyzed {
 	}
 	slices.SortStableFunc(a.subjects, func(i, j uint16) int { return cmp.Compare(a.rarity[j], a.rarity[i]) })
 	a.intents = intentsOf(a.terms)
+	if statesFinding(syn, precise) {
+		a.intents = slices.DeleteFunc(a.intents, func(s string) bool { return s == "examination" })
+	}
 	a.yesNo = isYesNo(text)
 	if a.yesNo && asksCurability(precise) {
 		a.intents = sortedUnique(append(a.intents, "curability"))
 	}
 	return a
+}
+
+// statesFinding tells whether every word of examination in the precisely
+// cut words (filler words kept) tells what an examination found rather
+// than asks about one: 检查出有肺气肿该怎么治疗 and 确诊了新冠要吃什么药 ask about
+// treatment, 肺气肿要做哪些检查 and 怎么确诊肺炎 about the examination.
+func statesFinding(syn *Synonyms, words []string) bool {
+	found := false
+	for i, w := range words {
+		if syn.Canonical(w) != "检查" {
+			continue
+		}
+		found = true
+		next, prev := "", ""
+		if i+1 < len(words) {
+			next = words[i+1]
+		}
+		if i > 0 {
+			prev = syn.Canonical(words[i-1])
+		}
+		switch {
+		case next == "出" || next == "出来" || next == "为" || next == "了":
+		case (w == "查出" || w == "检出") && prev != "怎么" && prev != "可以":
+		default:
+			return false
+		}
+	}
+	return found
 }
 
 // curingWords say that an illness gets cured, not how to treat it.

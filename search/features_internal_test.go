@@ -227,3 +227,23 @@ func TestSubjectAbsent(t *testing.T) {
 		}
 	}
 }
+
+// A word of examination that tells what was found (检查出, 确诊了, 诊断为)
+// is no question about the examination.
+func TestStatesFinding(t *testing.T) {
+	fz := NewFeaturizer(mustLoadSegmenter(t), []string{"肺气肿要做哪些检查"})
+	for q, exam := range map[string]bool{
+		"检查出有肺气肿，该怎么治疗":  false,
+		"确诊了新冠要吃什么药":     false,
+		"孩子被诊断为支原体肺炎怎么治": false,
+		"查出肺炎怎么办":        false,
+		"肺气肿要做哪些检查":      true,
+		"怎么确诊肺炎":         true,
+		"怎么查出肺炎":         true,
+		"检查要多少钱":         true,
+	} {
+		if got := slices.Contains(fz.analyzed(q).intents, "examination"); got != exam {
+			t.Errorf("%s: intents %v, examination %v, want %v", q, fz.analyzed(q).intents, got, exam)
+		}
+	}
+}
