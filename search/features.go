@@ -275,11 +275,12 @@ var featureNames = []string{
 	// of one of the name's (nameInterrupted), set by the matcher on every
 	// text of the entry: then it names another document or term.
 	"name_interrupted",
-	// The general rarity of the rarest subject word of the question that
-	// the entry holds nowhere: not in its wordings, keywords or body
-	// (questionIndex.subjectAbsent), set by the matcher on every text of
-	// the entry. A paraphrase's extra words are common ones (整个, 官方);
-	// a question about something else names it (兽药, 北京, 英语).
+	// The general rarity of the rarest word of the question (no intent
+	// word) that the entry holds nowhere, not in its wordings, keywords or
+	// body, while some other entry does (questionIndex.subjectAbsent), set
+	// by the matcher on every text of the entry. A paraphrase's extra
+	// words are common ones (整个, 官方); a question about something else
+	// names it (兽药, 北京).
 	"subject_absent",
 	// Retrieval context, set by the matcher: the full-text score relative
 	// to the best one, and whether the candidate was the full-text top hit.

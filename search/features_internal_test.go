@@ -190,14 +190,15 @@ func FuzzNameInterrupted(f *testing.F) {
 	})
 }
 
-// A subject word the KB knows and the entry holds nowhere (兽药, which the
-// GMP term never mentions) is absent; one its body holds (原料药) is not,
-// though no wording of the entry has it.
+// A word another entry holds and this one holds nowhere (兽药, which the
+// GMP term never mentions; 中药饮片, only in another entry's body) is
+// absent; one its body holds (原料药) is not, though no wording of the
+// entry has it; one no entry holds (宠物) is left to unknown_query_share.
 func TestSubjectAbsent(t *testing.T) {
 	seg := mustLoadSegmenter(t)
 	entries := []*kb.Entry{
 		{ID: 1, Version: 1, Column: kb.ColumnWiki, Title: "药品生产质量管理规范", Content: "药品生产企业应当按照本规范组织生产；原料药也适用。"},
-		{ID: 2, Version: 1, Column: kb.ColumnFAQ, Title: "药品生产许可证的有效期是几年？", Content: "有效期为五年。"},
+		{ID: 2, Version: 1, Column: kb.ColumnFAQ, Title: "药品生产许可证的有效期是几年？", Content: "有效期为五年，中药饮片生产企业也一样。"},
 		{ID: 3, Version: 1, Column: kb.ColumnFAQ, Title: "兽药和原料药归哪个部门管？", Content: "（示例）"},
 	}
 	idx, err := Build(t.Context(), filepath.Join(t.TempDir(), "index"), seg, func(yield func(*kb.Entry) error) error {
@@ -214,15 +215,17 @@ func TestSubjectAbsent(t *testing.T) {
 	defer idx.Close()
 	ord := idx.questions.byID[1]
 	for q, absent := range map[string]bool{
-		"药品生产质量管理规范对原料药适用吗": false, // in the body
-		"药品生产质量管理规范是什么":     false,
-		"兽药生产质量管理规范是什么":     true,
-		"药品生产质量管理规范对兽药适用吗":  true,
+		"药品生产质量管理规范对原料药适用吗":  false, // in the body
+		"药品生产质量管理规范是什么":      false,
+		"兽药生产质量管理规范是什么":      true,
+		"药品生产质量管理规范对兽药适用吗":   true,
+		"药品生产质量管理规范对中药饮片适用吗": true,
+		"药品生产质量管理规范对宠物适用吗":   false,
 	} {
 		a := idx.analyze(q, idx.stats)
 		// Absent, the rarity of a rare word; held, at most that of a
 		// common word the entry lacks (是).
-		if got := idx.questions.subjectAbsent(a, ord); (got > 0.5) != absent {
+		if got := idx.questions.subjectAbsent(a, idx.questions.absentWords(a, false), ord); (got > 0.5) != absent {
 			t.Errorf("subjectAbsent(%q) = %.3f, want absent %v (words %v)", q, got, absent, a.keys)
 		}
 	}

@@ -133,8 +133,8 @@ type poolEntry struct {
 	kb.Candidate
 	texts    []string
 	features [][]float64
-	// subjectAbsent is the question's rarest subject word the entry holds
-	// nowhere (questionIndex.subjectAbsent).
+	// subjectAbsent is the rarity of the question's rarest word the entry
+	// holds nowhere (questionIndex.subjectAbsent).
 	subjectAbsent float64
 }
 
@@ -151,13 +151,14 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 	}
 	idx.mu.RLock()
 	hits := idx.questions.top(idx.questions.withParts(idx.seg, q.precise), candidatePool)
+	absent := idx.questions.absentWords(q, len(kb.Citations(question)) > 0)
 	pool := make([]poolEntry, len(hits))
 	for i, h := range hits {
 		doc := &idx.questions.docs[h.ord]
 		pool[i].Candidate = doc.Candidate
 		pool[i].Score = h.score
 		pool[i].texts = append([]string{doc.Title}, doc.similar...)
-		pool[i].subjectAbsent = idx.questions.subjectAbsent(q, h.ord)
+		pool[i].subjectAbsent = idx.questions.subjectAbsent(q, absent, h.ord)
 	}
 	idx.mu.RUnlock()
 	if len(pool) == 0 {

@@ -1,12 +1,14 @@
 package search
 
 import (
+	"cmp"
 	"container/heap"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -595,12 +597,41 @@ func (q *questionIndex) holds(ord int32, t string) bool {
 	return false
 }
 
-// subjectAbsent is the general rarity of the rarest subject word of
-// question q that the entry at ord holds nowhere (0 when it holds them
-// all): 兽药 in 请问兽药GMP证书有效期几年, which the GMP term's entry never
-// mentions, asks about something else.
-func (q *questionIndex) subjectAbsent(a *analyzed, ord int32) float64 {
-	for _, i := range a.subjects {
+// absentWords lists the words of question a that subjectAbsent reads,
+// rarest first: no intent word, and none that no entry holds at all (those
+// are unknown_query_share's to weigh: absent from every candidate alike).
+// When the question cites a document number, neither are the number's
+// words (739, 号令) nor the verbs that say what the document does (规定,
+// 要求): the document-number rule (kb) decides what a number names, and
+// as subjects they would count against every entry but the document's,
+// though 739号令规定二类械注册要交什么材料 asks what the materials FAQ
+// answers.
+func (q *questionIndex) absentWords(a *analyzed, cites bool) []int {
+	var out []int
+	for i, t := range a.keys {
+		if cites && (citationWords[t] || strings.Trim(t, "0123456789") == "") {
+			continue
+		}
+		if _, intent := intentWords[t]; !intent && len(q.ques[t])+len(q.keys[t])+len(q.body[t]) > 0 {
+			out = append(out, i)
+		}
+	}
+	slices.SortStableFunc(out, func(i, j int) int { return cmp.Compare(a.rarity[j], a.rarity[i]) })
+	return out
+}
+
+// citationWords are the words a document number is cut into besides its
+// digits (国务院令第739号, 739号令), and the verbs by which a question says
+// what the document it cites does.
+var citationWords = map[string]bool{"号令": true, "令": true, "号": true, "第": true, "号文": true, "文号": true,
+	"规定": true, "要求": true, "说": true, "讲": true, "写": true, "提到": true}
+
+// subjectAbsent is the general rarity of the rarest of words (absentWords
+// of question a) that the entry at ord holds nowhere, 0 when it holds them
+// all: 兽药 in 请问兽药GMP证书有效期几年, which the GMP term's entry never
+// mentions while another entry does.
+func (q *questionIndex) subjectAbsent(a *analyzed, words []int, ord int32) float64 {
+	for _, i := range words {
 		if !q.holds(ord, a.keys[i]) {
 			return a.rarity[i]
 		}
