@@ -149,9 +149,10 @@ func (idx *Index) pool(ctx context.Context, question string) ([]poolEntry, *Mode
 	if len(q.precise) == 0 {
 		return nil, nil, nil
 	}
+	cites := len(kb.Citations(question)) > 0
 	idx.mu.RLock()
 	hits := idx.questions.top(idx.questions.withParts(idx.seg, q.precise), candidatePool)
-	absent := idx.questions.absentWords(q, len(kb.Citations(question)) > 0)
+	absent := idx.questions.absentWords(q, cites)
 	pool := make([]poolEntry, len(hits))
 	for i, h := range hits {
 		doc := &idx.questions.docs[h.ord]
