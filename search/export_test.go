@@ -2,13 +2,16 @@ package search
 
 import (
 	"fmt"
-	"github.com/blevesearch/bleve/v2"
 	"maps"
 	"math"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"xiaoshen/kb"
 )
 
 // SetAnalysisCache turns the candidate analysis cache on or off, to compare
@@ -180,3 +183,15 @@ func CheckHMMModel(path string) error { return checkHMMModel(path) }
 
 // MatterNamed exposes matterNamed to the tests.
 var MatterNamed = matterNamed
+
+// FeedOf feeds Build the given entries, in order.
+func FeedOf(entries []*kb.Entry) func(yield func(*kb.Entry) error) error {
+	return func(yield func(*kb.Entry) error) error {
+		for _, e := range entries {
+			if err := yield(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

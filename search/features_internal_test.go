@@ -201,14 +201,7 @@ func TestSubjectAbsent(t *testing.T) {
 		{ID: 2, Version: 1, Column: kb.ColumnFAQ, Title: "药品生产许可证的有效期是几年？", Content: "有效期为五年，中药饮片生产企业也一样。"},
 		{ID: 3, Version: 1, Column: kb.ColumnFAQ, Title: "兽药和原料药归哪个部门管？", Content: "（示例）"},
 	}
-	idx, err := Build(t.Context(), filepath.Join(t.TempDir(), "index"), seg, func(yield func(*kb.Entry) error) error {
-		for _, e := range entries {
-			if err := yield(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil)
+	idx, err := Build(t.Context(), filepath.Join(t.TempDir(), "index"), seg, FeedOf(entries), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,14 +62,7 @@ func TestQuestionIndexAfterWritesEqualsLoaded(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "index")
 	entries := corpusEntries(t)
 	half := len(entries) / 2
-	idx, err := search.Build(ctx, dir, seg, func(yield func(*kb.Entry) error) error {
-		for _, e := range entries[:half] {
-			if err := yield(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil)
+	idx, err := search.Build(ctx, dir, seg, search.FeedOf(entries[:half]), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
