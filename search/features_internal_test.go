@@ -222,6 +222,15 @@ func TestSubjectAbsent(t *testing.T) {
 			t.Errorf("subjectAbsent(%q) = %.3f, want absent %v (words %v)", q, got, absent, a.keys)
 		}
 	}
+	// Once the one entry that held 兽药 is removed, no entry holds it,
+	// though its postings stay until compaction.
+	if err := idx.Remove(t.Context(), 3); err != nil {
+		t.Fatal(err)
+	}
+	a := idx.analyze("药品生产质量管理规范对兽药适用吗", idx.stats)
+	if got := idx.questions.subjectAbsent(a, idx.questions.absentWords(a, false), ord); got > 0.5 {
+		t.Errorf("兽药 after its entry was removed: subjectAbsent %.3f, want it left to unknown_query_share", got)
+	}
 }
 
 // A word of examination that tells what was found (检查出, 确诊了, 诊断为)

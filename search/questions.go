@@ -612,12 +612,29 @@ func (q *questionIndex) absentWords(a *analyzed, cites bool) []int {
 		if cites && (citationWords[t] || strings.Trim(t, "0123456789") == "") {
 			continue
 		}
-		if _, intent := intentWords[t]; !intent && len(q.ques[t])+len(q.keys[t])+len(q.body[t]) > 0 {
+		if _, intent := intentWords[t]; !intent && q.heldByAny(t) {
 			out = append(out, i)
 		}
 	}
 	slices.SortStableFunc(out, func(i, j int) int { return cmp.Compare(a.rarity[j], a.rarity[i]) })
 	return out
+}
+
+// heldByAny tells whether a live entry holds term t anywhere. Postings
+// keep removed entries until compaction, so a word only they held must
+// not count, or the feature would read otherwise after a reload.
+func (q *questionIndex) heldByAny(t string) bool {
+	if q.df[t] > 0 { // live entries whose wordings hold it
+		return true
+	}
+	for _, m := range []map[string][]int32{q.keys, q.body} {
+		for _, o := range m[t] {
+			if q.docs[o].EntryID != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // citationWords are the words a document number is cut into besides its
