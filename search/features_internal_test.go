@@ -233,6 +233,29 @@ func TestSubjectAbsent(t *testing.T) {
 	}
 }
 
+// Words that frame the question (应该, 怎么办) name no subject: an entry
+// lacking them lacks nothing the question is about.
+func TestSubjectAbsentPassesOverFramingWords(t *testing.T) {
+	seg := mustLoadSegmenter(t)
+	entries := []*kb.Entry{
+		{ID: 1, Version: 1, Column: kb.ColumnFAQ, Title: "变异性哮喘怎么治疗", Content: "（示例）"},
+		{ID: 2, Version: 1, Column: kb.ColumnFAQ, Title: "得了咳嗽变异性哮喘应该怎么办", Content: "（示例）"},
+		{ID: 3, Version: 1, Column: kb.ColumnFAQ, Title: "过敏性哮喘要吃什么药", Content: "（示例）"},
+	}
+	idx, err := Build(t.Context(), filepath.Join(t.TempDir(), "index"), seg, FeedOf(entries), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	for q, want := range map[string]bool{"变异性哮喘应该怎么办": false, "过敏性哮喘应该怎么办": true} {
+		a := idx.analyze(q, idx.stats)
+		got := idx.questions.subjectAbsent(a, idx.questions.absentWords(a, false), idx.questions.byID[1])
+		if (got > 0) != want {
+			t.Errorf("subjectAbsent(%q, 变异性哮喘怎么治疗) = %.3f, want absent %v (words %v)", q, got, want, a.keys)
+		}
+	}
+}
+
 // A word of examination that tells what was found (检查出, 确诊了, 诊断为)
 // is no question about the examination.
 func TestStatesFinding(t *testing.T) {

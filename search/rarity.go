@@ -19,7 +19,8 @@ import (
 //
 // A weight is ln(total/(freq+3)) over its largest value, so it lies in
 // (0, 1]. Words the dictionary does not hold, domain terms from the
-// embedded user dictionary among them, weigh 1: they are specific.
+// embedded user dictionary among them, weigh 1: they are specific. Words
+// that only frame a question (functionTags, frameWords) weigh 0.
 type wordRarity struct {
 	weights map[string]float32
 }
@@ -43,6 +44,7 @@ func loadRarity(path string) (*wordRarity, error) {
 	// The map holds frequencies until the total is known, then weights.
 	r := &wordRarity{weights: make(map[string]float32, 1<<17)}
 	total := 0.0
+	var function []string
 	sc := bufio.NewScanner(f)
 	line := 0
 	for sc.Scan() {
@@ -50,7 +52,7 @@ func loadRarity(path string) (*wordRarity, error) {
 		// gojieba splits at every space and ignores one trailing space.
 		text := bytes.TrimSuffix(sc.Bytes(), []byte(" "))
 		word, rest, _ := bytes.Cut(text, []byte(" "))
-		field, _, _ := bytes.Cut(rest, []byte(" "))
+		field, tag, _ := bytes.Cut(rest, []byte(" "))
 		if len(text) == 0 || bytes.Count(text, []byte(" ")) != 2 {
 			return nil, fmt.Errorf("search: gojieba dictionary %s line %d: want three fields \"word frequency tag\" separated by single spaces, got %q", path, line, sc.Bytes())
 		}
@@ -59,6 +61,9 @@ func loadRarity(path string) (*wordRarity, error) {
 			return nil, fmt.Errorf("search: gojieba dictionary %s line %d: want \"word frequency tag\" with a number as frequency, got %q", path, line, sc.Bytes())
 		}
 		total += freq
+		if functionTags[string(tag)] {
+			function = append(function, string(word))
+		}
 		if freq >= rarityMinFreq {
 			if prev := r.weights[string(word)]; float32(freq) > prev {
 				r.weights[string(word)] = float32(freq)
@@ -75,8 +80,30 @@ func loadRarity(path string) (*wordRarity, error) {
 	for word, freq := range r.weights {
 		r.weights[word] = float32(math.Log(total/(float64(freq)+3)) / top)
 	}
+	for _, w := range function {
+		r.weights[w] = 0
+	}
+	for _, w := range frameWords {
+		r.weights[w] = 0
+	}
 	return r, nil
 }
+
+// functionTags are the dictionary's part-of-speech tags of words that
+// frame a question rather than name what it is about: pronouns (什么,
+// 如何, 为什么), adverbs (经常, 一直), conjunctions, prepositions,
+// particles, interjections and onomatopoeia. They weigh 0, however rare:
+// 怎么办 is rare in general text, yet it names nothing.
+var functionTags = map[string]bool{
+	"r": true, "rr": true, "rz": true, "rg": true, "d": true, "dg": true, "c": true, "p": true,
+	"y": true, "u": true, "ud": true, "uj": true, "ul": true, "uv": true, "uz": true, "ug": true,
+	"e": true, "o": true,
+}
+
+// frameWords weigh 0 too: modal verbs and set phrases of asking, which the
+// dictionary tags as verbs or idioms (需要, 应该, 怎么办, 好不好).
+var frameWords = []string{"怎么办", "咋办", "怎么回事", "好不好", "是不是", "有没有", "干什么",
+	"需要", "应该", "应当", "能", "会", "要", "能够", "可能", "必须", "可以"}
 
 // parseFreq reads a non-negative decimal frequency without allocating
 // for the common case of an integer.
@@ -92,7 +119,7 @@ func parseFreq(b []byte) (float64, bool) {
 	return n, true
 }
 
-// weight returns the rarity of word in (0, 1].
+// weight returns the rarity of word in [0, 1].
 func (r *wordRarity) weight(word string) float64 {
 	if w, ok := r.weights[word]; ok {
 		return float64(w)

@@ -27,9 +27,16 @@ func TestRarityWeighsSubjectsAboveCommonWords(t *testing.T) {
 			t.Errorf("rarity %s = %.3f, %s = %.3f: the subject should be rarer", pair[0], common, pair[1], subject)
 		}
 	}
-	for _, w := range []string{"的", "治疗", "肺气肿", "第二类医疗器械", "不在词典里的词"} {
+	for _, w := range []string{"治疗", "肺气肿", "第二类医疗器械", "不在词典里的词"} {
 		if r := weight(w); r <= 0 || r > 1 {
 			t.Errorf("rarity %s = %.3f, want in (0, 1]", w, r)
+		}
+	}
+	// Words that frame a question name nothing, however rare they are in
+	// general text: 怎么办 is rarer there than 肺炎's common neighbours.
+	for _, w := range []string{"的", "怎么办", "为什么", "经常", "需要", "应该", "可以"} {
+		if r := weight(w); r != 0 {
+			t.Errorf("rarity of the framing word %s = %.3f, want 0", w, r)
 		}
 	}
 	// Domain terms of the embedded user dictionary are not in the general
