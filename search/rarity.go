@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // wordRarity weighs words by how rare they are in general Chinese, from
@@ -101,9 +102,16 @@ var functionTags = map[string]bool{
 }
 
 // frameWords weigh 0 too: modal verbs and set phrases of asking, which the
-// dictionary tags as verbs or idioms (需要, 应该, 怎么办, 好不好).
-var frameWords = []string{"怎么办", "咋办", "怎么回事", "好不好", "是不是", "有没有", "干什么",
+// dictionary tags as verbs or idioms (需要, 应该, 好不好); those that hold
+// an interrogative (怎么办) are interrogatives' to catch.
+var frameWords = []string{"好不好", "是不是", "有没有",
 	"需要", "应该", "应当", "能", "会", "要", "能够", "可能", "必须", "可以"}
+
+// interrogatives make any word that holds one a framing word, whether the
+// dictionary has it (什么样, 怎么回事) or the segmenter made it up from
+// characters it does not know (怎么弄, 什么时候, which would otherwise weigh
+// 1 as unknown words do).
+var interrogatives = []string{"什么", "怎么", "怎样", "如何", "为何", "啥", "咋", "哪"}
 
 // parseFreq reads a non-negative decimal frequency without allocating
 // for the common case of an integer.
@@ -121,6 +129,11 @@ func parseFreq(b []byte) (float64, bool) {
 
 // weight returns the rarity of word in [0, 1].
 func (r *wordRarity) weight(word string) float64 {
+	for _, q := range interrogatives {
+		if strings.Contains(word, q) {
+			return 0
+		}
+	}
 	if w, ok := r.weights[word]; ok {
 		return float64(w)
 	}

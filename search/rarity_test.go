@@ -34,7 +34,7 @@ func TestRarityWeighsSubjectsAboveCommonWords(t *testing.T) {
 	}
 	// Words that frame a question name nothing, however rare they are in
 	// general text: 怎么办 is rarer there than 肺炎's common neighbours.
-	for _, w := range []string{"的", "怎么办", "为什么", "经常", "需要", "应该", "可以"} {
+	for _, w := range []string{"的", "怎么办", "为什么", "经常", "需要", "应该", "可以", "怎么弄", "什么时候"} {
 		if r := weight(w); r != 0 {
 			t.Errorf("rarity of the framing word %s = %.3f, want 0", w, r)
 		}
