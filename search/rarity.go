@@ -21,7 +21,7 @@ import (
 // A weight is ln(total/(freq+3)) over its largest value, so it lies in
 // (0, 1]. Words the dictionary does not hold, domain terms from the
 // embedded user dictionary among them, weigh 1: they are specific. Words
-// that only frame a question (functionTags, frameWords) weigh 0.
+// that only frame a question (functionTag, frameWords, interrogatives) weigh 0.
 type wordRarity struct {
 	weights map[string]float32
 }
@@ -62,7 +62,7 @@ func loadRarity(path string) (*wordRarity, error) {
 			return nil, fmt.Errorf("search: gojieba dictionary %s line %d: want \"word frequency tag\" with a number as frequency, got %q", path, line, sc.Bytes())
 		}
 		total += freq
-		if functionTags[string(tag)] {
+		if functionTag(tag) {
 			function = append(function, string(word))
 		}
 		if freq >= rarityMinFreq {
@@ -80,6 +80,9 @@ func loadRarity(path string) (*wordRarity, error) {
 	top := math.Log(total / 3)
 	for word, freq := range r.weights {
 		r.weights[word] = float32(math.Log(total/(float64(freq)+3)) / top)
+		if asks(word) {
+			r.weights[word] = 0
+		}
 	}
 	for _, w := range function {
 		r.weights[w] = 0
@@ -90,15 +93,19 @@ func loadRarity(path string) (*wordRarity, error) {
 	return r, nil
 }
 
-// functionTags are the dictionary's part-of-speech tags of words that
+// functionTag tells the dictionary's part-of-speech tags of words that
 // frame a question rather than name what it is about: pronouns (什么,
 // 如何, 为什么), adverbs (经常, 一直), conjunctions, prepositions,
 // particles, interjections and onomatopoeia. They weigh 0, however rare:
 // 怎么办 is rare in general text, yet it names nothing.
-var functionTags = map[string]bool{
-	"r": true, "rr": true, "rz": true, "rg": true, "d": true, "dg": true, "c": true, "p": true,
-	"y": true, "u": true, "ud": true, "uj": true, "ul": true, "uv": true, "uz": true, "ug": true,
-	"e": true, "o": true,
+// A switch rather than a map: it is asked for each of the dictionary's
+// 350k lines at start, and a map lookup doubled the table's load time.
+func functionTag(tag []byte) bool {
+	switch string(tag) {
+	case "r", "rr", "rz", "rg", "d", "dg", "c", "p", "y", "u", "ud", "uj", "ul", "uv", "uz", "ug", "e", "o":
+		return true
+	}
+	return false
 }
 
 // frameWords weigh 0 too: modal verbs and set phrases of asking, which the
@@ -112,6 +119,20 @@ var frameWords = []string{"好不好", "是不是", "有没有",
 // characters it does not know (怎么弄, 什么时候, which would otherwise weigh
 // 1 as unknown words do).
 var interrogatives = []string{"什么", "怎么", "怎样", "如何", "为何", "啥", "咋", "哪"}
+
+// asks tells whether word holds an interrogative. The table's words are
+// checked once, at load; the others on each lookup.
+func asks(word string) bool {
+	if !strings.ContainsAny(word, "什怎如为啥咋哪") { // their first characters, most words fail here
+		return false
+	}
+	for _, q := range interrogatives {
+		if strings.Contains(word, q) {
+			return true
+		}
+	}
+	return false
+}
 
 // parseFreq reads a non-negative decimal frequency without allocating
 // for the common case of an integer.
@@ -129,13 +150,11 @@ func parseFreq(b []byte) (float64, bool) {
 
 // weight returns the rarity of word in [0, 1].
 func (r *wordRarity) weight(word string) float64 {
-	for _, q := range interrogatives {
-		if strings.Contains(word, q) {
-			return 0
-		}
-	}
 	if w, ok := r.weights[word]; ok {
 		return float64(w)
+	}
+	if asks(word) {
+		return 0
 	}
 	return 1
 }
