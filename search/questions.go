@@ -232,15 +232,24 @@ func loadQuestionIndex(idx *Index) (*questionIndex, error) {
 	}
 	defer snap.Close()
 	segments := snap.Segments()
-	ords := make([]map[uint64]int32, len(segments)) // per segment: document number → ordinal
+	// Per segment, document number → ordinal, -1 for a deleted document:
+	// a slice, since a segment numbers its documents from 0, and the
+	// postings below look up one ordinal per posting.
+	ords := make([][]int32, len(segments))
+	live := 0
+	for s, ss := range segments {
+		ords[s] = make([]int32, ss.FullSize())
+		for i := range ords[s] {
+			ords[s][i] = -1
+		}
+		live += int(ss.Count())
+	}
+	q.docs = make([]questionDoc, 0, live)
 	var doc *questionDoc
 	var idErr error
 	err = visitLiveDocuments(snap, func(s int, num uint64, field string, value []byte) bool {
-		if ords[s] == nil {
-			ords[s] = map[uint64]int32{}
-		}
-		ord, ok := ords[s][num]
-		if !ok {
+		ord := ords[s][num]
+		if ord < 0 {
 			ord = int32(len(q.docs))
 			ords[s][num] = ord
 			q.docs = append(q.docs, questionDoc{})
@@ -294,6 +303,7 @@ func loadQuestionIndex(idx *Index) (*questionIndex, error) {
 					continue
 				}
 				canon := q.syn.Canonical(term)
+				list := slices.Grow(f.postings[canon], int(pl.Count()))
 				it := pl.Iterator(false, false, false, nil)
 				for {
 					p, err := it.Next()
@@ -303,14 +313,19 @@ func loadQuestionIndex(idx *Index) (*questionIndex, error) {
 					if p == nil {
 						break
 					}
-					if ord, ok := ords[s][p.Number()]; ok {
-						f.postings[canon] = append(f.postings[canon], ord)
+					if ord := ords[s][p.Number()]; ord >= 0 {
+						list = append(list, ord)
 					}
 				}
+				f.postings[canon] = list
 			}
 		}
 		for t, list := range f.postings {
-			slices.Sort(list)
+			// Ordinals follow the segments' order, so one term's list is
+			// sorted already; only synonyms folded together need sorting.
+			if !slices.IsSorted(list) {
+				slices.Sort(list)
+			}
 			f.postings[t] = slices.Clip(slices.Compact(list))
 		}
 	}
@@ -319,6 +334,21 @@ func loadQuestionIndex(idx *Index) (*questionIndex, error) {
 		terms = append(terms, t)
 	}
 	slices.Sort(terms) // so that every entry's terms come out sorted, as prepare makes them
+	// Every entry's terms share one array, each sliced to its own length so
+	// that a later append copies rather than runs into the next entry's.
+	counts := make([]int, len(q.docs))
+	total := 0
+	for _, t := range terms {
+		for _, o := range q.ques[t] {
+			counts[o]++
+		}
+		total += len(q.ques[t])
+	}
+	flat := make([]string, total)
+	for o, at := range counts {
+		q.docs[o].terms = flat[:0:at]
+		flat = flat[at:]
+	}
 	for _, t := range terms {
 		list := q.ques[t]
 		q.df[t] = len(list)
