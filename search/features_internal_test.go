@@ -201,11 +201,7 @@ func TestSubjectAbsent(t *testing.T) {
 		{ID: 2, Version: 1, Column: kb.ColumnFAQ, Title: "药品生产许可证的有效期是几年？", Content: "有效期为五年，中药饮片生产企业也一样。"},
 		{ID: 3, Version: 1, Column: kb.ColumnFAQ, Title: "兽药和原料药归哪个部门管？", Content: "（示例）"},
 	}
-	idx, err := Build(t.Context(), filepath.Join(t.TempDir(), "index"), seg, FeedOf(entries), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	idx := buildInternal(t, seg, entries)
 	ord := idx.questions.byID[1]
 	for q, absent := range map[string]bool{
 		"药品生产质量管理规范对原料药适用吗":  false, // in the body
@@ -242,11 +238,7 @@ func TestSubjectAbsentPassesOverFramingWords(t *testing.T) {
 		{ID: 2, Version: 1, Column: kb.ColumnFAQ, Title: "得了咳嗽变异性哮喘应该怎么办", Content: "（示例）"},
 		{ID: 3, Version: 1, Column: kb.ColumnFAQ, Title: "过敏性哮喘要吃什么药", Content: "（示例）"},
 	}
-	idx, err := Build(t.Context(), filepath.Join(t.TempDir(), "index"), seg, FeedOf(entries), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	idx := buildInternal(t, seg, entries)
 	for q, want := range map[string]bool{"变异性哮喘应该怎么办": false, "过敏性哮喘应该怎么办": true} {
 		a := idx.analyze(q, idx.stats)
 		got := idx.questions.subjectAbsent(a, idx.questions.absentWords(a, false), idx.questions.byID[1])
@@ -274,4 +266,16 @@ func TestStatesFinding(t *testing.T) {
 			t.Errorf("%s: intents %v, examination %v, want %v", q, fz.analyzed(q).intents, got, exam)
 		}
 	}
+}
+
+// buildInternal indexes entries in a temporary folder, for the tests that
+// read the index's unexported parts; it is closed when the test ends.
+func buildInternal(t *testing.T, seg *Segmenter, entries []*kb.Entry) *Index {
+	t.Helper()
+	idx, err := Build(t.Context(), filepath.Join(t.TempDir(), "index"), seg, FeedOf(entries), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	return idx
 }

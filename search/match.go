@@ -341,10 +341,11 @@ func nameInterrupted(syn *Synonyms, q *analyzed, title string) bool {
 }
 
 // namesSomething tells whether a (canonical) word can stand in a name: it
-// has two characters or more and asks nothing (多久, 什么, 哪个).
+// has two characters or more and asks nothing, neither an intent (多久)
+// nor with an interrogative (什么, 哪个; asks).
 func namesSomething(w string) bool {
 	_, intent := intentWords[w]
-	return !intent && utf8.RuneCountInString(w) > 1 && w != "什么" && !strings.HasPrefix(w, "哪")
+	return !intent && utf8.RuneCountInString(w) > 1 && !asks(w)
 }
 
 // weightedTerms maps canonical terms to idf weights.
